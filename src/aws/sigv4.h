@@ -1,0 +1,40 @@
+#pragma once
+/// AWS Signature Version 4 for HTTP Authorization headers.
+/// Reference: "Create a signed AWS API request" (AWS General Reference) and the SigV4 test suite.
+
+#include <string>
+#include <string_view>
+
+#include "aws/credentials.h"
+#include "aws/http.h"
+
+namespace es::aws {
+
+struct SigningParams {
+  std::string region;   ///< e.g. "us-east-1"
+  std::string service;  ///< signing name: "dynamodb", "s3", "monitoring", ...
+  /// S3's rules: the path is used as given (no normalization, no second encoding) and an
+  /// x-amz-content-sha256 header carrying the payload hash is added and signed.
+  bool s3_rules = false;
+};
+
+/// The intermediate products of signing, exposed for tests and debug logs (contain no secret).
+struct SigningArtifacts {
+  std::string canonical_request;
+  std::string string_to_sign;
+  std::string signature;      ///< lower-case hex
+  std::string authorization;  ///< value of the Authorization header
+};
+
+/// Signs request in place: adds X-Amz-Date, X-Amz-Security-Token (when the credentials carry a
+/// session token), X-Amz-Content-Sha256 (S3 rules, unless already present, e.g. UNSIGNED-PAYLOAD),
+/// Host (from the URL, when absent) and Authorization. An X-Amz-Date already present in the
+/// request is kept and used (the test vectors rely on that). All other headers present are signed.
+SigningArtifacts sign_request(HttpRequest& request, const Credentials& credentials,
+                              const SigningParams& params, TimePoint now);
+
+/// URI-encodes per SigV4: unreserved characters (A-Z a-z 0-9 - _ . ~) kept, everything else %XX
+/// upper-case; '/' kept when encode_slash is false (object keys in paths).
+std::string uri_encode(std::string_view in, bool encode_slash);
+
+}  // namespace es::aws
