@@ -49,6 +49,9 @@ class AwsCaller {
   [[nodiscard]] Result<HttpResponse> call(std::string_view operation, std::string_view resource,
                                           const HttpRequest& request, const ResponseClassifier& classify);
 
+  /// Retries stop (returning the last error) when their wait would end after deadline.
+  void set_deadline(std::optional<TimePoint> deadline) { deadline_ = deadline; }
+
   [[nodiscard]] const CallStats& stats() const { return stats_; }
   [[nodiscard]] const ServiceContext& context() const { return *context_; }
 
@@ -56,6 +59,7 @@ class AwsCaller {
   std::shared_ptr<const ServiceContext> context_;
   std::unique_ptr<HttpClient> http_;
   CallStats stats_;
+  std::optional<TimePoint> deadline_;
 };
 
 }  // namespace es::aws

@@ -1,0 +1,75 @@
+#include "aws/caller.h"
+
+#include <fmt/format.h>
+
+#include "aws/errors.h"
+#include "core/log.h"
+
+namespace es::aws {
+
+AwsCaller::AwsCaller(std::shared_ptr<const ServiceContext> context, std::unique_ptr<HttpClient> http)
+    : context_(std::move(context)), http_(std::move(http)) {}
+
+Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_view resource,
+                                     const HttpRequest& request,
+                                     const ResponseClassifier& classify_response) {
+  const ServiceContext& ctx = *context_;
+  for (int attempt = 1;; ++attempt) {
+    const TimePoint now = ctx.clock();
+    auto credentials = ctx.credentials->get(now);
+    if (!credentials.ok()) return std::move(credentials).error().with_context(operation, resource);
+
+    HttpRequest signed_request = request;  // each attempt is signed anew (fresh date, fresh credentials)
+    sign_request(signed_request, *credentials, ctx.signing, now);
+
+    ++stats_.requests;
+    if (attempt > 1) ++stats_.retries;
+    Result<HttpResponse> sent = http_->send(signed_request);
+
+    Error error;
+    if (sent.ok()) {
+      HttpResponse& response = sent.value();
+      std::optional<Error> failure = classify_response(response);
+      if (!failure) {
+        log::debug("aws.request", {{"operation", operation},
+                                   {"resource", resource},
+                                   {"status", response.status},
+                                   {"attempt", attempt},
+                                   {"bytes", response.body.size()}});
+        return std::move(sent).value();
+      }
+      error = std::move(*failure);
+    } else {
+      error = std::move(sent).error();
+      classify(error);
+    }
+    static_cast<void>(std::move(error).with_context(operation, resource));
+    if (error.kind == ErrorKind::kThrottled) ++stats_.throttles;
+
+    if (!ctx.retry->should_retry(error, attempt)) {
+      if (error.retryable && attempt > 1) {
+        error.message += fmt::format(" (gave up after {} attempts)", attempt);
+      }
+      log::debug("aws.request_failed", {{"operation", operation},
+                                        {"resource", resource},
+                                        {"status", error.http_status},
+                                        {"code", error.code},
+                                        {"attempt", attempt}});
+      return error;
+    }
+    const auto wait = ctx.retry->delay(error, attempt);
+    if (deadline_ && ctx.clock() + wait > *deadline_) {
+      error.message += fmt::format(" (no time left to retry after {} attempts)", attempt);
+      return error;
+    }
+    log::info("aws.retry", {{"operation", operation},
+                            {"resource", resource},
+                            {"status", error.http_status},
+                            {"code", error.code},
+                            {"attempt", attempt},
+                            {"wait_ms", static_cast<std::int64_t>(wait.count())}});
+    ctx.sleeper(wait);
+  }
+}
+
+}  // namespace es::aws

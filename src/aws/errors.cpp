@@ -1,0 +1,181 @@
+#include "aws/errors.h"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+#include <simdjson.h>
+
+namespace es::aws {
+namespace {
+
+constexpr std::array<std::string_view, 9> kThrottlingCodes = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestThrottledException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "TooManyRequestsException",
+    "RequestThrottled",
+};
+
+// Codes that are transient whatever their HTTP status (the SDKs' "transient error" list).
+constexpr std::array<std::string_view, 6> kTransientCodes = {
+    "RequestTimeout",  "RequestTimeoutException", "InternalError",
+    "InternalFailure", "ServiceUnavailable",      "Crc32Mismatch",
+};
+
+constexpr std::array<std::string_view, 9> kAccessCodes = {
+    "AccessDenied",       "AccessDeniedException",       "SignatureDoesNotMatch",
+    "InvalidAccessKeyId", "UnrecognizedClientException", "InvalidClientTokenId",
+    "ExpiredToken",       "ExpiredTokenException",       "MissingAuthenticationToken",
+};
+
+constexpr std::array<std::string_view, 5> kNotFoundCodes = {
+    "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchUpload",
+};
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& list, std::string_view code) {
+  for (auto c : list) {
+    if (c == code) return true;
+  }
+  return false;
+}
+
+// What an operator can do about the most common errors.
+std::string_view hint(std::string_view code) {
+  if (code == "SignatureDoesNotMatch") {
+    return " Check the secret access key (AWS_SECRET_ACCESS_KEY or the profile) and the region.";
+  }
+  if (code == "InvalidAccessKeyId" || code == "UnrecognizedClientException" ||
+      code == "InvalidClientTokenId") {
+    return " Check the access key id and that the credentials belong to this account.";
+  }
+  if (code == "ExpiredToken" || code == "ExpiredTokenException") return " Refresh the session credentials.";
+  if (code == "AccessDenied" || code == "AccessDeniedException") {
+    return " Check the IAM policy of the role running EagleSense and the bucket policy.";
+  }
+  if (code == "ResourceNotFoundException") return " Check DYNAMODB_TABLE_NAME and the region.";
+  if (code == "NoSuchBucket") return " Create the bucket or fix S3_BUCKET_PREFIX.";
+  return "";
+}
+
+Error base_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
+  Error e;
+  e.operation = std::string(operation);
+  e.resource = std::string(resource);
+  e.http_status = response.status;
+  if (auto id = request_id(response)) e.request_id = std::string(*id);
+  return e;
+}
+
+std::string_view code_for_status(int status) {
+  switch (status) {
+    case 400:
+      return "BadRequest";
+    case 403:
+      return "AccessDenied";
+    case 404:
+      return "NotFound";
+    case 408:
+      return "RequestTimeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "PreconditionFailed";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+bool is_throttling_code(std::string_view code) {
+  return contains(kThrottlingCodes, code);
+}
+
+std::optional<std::string_view> request_id(const HttpResponse& response) {
+  if (auto id = response.header("x-amzn-requestid")) return id;
+  if (auto id = response.header("x-amz-request-id")) return id;
+  return std::nullopt;
+}
+
+void classify(Error& e) {
+  if (is_throttling_code(e.code)) {
+    e.kind = ErrorKind::kThrottled;
+    e.retryable = true;
+  } else if (contains(kAccessCodes, e.code) || (e.code.empty() && e.http_status == 403)) {
+    e.kind = ErrorKind::kAccessDenied;
+    e.retryable = false;
+  } else if (contains(kNotFoundCodes, e.code) || (e.code.empty() && e.http_status == 404)) {
+    e.kind = ErrorKind::kNotFound;
+    e.retryable = false;
+  } else if (e.kind == ErrorKind::kTransport) {
+    // Set by the transport; keep its retryable decision (a TLS verification failure is final).
+  } else if (contains(kTransientCodes, e.code) || e.http_status >= 500 || e.http_status == 408 ||
+             e.http_status == 429) {
+    if (e.kind != ErrorKind::kInvalidData) e.kind = ErrorKind::kServiceError;
+    e.retryable = true;
+  } else {
+    if (e.kind != ErrorKind::kInvalidData) e.kind = ErrorKind::kServiceError;
+    e.retryable = false;
+  }
+}
+
+Error dynamodb_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
+  Error e = base_error(response, operation, resource);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(response.body.data(), response.body.size()).get(doc) == simdjson::SUCCESS) {
+    std::string_view type;
+    if (doc["__type"].get(type) == simdjson::SUCCESS) {
+      const auto hash = type.rfind('#');
+      e.code = std::string(hash == std::string_view::npos ? type : type.substr(hash + 1));
+    }
+    std::string_view message;
+    if (doc["message"].get(message) == simdjson::SUCCESS ||
+        doc["Message"].get(message) == simdjson::SUCCESS) {
+      e.message = std::string(message);
+    }
+  }
+  if (e.code.empty()) e.code = std::string(code_for_status(response.status));
+  if (e.message.empty()) e.message = "the service returned an error without a message";
+  e.message += hint(e.code);
+  classify(e);
+  return e;
+}
+
+Error s3_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
+  Error e = base_error(response, operation, resource);
+  if (!response.body.empty()) {
+    pugi::xml_document doc;
+    if (doc.load_buffer(response.body.data(), response.body.size())) {
+      const pugi::xml_node error = doc.child("Error");
+      if (error) {
+        e.code = error.child_value("Code");
+        e.message = error.child_value("Message");
+        if (e.request_id.empty()) e.request_id = error.child_value("RequestId");
+      }
+    }
+  }
+  if (e.code.empty()) {
+    // HEAD responses carry no body: derive what we can from the status.
+    e.code = std::string(code_for_status(response.status));
+    if (response.status == 404 && operation == "S3.HeadBucket") e.code = "NoSuchBucket";
+  }
+  if (e.message.empty()) e.message = fmt::format("S3 answered HTTP {}", response.status);
+  e.message += hint(e.code);
+  classify(e);
+  return e;
+}
+
+}  // namespace es::aws

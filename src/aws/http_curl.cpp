@@ -1,0 +1,187 @@
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include "aws/http.h"
+#include "core/log.h"
+
+namespace es::aws {
+namespace {
+
+struct CurlEasyDeleter {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Curl reports redirects, 100-continue and proxies as several header blocks; only the last one is
+// the response. A status line starts a new block.
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    response->headers.clear();
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(trim(line.substr(0, colon)));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  response->headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+  return n;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const size_t n = size * count;
+  // Keep spare capacity for simdjson's padding so that parsing needs no copy.
+  if (body->capacity() < body->size() + n + HttpResponse::kBodyPadding) {
+    body->reserve(std::max(body->capacity() * 2, body->size() + n + HttpResponse::kBodyPadding));
+  }
+  body->append(data, n);
+  return n;
+}
+
+bool is_retryable_curl_code(CURLcode code) {
+  switch (code) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_OUT_OF_MEMORY:
+      return false;
+    default:
+      return true;
+  }
+}
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)), easy_(curl_easy_init()) {
+    if (!options_.verify_tls) {
+      log::warn("http.tls_verification_disabled",
+                {{"message", "TLS certificate verification is OFF for this client: use only for testing"}});
+    }
+  }
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    if (!easy_) return Error::internal("curl_easy_init failed");
+    CURL* h = easy_.get();
+    // curl_easy_reset clears options but keeps live connections, so keep-alive survives.
+    curl_easy_reset(h);
+    HttpResponse response;
+    response.body.reserve(4096);
+
+    CurlSlist headers;
+    bool has_content_type = false;
+    for (const auto& [name, value] : request.headers) {
+      if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
+      // "Name;" is curl's syntax for a header with an empty value.
+      std::string line = value.empty() ? name + ";" : name + ": " + value;
+      curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+      if (next == nullptr) return Error::internal("curl_slist_append failed");
+      static_cast<void>(headers.release());
+      headers.reset(next);
+    }
+    // Never let curl add headers we did not sign or ask for.
+    for (const char* suppressed : {"Expect:", "Transfer-Encoding:"}) {
+      curl_slist* next = curl_slist_append(headers.get(), suppressed);
+      static_cast<void>(headers.release());
+      headers.reset(next);
+    }
+    if (!has_content_type) {
+      curl_slist* next = curl_slist_append(headers.get(), "Content-Type:");
+      static_cast<void>(headers.release());
+      headers.reset(next);
+    }
+
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    // Decode nothing: checksums (x-amz-crc32) are over the bytes on the wire.
+    curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+
+    if (request.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      }
+    }
+
+    const CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+      Error e;
+      e.kind = ErrorKind::kTransport;
+      e.code = rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ConnectionError";
+      e.message = fmt::format("{} (curl error {}) for {} {}", curl_easy_strerror(rc), static_cast<int>(rc),
+                              request.method, request.url);
+      e.retryable = is_retryable_curl_code(rc);
+      return e;
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    return response;
+  }
+
+ private:
+  HttpOptions options_;
+  CurlEasy easy_;
+};
+
+}  // namespace
+
+std::optional<std::string_view> HttpResponse::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+void global_http_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::unique_ptr<HttpClient> make_curl_http_client(const HttpOptions& options) {
+  global_http_init();
+  return std::make_unique<CurlHttpClient>(options);
+}
+
+}  // namespace es::aws
