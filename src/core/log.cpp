@@ -9,14 +9,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "core/json_writer.h"
+
 namespace es::log {
 namespace {
 
 std::atomic<Level> g_level{Level::kInfo};
 std::mutex g_sink_mutex;
 Sink g_sink;  // guarded by g_sink_mutex
-
-constexpr char kHex[] = "0123456789abcdef";
 
 void append_timestamp(std::string& out) {
   const auto now = std::chrono::system_clock::now();
@@ -77,34 +77,7 @@ void set_sink(Sink sink) {
 }
 
 void append_json_escaped(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
+  json::append_escaped(out, s);
 }
 
 void write(Level lvl, std::string_view event, std::initializer_list<Field> fields) {
