@@ -1,0 +1,73 @@
+#pragma once
+// A scripted HttpClient for unit tests: records every request and answers from a queue.
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "aws/http.h"
+
+namespace es::testing {
+
+struct RecordedRequest {
+  std::string method;
+  std::string url;
+  aws::Headers headers;
+  std::string body;
+
+  [[nodiscard]] std::string header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (k.size() == name.size() && strncasecmp(k.c_str(), std::string(name).c_str(), k.size()) == 0)
+        return v;
+    }
+    return {};
+  }
+};
+
+class FakeHttpClient final : public aws::HttpClient {
+ public:
+  using Handler = std::function<Result<aws::HttpResponse>(const RecordedRequest&)>;
+
+  /// Answers the next request with this response (FIFO).
+  void reply(int status, std::string body, aws::Headers headers = {}) {
+    aws::HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.body.reserve(r.body.size() + aws::HttpResponse::kBodyPadding);
+    r.headers = std::move(headers);
+    replies_.emplace_back(std::move(r));
+  }
+  /// Answers the next request with a transport error.
+  void fail(std::string code = "ConnectionError") {
+    Error e;
+    e.kind = ErrorKind::kTransport;
+    e.code = std::move(code);
+    e.message = "connection reset by peer";
+    e.retryable = true;
+    replies_.emplace_back(std::move(e));
+  }
+  /// When no scripted reply is queued, the handler answers (default: HTTP 500).
+  void set_handler(Handler h) { handler_ = std::move(h); }
+
+  Result<aws::HttpResponse> send(const aws::HttpRequest& request) override {
+    requests.push_back({request.method, request.url, request.headers, std::string(request.body)});
+    if (!replies_.empty()) {
+      auto r = std::move(replies_.front());
+      replies_.pop_front();
+      return r;
+    }
+    if (handler_) return handler_(requests.back());
+    aws::HttpResponse r;
+    r.status = 500;
+    return r;
+  }
+
+  std::vector<RecordedRequest> requests;
+
+ private:
+  std::deque<Result<aws::HttpResponse>> replies_;
+  Handler handler_;
+};
+
+}  // namespace es::testing

@@ -1,0 +1,178 @@
+// AwsCaller: signing on every attempt, retry decisions, error classification and context.
+
+#include <gtest/gtest.h>
+
+#include "aws/caller.h"
+#include "aws/errors.h"
+#include "support/fake_http.h"
+
+namespace es::aws {
+namespace {
+
+using es::testing::FakeHttpClient;
+
+struct Fixture {
+  std::shared_ptr<ServiceContext> context = std::make_shared<ServiceContext>();
+  FakeHttpClient* http = nullptr;
+  std::unique_ptr<AwsCaller> caller;
+  std::vector<std::chrono::milliseconds> waits;
+
+  explicit Fixture(int attempts = 4) {
+    context->endpoint = Endpoint{"http", "127.0.0.1", 8000, true};
+    context->signing = SigningParams{"us-east-1", "dynamodb", false};
+    context->credentials = make_static_credentials({"AKIDTEST", "secret", "", std::nullopt, "test"});
+    context->retry =
+        make_standard_retry_policy({attempts, std::chrono::milliseconds(10), std::chrono::milliseconds(100),
+                                    std::chrono::milliseconds(1000)},
+                                   42);
+    context->sleeper = [this](std::chrono::milliseconds d) { waits.push_back(d); };
+    auto fake = std::make_unique<FakeHttpClient>();
+    http = fake.get();
+    caller = std::make_unique<AwsCaller>(context, std::move(fake));
+  }
+
+  Result<HttpResponse> call() {
+    HttpRequest r;
+    r.method = "POST";
+    r.url = "http://127.0.0.1:8000/";
+    r.headers = {{"X-Amz-Target", "DynamoDB_20120810.Scan"}};
+    r.body = "{}";
+    return caller->call("DynamoDB.Scan", "events", r, [](const HttpResponse& resp) -> std::optional<Error> {
+      if (resp.status == 200) return std::nullopt;
+      return dynamodb_error(resp, "DynamoDB.Scan", "events");
+    });
+  }
+};
+
+constexpr std::string_view kThrottle =
+    R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"})";
+
+TEST(AwsCaller, SignsEveryAttemptAndRetriesThrottling) {
+  Fixture f;
+  f.http->reply(400, std::string(kThrottle));
+  f.http->reply(200, "{}");
+  auto r = f.call();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(f.http->requests.size(), 2u);
+  for (const auto& req : f.http->requests) {
+    EXPECT_NE(req.header("Authorization").find("AWS4-HMAC-SHA256 Credential=AKIDTEST/"), std::string::npos);
+    EXPECT_FALSE(req.header("X-Amz-Date").empty());
+  }
+  EXPECT_EQ(f.caller->stats().requests, 2u);
+  EXPECT_EQ(f.caller->stats().retries, 1u);
+  EXPECT_EQ(f.caller->stats().throttles, 1u);
+  ASSERT_EQ(f.waits.size(), 1u);
+  EXPECT_LE(f.waits[0].count(), 100);  // throttle base delay, first attempt
+}
+
+TEST(AwsCaller, RetriesServerErrorsAndTransportFailures) {
+  Fixture f;
+  f.http->reply(500, R"({"__type":"InternalServerError","message":"boom"})");
+  f.http->fail();
+  f.http->reply(503, "");
+  f.http->reply(200, "{}");
+  auto r = f.call();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(f.http->requests.size(), 4u);
+}
+
+TEST(AwsCaller, GivesUpAfterMaxAttemptsWithContext) {
+  Fixture f(3);
+  for (int i = 0; i < 3; ++i) f.http->reply(400, std::string(kThrottle), {{"x-amzn-requestid", "REQ123"}});
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  const Error& e = r.error();
+  EXPECT_EQ(e.kind, ErrorKind::kThrottled);
+  EXPECT_EQ(e.code, "ProvisionedThroughputExceededException");
+  EXPECT_EQ(e.operation, "DynamoDB.Scan");
+  EXPECT_EQ(e.resource, "events");
+  EXPECT_EQ(e.http_status, 400);
+  EXPECT_EQ(e.request_id, "REQ123");
+  EXPECT_TRUE(e.retryable);
+  EXPECT_NE(e.to_string().find("gave up after 3 attempts"), std::string::npos) << e.to_string();
+  EXPECT_EQ(f.http->requests.size(), 3u);
+}
+
+TEST(AwsCaller, NeverRetriesValidationErrors) {
+  Fixture f;
+  f.http->reply(400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"bad filter"})");
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ValidationException");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(f.http->requests.size(), 1u);
+}
+
+TEST(AwsCaller, AccessErrorsAreFinalAndSayWhatToDo) {
+  Fixture f;
+  f.http->reply(400,
+                R"({"__type":"com.amazon.coral.service#UnrecognizedClientException","Message":"bad key"})");
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kAccessDenied);
+  EXPECT_NE(r.error().message.find("Check the access key id"), std::string::npos);
+  EXPECT_EQ(f.http->requests.size(), 1u);
+}
+
+TEST(AwsCaller, DeadlineStopsRetrying) {
+  Fixture f(10);
+  f.caller->set_deadline(f.context->clock() - std::chrono::seconds(1));
+  f.http->reply(503, "");
+  f.http->reply(200, "{}");
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("no time left"), std::string::npos);
+  EXPECT_EQ(f.http->requests.size(), 1u);
+}
+
+TEST(RetryPolicy, FullJitterIsCappedAndGrows) {
+  auto p = make_standard_retry_policy(
+      {8, std::chrono::milliseconds(50), std::chrono::milliseconds(500), std::chrono::milliseconds(2000)}, 7);
+  Error e;
+  e.retryable = true;
+  e.kind = ErrorKind::kServiceError;
+  for (int attempt = 1; attempt < 8; ++attempt) {
+    for (int i = 0; i < 50; ++i) {
+      const auto d = p->delay(e, attempt);
+      EXPECT_GE(d.count(), 0);
+      EXPECT_LE(d.count(), std::min<std::int64_t>(2000, 50LL << (attempt - 1)));
+    }
+  }
+  EXPECT_TRUE(p->should_retry(e, 7));
+  EXPECT_FALSE(p->should_retry(e, 8));
+  e.retryable = false;
+  EXPECT_FALSE(p->should_retry(e, 1));
+}
+
+TEST(ErrorClassification, S3XmlErrorsAndHeadResponses) {
+  HttpResponse r;
+  r.status = 503;
+  r.body =
+      "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message>"
+      "<RequestId>ABC</RequestId></Error>";
+  Error e = s3_error(r, "S3.PutObject", "bucket/key");
+  EXPECT_EQ(e.code, "SlowDown");
+  EXPECT_EQ(e.kind, ErrorKind::kThrottled);
+  EXPECT_TRUE(e.retryable);
+  EXPECT_EQ(e.request_id, "ABC");
+
+  HttpResponse head;
+  head.status = 404;
+  Error missing = s3_error(head, "S3.HeadBucket", "client-events-acme");
+  EXPECT_EQ(missing.code, "NoSuchBucket");
+  EXPECT_EQ(missing.kind, ErrorKind::kNotFound);
+  EXPECT_FALSE(missing.retryable);
+  EXPECT_NE(missing.to_string().find("S3_BUCKET_PREFIX"), std::string::npos);
+
+  HttpResponse forbidden;
+  forbidden.status = 403;
+  EXPECT_EQ(s3_error(forbidden, "S3.HeadBucket", "b").kind, ErrorKind::kAccessDenied);
+
+  HttpResponse timeout;
+  timeout.status = 400;
+  timeout.body = "<Error><Code>RequestTimeout</Code><Message>idle</Message></Error>";
+  EXPECT_TRUE(s3_error(timeout, "S3.PutObject", "b/k").retryable);
+}
+
+}  // namespace
+}  // namespace es::aws
