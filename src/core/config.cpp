@@ -1,0 +1,343 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+
+namespace es {
+namespace {
+
+constexpr std::array<SettingSpec, 27> kSettings = {{
+    {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
+    {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
+    {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
+     "bucket for manifests, rejected and undeliverable events"},
+    {"OUTPUT_FORMAT", "--format", "json", "json (array, one event per line) | ndjson | csv"},
+    {"EAGLESENSE_COMPRESSION", "--compression", "none", "none | gzip | zstd"},
+    {"EAGLESENSE_READ_MODE", "--read-mode", "scan", "scan (any table) | query (hour-shard GSI)"},
+    {"EAGLESENSE_SEGMENTS", "--segments", "8", "parallel Scan segments (1-1000)"},
+    {"EAGLESENSE_SHARDS", "--shards", "16", "hour shards per hour in query mode (1-1000)"},
+    {"EAGLESENSE_INDEX_NAME", "--index-name", "hourShard-time-index", "GSI used in query mode"},
+    {"EAGLESENSE_SHARD_ATTR", "--shard-attr", "hourShard", "hour-shard attribute (query mode)"},
+    {"EAGLESENSE_CLIENT_ATTR", "--client-attr", "clientId", "attribute naming the client"},
+    {"EAGLESENSE_TIME_ATTR", "--time-attr", "time", "attribute holding the event time"},
+    {"EAGLESENSE_ID_ATTR", "--id-attr", "eventId", "attribute holding the event id"},
+    {"EAGLESENSE_REQUIRED_ATTRS", "--required-attrs", "eventId,clientId,time",
+     "comma-separated attributes every event must have"},
+    {"EAGLESENSE_SSE", "--sse", "AES256", "server-side encryption: AES256 | aws:kms"},
+    {"EAGLESENSE_KMS_KEY_ID", "--kms-key-id", "", "KMS key for aws:kms (default: the AWS managed key)"},
+    {"EAGLESENSE_EXPECTED_BUCKET_OWNER", "--expected-bucket-owner", "",
+     "12-digit account id every client bucket must belong to"},
+    {"EAGLESENSE_UPLOAD_CONCURRENCY", "--upload-concurrency", "16", "parallel uploads (1-256)"},
+    {"EAGLESENSE_MULTIPART_THRESHOLD_MB", "--multipart-threshold-mb", "64",
+     "objects larger than this go up by multipart upload (5-5000)"},
+    {"EAGLESENSE_PART_SIZE_MB", "--part-size-mb", "16", "multipart part size (5-5000)"},
+    {"AWS_MAX_ATTEMPTS", "--max-attempts", "8", "attempts per AWS request, retries included (1-50)"},
+    {"LOG_LEVEL", "--log-level", "info", "debug | info | warn | error"},
+    {"EAGLESENSE_INSECURE_TLS", "--insecure-tls", "false",
+     "true turns TLS verification off (testing only; logged as a warning)"},
+    {"AWS_CA_BUNDLE", "--ca-bundle", "", "CA certificates file for TLS verification"},
+    {"AWS_REGION", "--region", "us-east-1", "AWS region (also AWS_DEFAULT_REGION)"},
+    {"AWS_ENDPOINT_URL_DYNAMODB", "--dynamodb-endpoint", "",
+     "custom DynamoDB endpoint (also AWS_ENDPOINT_URL)"},
+    {"AWS_ENDPOINT_URL_S3", "--s3-endpoint", "", "custom S3 endpoint (also AWS_ENDPOINT_URL)"},
+}};
+
+Error setting_error(std::string_view setting, std::string message) {
+  Error e = Error::invalid_argument(std::string(setting), std::move(message));
+  e.operation = "config";
+  return e;
+}
+
+std::optional<std::string> get(const EnvLookup& env, std::string_view name) {
+  auto v = env(name);
+  if (v && v->empty()) return std::nullopt;  // VAR= means "use the default"
+  return v;
+}
+
+template <typename T>
+Status read_int(const EnvLookup& env, std::string_view name, T lo, T hi, T& out) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  T parsed{};
+  const char* end = v->data() + v->size();
+  const auto [ptr, ec] = std::from_chars(v->data(), end, parsed);
+  if (ec != std::errc() || ptr != end || parsed < lo || parsed > hi) {
+    return setting_error(name, fmt::format("'{}' is not a whole number from {} to {}", *v, lo, hi));
+  }
+  out = parsed;
+  return ok_status();
+}
+
+template <typename E, std::size_t N>
+Status read_enum(const EnvLookup& env, std::string_view name,
+                 const std::array<std::pair<std::string_view, E>, N>& choices, E& out) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  for (const auto& [text, value] : choices) {
+    if (*v == text) {
+      out = value;
+      return ok_status();
+    }
+  }
+  std::string allowed;
+  for (const auto& [text, value] : choices) {
+    if (!allowed.empty()) allowed += ", ";
+    allowed += text;
+  }
+  return setting_error(name, fmt::format("'{}' is not one of {}", *v, allowed));
+}
+
+Status read_bool(const EnvLookup& env, std::string_view name, bool& out) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  if (*v == "true" || *v == "1" || *v == "yes") {
+    out = true;
+  } else if (*v == "false" || *v == "0" || *v == "no") {
+    out = false;
+  } else {
+    return setting_error(name, fmt::format("'{}' is not true or false", *v));
+  }
+  return ok_status();
+}
+
+Status read_attribute_name(const EnvLookup& env, std::string_view name, std::string& out) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  if (v->size() > 255) return setting_error(name, "attribute names are at most 255 bytes");
+  out = *v;
+  return ok_status();
+}
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view to_string(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kJson:
+      return "json";
+    case OutputFormat::kNdjson:
+      return "ndjson";
+    case OutputFormat::kCsv:
+      return "csv";
+  }
+  return "json";
+}
+
+std::string_view to_string(Compression c) {
+  switch (c) {
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
+  }
+  return "none";
+}
+
+std::string_view to_string(ReadMode m) {
+  return m == ReadMode::kScan ? "scan" : "query";
+}
+
+std::span<const SettingSpec> export_settings() {
+  return kSettings;
+}
+
+std::string ExportConfig::client_bucket(std::string_view client) const {
+  return fmt::format("{}-{}", bucket_prefix, client);
+}
+
+std::string ExportConfig::object_key(std::string_view hour_key_part) const {
+  std::string key = fmt::format("events-{}.{}", hour_key_part, to_string(format));
+  if (compression == Compression::kGzip) key += ".gz";
+  if (compression == Compression::kZstd) key += ".zst";
+  return key;
+}
+
+std::optional<std::string> validate_bucket_name(std::string_view b) {
+  if (b.size() < 3 || b.size() > 63) {
+    return fmt::format("bucket name '{}' must be 3 to 63 characters long", b);
+  }
+  for (char c : b) {
+    if (!is_lower_alnum(c) && c != '-' && c != '.') {
+      return fmt::format("bucket name '{}' may hold only a-z, 0-9, '-' and '.'", b);
+    }
+  }
+  if (!is_lower_alnum(b.front()) || !is_lower_alnum(b.back())) {
+    return fmt::format("bucket name '{}' must start and end with a letter or digit", b);
+  }
+  if (b.find("..") != std::string_view::npos || b.find(".-") != std::string_view::npos ||
+      b.find("-.") != std::string_view::npos) {
+    return fmt::format("bucket name '{}' has adjacent periods or a period next to a hyphen", b);
+  }
+  if (b.starts_with("xn--") || b.starts_with("sthree-") || b.ends_with("-s3alias") ||
+      b.ends_with("--ol-s3")) {
+    return fmt::format("bucket name '{}' uses a prefix or suffix S3 reserves", b);
+  }
+  int dots = 0;
+  bool digits_and_dots = true;
+  for (char c : b) {
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      digits_and_dots = false;
+  }
+  if (digits_and_dots && dots == 3) return fmt::format("bucket name '{}' looks like an IP address", b);
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_client_id(std::string_view client, std::string_view bucket_prefix) {
+  if (client.empty()) return std::string("client id is empty");
+  for (char ch : client) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return std::string("client id contains a control character");
+    if (ch == '/' || ch == '\\') return std::string("client id contains a path separator");
+    if (ch >= 'A' && ch <= 'Z') return std::string("client id contains upper case letters");
+  }
+  if (client.find("..") != std::string_view::npos) return std::string("client id contains '..'");
+  std::string bucket = fmt::format("{}-{}", bucket_prefix, client);
+  if (auto why = validate_bucket_name(bucket)) return fmt::format("client id cannot form a bucket: {}", *why);
+  return std::nullopt;
+}
+
+Result<std::map<std::string, std::string, std::less<>>> parse_config_file(std::string_view text,
+                                                                          std::string_view path) {
+  std::map<std::string, std::string, std::less<>> values;
+  int line_no = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = trim(line.substr(7));
+    const auto eq = line.find('=');
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    if (eq == std::string_view::npos) {
+      return setting_error(where, fmt::format("expected KEY=VALUE, got '{}'", line));
+    }
+    std::string_view key = trim(line.substr(0, eq));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    const bool known = std::any_of(kSettings.begin(), kSettings.end(),
+                                   [key](const SettingSpec& s) { return s.env == key; }) ||
+                       key.starts_with("AWS_") || key.starts_with("EAGLESENSE_");
+    if (!known) return setting_error(where, fmt::format("unknown setting '{}'", key));
+    values.emplace(std::string(key), std::string(value));
+  }
+  return values;
+}
+
+Result<ExportConfig> load_export_config(const EnvLookup& env) {
+  ExportConfig c;
+  if (auto v = get(env, "DYNAMODB_TABLE_NAME")) {
+    const bool ok = v->size() >= 3 && v->size() <= 255 && std::all_of(v->begin(), v->end(), [](char ch) {
+                      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                             (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+                    });
+    if (!ok) {
+      return setting_error(
+          "DYNAMODB_TABLE_NAME",
+          fmt::format("'{}' is not a table name (3-255 characters of a-z A-Z 0-9 _ - .)", *v));
+    }
+    c.table = *v;
+  }
+  if (auto v = get(env, "S3_BUCKET_PREFIX")) c.bucket_prefix = *v;
+  if (auto why = validate_bucket_name(c.bucket_prefix + "-x")) {
+    return setting_error("S3_BUCKET_PREFIX",
+                         fmt::format("'{}' cannot start a bucket name: {}", c.bucket_prefix, *why));
+  }
+  c.ops_bucket = get(env, "EAGLESENSE_OPS_BUCKET").value_or(c.bucket_prefix + "-ops");
+  if (auto why = validate_bucket_name(c.ops_bucket)) return setting_error("EAGLESENSE_OPS_BUCKET", *why);
+
+  ES_TRY(read_enum(
+      env, "OUTPUT_FORMAT",
+      std::array<std::pair<std::string_view, OutputFormat>, 3>{
+          {{"json", OutputFormat::kJson}, {"ndjson", OutputFormat::kNdjson}, {"csv", OutputFormat::kCsv}}},
+      c.format));
+  ES_TRY(read_enum(
+      env, "EAGLESENSE_COMPRESSION",
+      std::array<std::pair<std::string_view, Compression>, 3>{
+          {{"none", Compression::kNone}, {"gzip", Compression::kGzip}, {"zstd", Compression::kZstd}}},
+      c.compression));
+  ES_TRY(read_enum(env, "EAGLESENSE_READ_MODE",
+                   std::array<std::pair<std::string_view, ReadMode>, 2>{
+                       {{"scan", ReadMode::kScan}, {"query", ReadMode::kQuery}}},
+                   c.read_mode));
+  ES_TRY(read_int(env, "EAGLESENSE_SEGMENTS", 1, 1000, c.segments));
+  ES_TRY(read_int(env, "EAGLESENSE_SHARDS", 1, 1000, c.shards));
+  ES_TRY(read_attribute_name(env, "EAGLESENSE_INDEX_NAME", c.index_name));
+  ES_TRY(read_attribute_name(env, "EAGLESENSE_SHARD_ATTR", c.shard_attr));
+  ES_TRY(read_attribute_name(env, "EAGLESENSE_CLIENT_ATTR", c.client_attr));
+  ES_TRY(read_attribute_name(env, "EAGLESENSE_TIME_ATTR", c.time_attr));
+  ES_TRY(read_attribute_name(env, "EAGLESENSE_ID_ATTR", c.id_attr));
+  if (auto v = get(env, "EAGLESENSE_REQUIRED_ATTRS")) {
+    c.required_attrs.clear();
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view name = trim(rest.substr(0, comma));
+      if (name.empty())
+        return setting_error("EAGLESENSE_REQUIRED_ATTRS", fmt::format("empty name in '{}'", *v));
+      c.required_attrs.emplace_back(name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  std::string_view sse = c.sse;
+  ES_TRY(read_enum(env, "EAGLESENSE_SSE",
+                   std::array<std::pair<std::string_view, std::string_view>, 2>{
+                       {{"AES256", "AES256"}, {"aws:kms", "aws:kms"}}},
+                   sse));
+  c.sse = std::string(sse);
+  if (auto v = get(env, "EAGLESENSE_KMS_KEY_ID")) {
+    if (c.sse != "aws:kms") {
+      return setting_error("EAGLESENSE_KMS_KEY_ID", "a KMS key is only used with EAGLESENSE_SSE=aws:kms");
+    }
+    c.kms_key_id = *v;
+  }
+  if (auto v = get(env, "EAGLESENSE_EXPECTED_BUCKET_OWNER")) {
+    if (v->size() != 12 ||
+        !std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return setting_error("EAGLESENSE_EXPECTED_BUCKET_OWNER",
+                           fmt::format("'{}' is not a 12-digit AWS account id", *v));
+    }
+    c.expected_bucket_owner = *v;
+  }
+  ES_TRY(read_int(env, "EAGLESENSE_UPLOAD_CONCURRENCY", 1, 256, c.upload_concurrency));
+  std::uint64_t threshold_mb = c.multipart_threshold_bytes >> 20;
+  std::uint64_t part_mb = c.part_size_bytes >> 20;
+  ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MULTIPART_THRESHOLD_MB", 5, 5000, threshold_mb));
+  ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_PART_SIZE_MB", 5, 5000, part_mb));
+  c.multipart_threshold_bytes = threshold_mb << 20;
+  c.part_size_bytes = part_mb << 20;
+  ES_TRY(read_int(env, "AWS_MAX_ATTEMPTS", 1, 50, c.max_attempts));
+  if (auto v = get(env, "LOG_LEVEL")) {
+    log::Level level{};
+    if (!log::parse_level(*v, level)) {
+      return setting_error("LOG_LEVEL", fmt::format("'{}' is not one of debug, info, warn, error", *v));
+    }
+    c.log_level = *v;
+  }
+  ES_TRY(read_bool(env, "EAGLESENSE_INSECURE_TLS", c.insecure_tls));
+  c.ca_bundle = get(env, "AWS_CA_BUNDLE").value_or("");
+  return c;
+}
+
+}  // namespace es

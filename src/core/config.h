@@ -1,0 +1,90 @@
+#pragma once
+/// Export settings: one table of every setting (environment name, flag, default, allowed values),
+/// and validation that names the setting and what is allowed. Precedence, lowest first:
+/// defaults < config file (EAGLESENSE_CONFIG / --config, KEY=VALUE lines) < environment < flags.
+/// Pure: the caller layers the sources into one EnvLookup.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env.h"
+#include "core/result.h"
+
+namespace es {
+
+enum class OutputFormat { kJson, kNdjson, kCsv };
+enum class Compression { kNone, kGzip, kZstd };
+enum class ReadMode { kScan, kQuery };
+
+std::string_view to_string(OutputFormat f);
+std::string_view to_string(Compression c);
+std::string_view to_string(ReadMode m);
+
+/// One setting as the user sees it.
+struct SettingSpec {
+  std::string_view env;            ///< "DYNAMODB_TABLE_NAME"
+  std::string_view flag;           ///< "--table"
+  std::string_view default_value;  ///< shown by --help; "" when none
+  std::string_view help;
+};
+
+/// Every setting of `eaglesense run` (and the Lambda), in --help order.
+std::span<const SettingSpec> export_settings();
+
+struct ExportConfig {
+  std::string table = "events";
+  std::string bucket_prefix = "client-events";
+  std::string ops_bucket;  ///< default "{bucket_prefix}-ops"
+  OutputFormat format = OutputFormat::kJson;
+  Compression compression = Compression::kNone;
+  ReadMode read_mode = ReadMode::kScan;
+  int segments = 8;
+  int shards = 16;
+  std::string index_name = "hourShard-time-index";
+  std::string shard_attr = "hourShard";
+  std::string client_attr = "clientId";
+  std::string time_attr = "time";
+  std::string id_attr = "eventId";
+  std::vector<std::string> required_attrs = {"eventId", "clientId", "time"};
+  std::string sse = "AES256";  ///< "AES256" or "aws:kms"
+  std::string kms_key_id;
+  std::string expected_bucket_owner;  ///< 12-digit account id or ""
+  int upload_concurrency = 16;
+  std::uint64_t multipart_threshold_bytes = 64ULL << 20;
+  std::uint64_t part_size_bytes = 16ULL << 20;
+  int max_attempts = 8;  ///< AWS_MAX_ATTEMPTS
+  std::string log_level = "info";
+  bool insecure_tls = false;  ///< EAGLESENSE_INSECURE_TLS=true: only for testing, logged loudly
+  std::string ca_bundle;      ///< AWS_CA_BUNDLE
+
+  /// "client-events-acme": the bucket of client (no validation; see validate_client_id).
+  [[nodiscard]] std::string client_bucket(std::string_view client) const;
+  /// "events-2026-11-29-10.json[.gz|.zst]" for the hour label "2026-11-29-10".
+  [[nodiscard]] std::string object_key(std::string_view hour_key_part) const;
+};
+
+/// Reads every setting from env (already layered: file < environment < flags) and validates it.
+/// Error kind kInvalidArgument; Error::resource is the setting's name; the message says what is
+/// allowed, e.g. "OUTPUT_FORMAT: 'xml' is not one of json, ndjson, csv".
+[[nodiscard]] Result<ExportConfig> load_export_config(const EnvLookup& env);
+
+/// Parses a config file of KEY=VALUE lines ('#' comments, blank lines, optional quotes, optional
+/// "export "). Unknown keys are an error naming the line, so a typo never passes silently.
+[[nodiscard]] Result<std::map<std::string, std::string, std::less<>>> parse_config_file(
+    std::string_view text, std::string_view path);
+
+/// Why a client id cannot be exported, or std::nullopt when it is fine. The bucket
+/// "{prefix}-{client}" must be a valid S3 bucket name (3-63 characters of a-z 0-9 . -, starting and
+/// ending with a letter or digit, no "..", not an IP address), and the id may hold no '/', no
+/// control characters, no upper case.
+[[nodiscard]] std::optional<std::string> validate_client_id(std::string_view client,
+                                                            std::string_view bucket_prefix);
+
+/// Checks a bucket name against S3's rules (general purpose buckets).
+[[nodiscard]] std::optional<std::string> validate_bucket_name(std::string_view bucket);
+
+}  // namespace es

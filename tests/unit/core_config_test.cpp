@@ -1,0 +1,119 @@
+// Settings: defaults, validation that names the setting, client id and bucket rules, config files.
+
+#include <gtest/gtest.h>
+
+#include "core/config.h"
+
+namespace es {
+namespace {
+
+Result<ExportConfig> load(std::map<std::string, std::string, std::less<>> values) {
+  return load_export_config(map_environment(std::move(values)));
+}
+
+TEST(ExportConfig, DefaultsMatchTheDocumentedOnes) {
+  auto c = load({});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->table, "events");
+  EXPECT_EQ(c->bucket_prefix, "client-events");
+  EXPECT_EQ(c->ops_bucket, "client-events-ops");
+  EXPECT_EQ(c->format, OutputFormat::kJson);
+  EXPECT_EQ(c->segments, 8);
+  EXPECT_EQ(c->upload_concurrency, 16);
+  EXPECT_EQ(c->required_attrs, (std::vector<std::string>{"eventId", "clientId", "time"}));
+  EXPECT_EQ(c->client_bucket("acme"), "client-events-acme");
+  EXPECT_EQ(c->object_key("2026-11-29-10"), "events-2026-11-29-10.json");
+  for (const SettingSpec& s : export_settings()) {
+    EXPECT_FALSE(s.env.empty());
+    EXPECT_TRUE(s.flag.starts_with("--")) << s.flag;
+  }
+}
+
+TEST(ExportConfig, KeysFollowFormatAndCompression) {
+  auto c = load({{"OUTPUT_FORMAT", "ndjson"}, {"EAGLESENSE_COMPRESSION", "zstd"}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->object_key("2026-11-29-10"), "events-2026-11-29-10.ndjson.zst");
+  auto g = load({{"OUTPUT_FORMAT", "json"}, {"EAGLESENSE_COMPRESSION", "gzip"}});
+  EXPECT_EQ(g->object_key("2026-11-29-10"), "events-2026-11-29-10.json.gz");
+}
+
+struct BadValue {
+  std::string setting;
+  std::string value;
+  std::string says;
+};
+
+class ExportConfigErrors : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(ExportConfigErrors, NameTheSettingAndWhatIsAllowed) {
+  const BadValue& p = GetParam();
+  auto c = load({{p.setting, p.value}});
+  ASSERT_FALSE(c.ok()) << p.setting << "=" << p.value;
+  EXPECT_EQ(c.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(c.error().resource, p.setting);
+  const std::string text = c.error().to_string();
+  EXPECT_NE(text.find(p.setting), std::string::npos) << text;
+  EXPECT_NE(text.find(p.says), std::string::npos) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ExportConfigErrors,
+    ::testing::Values(BadValue{"OUTPUT_FORMAT", "xml", "json, ndjson, csv"},
+                      BadValue{"EAGLESENSE_COMPRESSION", "lz4", "none, gzip, zstd"},
+                      BadValue{"EAGLESENSE_SEGMENTS", "0", "from 1 to 1000"},
+                      BadValue{"EAGLESENSE_SEGMENTS", "8x", "whole number"},
+                      BadValue{"EAGLESENSE_UPLOAD_CONCURRENCY", "-1", "from 1 to 256"},
+                      BadValue{"EAGLESENSE_SSE", "aes", "AES256, aws:kms"},
+                      BadValue{"EAGLESENSE_KMS_KEY_ID", "alias/x", "EAGLESENSE_SSE=aws:kms"},
+                      BadValue{"EAGLESENSE_EXPECTED_BUCKET_OWNER", "12345", "12-digit"},
+                      BadValue{"S3_BUCKET_PREFIX", "Client_Events", "a-z, 0-9"},
+                      BadValue{"EAGLESENSE_OPS_BUCKET", "x", "3 to 63"},
+                      BadValue{"DYNAMODB_TABLE_NAME", "a b", "table name"},
+                      BadValue{"LOG_LEVEL", "loud", "debug, info"},
+                      BadValue{"EAGLESENSE_READ_MODE", "index", "scan, query"},
+                      BadValue{"EAGLESENSE_INSECURE_TLS", "maybe", "true or false"},
+                      BadValue{"EAGLESENSE_REQUIRED_ATTRS", "eventId,,time", "empty name"},
+                      BadValue{"EAGLESENSE_PART_SIZE_MB", "1", "from 5 to 5000"}));
+
+TEST(ClientIds, AcceptBucketSafeIds) {
+  for (std::string_view id : {"acme", "client-007", "a1", "acme.eu"}) {
+    EXPECT_EQ(validate_client_id(id, "client-events"), std::nullopt) << id;
+  }
+}
+
+TEST(ClientIds, RejectUnsafeIdsWithAReason) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"", "empty"},
+      {"../etc", "path separator"},
+      {"a/b", "path separator"},
+      {"a..b", "'..'"},
+      {"Acme", "upper case"},
+      {"ac\nme", "control character"},
+      {"acme-", "start and end"},
+      {"acme_corp", "a-z, 0-9"},
+      {std::string_view("this-client-id-is-far-too-long-to-fit-in-a-bucket-name-at-all"), "3 to 63"},
+      {"x--ol-s3", "reserves"},
+  };
+  for (const auto& [id, says] : cases) {
+    auto why = validate_client_id(id, "client-events");
+    ASSERT_TRUE(why.has_value()) << id;
+    EXPECT_NE(why->find(says), std::string::npos) << id << ": " << *why;
+  }
+}
+
+TEST(ConfigFile, ParsesKeyValueLinesAndRejectsUnknownKeys) {
+  auto v = parse_config_file(
+      "# comment\nexport DYNAMODB_TABLE_NAME=\"prod-events\"\n\nOUTPUT_FORMAT = ndjson\n", "es.conf");
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  EXPECT_EQ(v->at("DYNAMODB_TABLE_NAME"), "prod-events");
+  EXPECT_EQ(v->at("OUTPUT_FORMAT"), "ndjson");
+  auto bad = parse_config_file("TABLE=events\n", "es.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().to_string().find("es.conf:1"), std::string::npos);
+  auto no_eq = parse_config_file("\n\nnonsense\n", "es.conf");
+  ASSERT_FALSE(no_eq.ok());
+  EXPECT_NE(no_eq.error().to_string().find("es.conf:3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace es
