@@ -1,0 +1,692 @@
+#include "core/transcode.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/time.h"
+
+namespace es {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// Bodies past this size could overflow the 32-bit arena offsets; a DynamoDB page is at most 1 MB.
+constexpr std::size_t kMaxBodyBytes = std::size_t{1} << 30;
+
+constexpr std::array<std::uint8_t, 256> make_escape_table() {
+  std::array<std::uint8_t, 256> t{};
+  for (std::size_t c = 0; c < 0x20; ++c) t[c] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kNeedsEscape = make_escape_table();
+
+constexpr bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+
+// The grammar of RFC 8259 numbers; true when text can be copied as is.
+bool is_json_number(std::string_view s) noexcept {
+  std::size_t p = 0;
+  const std::size_t n = s.size();
+  if (p < n && s[p] == '-') ++p;
+  if (p >= n) return false;
+  if (s[p] == '0') {
+    ++p;
+  } else if (s[p] >= '1' && s[p] <= '9') {
+    while (p < n && is_digit(s[p])) ++p;
+  } else {
+    return false;
+  }
+  if (p < n && s[p] == '.') {
+    const std::size_t start = ++p;
+    while (p < n && is_digit(s[p])) ++p;
+    if (p == start) return false;
+  }
+  if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+    ++p;
+    if (p < n && (s[p] == '+' || s[p] == '-')) ++p;
+    const std::size_t start = p;
+    while (p < n && is_digit(s[p])) ++p;
+    if (p == start) return false;
+  }
+  return p == n;
+}
+
+// A number split into its lexical parts, for normalizing and for ordering NS sets.
+struct DecimalParts {
+  bool negative = false;
+  std::string_view int_digits;   // leading zeros removed
+  std::string_view frac_digits;  // may be empty
+  std::string_view exponent;     // "e+12" as written (marker, optional sign, digits) or ""
+};
+
+bool split_decimal(std::string_view s, DecimalParts& out) noexcept {
+  std::size_t p = 0;
+  const std::size_t n = s.size();
+  if (p < n && (s[p] == '+' || s[p] == '-')) out.negative = s[p++] == '-';
+  std::size_t start = p;
+  while (p < n && is_digit(s[p])) ++p;
+  out.int_digits = s.substr(start, p - start);
+  if (p < n && s[p] == '.') {
+    start = ++p;
+    while (p < n && is_digit(s[p])) ++p;
+    out.frac_digits = s.substr(start, p - start);
+  }
+  if (out.int_digits.empty() && out.frac_digits.empty()) return false;
+  if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+    start = p++;
+    if (p < n && (s[p] == '+' || s[p] == '-')) ++p;
+    const std::size_t digits = p;
+    while (p < n && is_digit(s[p])) ++p;
+    if (p == digits) return false;
+    out.exponent = s.substr(start, p - start);
+  }
+  if (p != n) return false;
+  while (out.int_digits.size() > 1 && out.int_digits[0] == '0') out.int_digits.remove_prefix(1);
+  return true;
+}
+
+// Orders two valid numbers by value, exactly: sign, then the position of the first significant
+// digit, then the significant digits.
+struct NumericKey {
+  bool negative = false;
+  bool zero = true;
+  std::int64_t magnitude = 0;  // decimal exponent of the first significant digit
+  std::string digits;          // significant digits, no leading or trailing zeros
+};
+
+NumericKey numeric_key(std::string_view text) {
+  DecimalParts parts;
+  NumericKey key;
+  if (!split_decimal(text, parts)) return key;
+  std::int64_t exp = 0;
+  bool exp_negative = false;
+  for (char c : parts.exponent) {
+    if (c == '-') exp_negative = true;
+    // Clamped: exponents beyond a billion order the same way and cannot overflow here.
+    if (is_digit(c) && exp < 1'000'000'000) exp = exp * 10 + (c - '0');
+  }
+  if (exp_negative) exp = -exp;
+  std::int64_t point = static_cast<std::int64_t>(parts.int_digits.size());
+  std::string all;
+  all.append(parts.int_digits).append(parts.frac_digits);
+  const std::size_t first = all.find_first_not_of('0');
+  if (first == std::string::npos) return key;
+  const std::size_t last = all.find_last_not_of('0');
+  key.zero = false;
+  key.negative = parts.negative;
+  key.magnitude = point - static_cast<std::int64_t>(first) + exp;
+  key.digits = all.substr(first, last - first + 1);
+  return key;
+}
+
+bool numeric_less(const NumericKey& a, const NumericKey& b) {
+  const int sa = a.zero ? 0 : (a.negative ? -1 : 1);
+  const int sb = b.zero ? 0 : (b.negative ? -1 : 1);
+  if (sa != sb) return sa < sb;
+  if (sa == 0) return false;
+  int cmp = 0;
+  if (a.magnitude != b.magnitude) {
+    cmp = a.magnitude < b.magnitude ? -1 : 1;
+  } else {
+    const int c = a.digits.compare(b.digits);
+    cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return sa > 0 ? cmp < 0 : cmp > 0;
+}
+
+std::string quote_key(std::string_view key) {
+  std::string out;
+  append_json_string(out, key.substr(0, 128));
+  return out;
+}
+
+struct Field {
+  std::string_view key;
+  element value;
+};
+
+// The typed wrapper {"T": value} of a DynamoDB attribute value.
+bool split_typed(element typed, std::string_view& type, element& inner) noexcept {
+  object obj;
+  if (typed.get_object().get(obj) != simdjson::SUCCESS) return false;
+  auto it = obj.begin();
+  if (it == obj.end()) return false;
+  type = it.key();
+  inner = it.value();
+  ++it;
+  return it == obj.end();
+}
+
+}  // namespace
+
+void ensure_json_padding(std::string& body) {
+  if (body.capacity() - body.size() < kJsonPadding) body.reserve(body.size() + kJsonPadding);
+}
+
+bool append_json_number(std::string& out, std::string_view number) {
+  if (is_json_number(number)) {
+    out.append(number);
+    return true;
+  }
+  DecimalParts parts;
+  if (!split_decimal(number, parts)) return false;
+  if (parts.negative) out += '-';
+  if (parts.int_digits.empty()) {
+    out += '0';
+  } else {
+    out.append(parts.int_digits);
+  }
+  if (!parts.frac_digits.empty()) out.append(".").append(parts.frac_digits);
+  out.append(parts.exponent);
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  const char* data = s.data();
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (kNeedsEscape[c] == 0) [[likely]]
+      continue;
+    out.append(data + start, i - start);
+    start = i + 1;
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(esc, sizeof esc);
+      }
+    }
+  }
+  out.append(data + start, s.size() - start);
+  out += '"';
+}
+
+bool is_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return false;
+  std::size_t n = text.size();
+  if (n > 0 && text[n - 1] == '=') --n;
+  if (n > 0 && text[n - 1] == '=' && n == text.size() - 1) --n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string_view to_string(RecordStatus status) {
+  switch (status) {
+    case RecordStatus::kOk:
+      return "ok";
+    case RecordStatus::kInvalidItem:
+      return "invalid_item";
+    case RecordStatus::kMissingClientId:
+      return "missing_client_id";
+    case RecordStatus::kClientIdWrongType:
+      return "client_id_wrong_type";
+    case RecordStatus::kEmptyClientId:
+      return "empty_client_id";
+    case RecordStatus::kMissingEventId:
+      return "missing_event_id";
+    case RecordStatus::kEventIdWrongType:
+      return "event_id_wrong_type";
+    case RecordStatus::kMissingTime:
+      return "missing_time";
+    case RecordStatus::kTimeWrongType:
+      return "time_wrong_type";
+    case RecordStatus::kUnparseableTime:
+      return "unparseable_time";
+    case RecordStatus::kMissingRequired:
+      return "missing_required_attribute";
+  }
+  return "unknown";
+}
+
+void DecodedPage::clear() noexcept {
+  arena_.clear();
+  records_.clear();
+  last_evaluated_key_.clear();
+  count_ = 0;
+  scanned_count_ = 0;
+  consumed_.reset();
+  rejected_ = 0;
+}
+
+struct PageDecoder::Impl {
+  EventAttributes attributes;
+  simdjson::dom::parser parser;
+  std::vector<Field> fields;          // stack of the objects being transcoded, sorted per object
+  std::vector<std::string_view> set;  // elements of the SS/BS being sorted
+  std::vector<std::string> path;      // where a transcoding error happened, innermost first
+  std::string why;                    // what the error was
+  std::string padded;                 // copy of an unpadded input
+  std::string scratch;                // message building
+
+  // Captured while transcoding the top level of an item.
+  element client_value;
+  element id_value;
+  element time_value;
+  bool has_client = false;
+  bool has_id = false;
+  bool has_time = false;
+
+  explicit Impl(EventAttributes a) : attributes(std::move(a)) {}
+
+  bool fail(std::string message) {
+    why = std::move(message);
+    return false;
+  }
+
+  // Appends the fields of obj to `fields`, sorted by key; returns the start index.
+  bool collect_sorted(object obj, std::size_t& base) {
+    base = fields.size();
+    for (auto kv : obj) fields.push_back(Field{kv.key, kv.value});
+    auto first = fields.begin() + static_cast<std::ptrdiff_t>(base);
+    std::sort(first, fields.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
+    for (std::size_t i = base + 1; i < fields.size(); ++i) {
+      if (fields[i].key == fields[i - 1].key) {
+        std::string key = quote_key(fields[i].key);
+        fields.resize(base);
+        return fail("duplicate attribute name " + key);
+      }
+    }
+    return true;
+  }
+
+  // Writes an object of attribute name -> typed value (an item or an M) as a sorted plain object.
+  bool map(object obj, std::string& out, int depth, bool top) {
+    if (depth > kMaxAttributeDepth) {
+      return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
+    }
+    std::size_t base = 0;
+    if (!collect_sorted(obj, base)) return false;
+    const std::size_t end = fields.size();
+    out += '{';
+    for (std::size_t i = base; i < end; ++i) {
+      if (i != base) out += ',';
+      const Field f = fields[i];
+      append_json_string(out, f.key);
+      out += ':';
+      if (!value(f.value, out, depth)) {
+        path.push_back(quote_key(f.key));
+        fields.resize(base);
+        return false;
+      }
+      if (top) capture(f);
+    }
+    out += '}';
+    fields.resize(base);
+    return true;
+  }
+
+  void capture(const Field& f) {
+    const EventAttributes& a = attributes;
+    if (f.key.size() == a.client.size() && f.key == a.client) {
+      client_value = f.value;
+      has_client = true;
+    }
+    if (f.key.size() == a.id.size() && f.key == a.id) {
+      id_value = f.value;
+      has_id = true;
+    }
+    if (f.key.size() == a.time.size() && f.key == a.time) {
+      time_value = f.value;
+      has_time = true;
+    }
+  }
+
+  bool string_of(element e, std::string_view type, std::string_view& s) {
+    if (e.get_string().get(s) != simdjson::SUCCESS) {
+      return fail(std::string("the value of a ") + std::string(type) + " must be a JSON string");
+    }
+    return true;
+  }
+
+  bool number(std::string_view text, std::string& out) {
+    if (!append_json_number(out, text)) return fail("N value " + quote_key(text) + " is not a number");
+    return true;
+  }
+
+  // Writes one typed value {"T": v}.
+  bool value(element typed, std::string& out, int depth) {
+    std::string_view type;
+    element inner;
+    if (!split_typed(typed, type, inner)) {
+      return fail("an attribute value must be an object with exactly one type key (S, N, M, ...)");
+    }
+    std::string_view s;
+    switch (type.size()) {
+      case 1:
+        if (type[0] == 'S') {
+          if (!string_of(inner, type, s)) return false;
+          append_json_string(out, s);
+          return true;
+        }
+        if (type[0] == 'N') return string_of(inner, type, s) && number(s, out);
+        if (type[0] == 'M') {
+          object obj;
+          if (inner.get_object().get(obj) != simdjson::SUCCESS)
+            return fail("the value of an M must be an object");
+          return map(obj, out, depth + 1, false);
+        }
+        if (type[0] == 'L') return list(inner, out, depth + 1);
+        if (type[0] == 'B') {
+          if (!string_of(inner, type, s)) return false;
+          if (!is_base64(s)) return fail("B value is not base64");
+          append_json_string(out, s);
+          return true;
+        }
+        break;
+      case 2:
+        if (type == "SS" || type == "BS" || type == "NS") return string_set(type, inner, out);
+        break;
+      case 4:
+        if (type == "NULL") {
+          bool b = false;
+          if (inner.get_bool().get(b) != simdjson::SUCCESS || !b) return fail("NULL must be true");
+          out.append("null");
+          return true;
+        }
+        if (type == "BOOL") {
+          bool b = false;
+          if (inner.get_bool().get(b) != simdjson::SUCCESS) return fail("BOOL must be true or false");
+          out.append(b ? "true" : "false");
+          return true;
+        }
+        break;
+      default:
+        break;
+    }
+    return fail("unknown DynamoDB type " + quote_key(type));
+  }
+
+  bool list(element inner, std::string& out, int depth) {
+    if (depth > kMaxAttributeDepth) {
+      return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
+    }
+    array arr;
+    if (inner.get_array().get(arr) != simdjson::SUCCESS) return fail("the value of an L must be an array");
+    out += '[';
+    std::size_t index = 0;
+    for (element e : arr) {
+      if (index != 0) out += ',';
+      if (!value(e, out, depth)) {
+        path.push_back("[" + std::to_string(index) + "]");
+        return false;
+      }
+      ++index;
+    }
+    out += ']';
+    return true;
+  }
+
+  // SS, NS, BS: arrays of strings, written sorted (see transcode.h).
+  bool string_set(std::string_view type, element inner, std::string& out) {
+    array arr;
+    if (inner.get_array().get(arr) != simdjson::SUCCESS) {
+      return fail("the value of a " + std::string(type) + " must be an array");
+    }
+    set.clear();
+    for (element e : arr) {
+      std::string_view s;
+      if (!string_of(e, type, s)) return false;
+      if (type[0] == 'B' && !is_base64(s)) return fail("BS element is not base64");
+      set.push_back(s);
+    }
+    out += '[';
+    if (type[0] == 'N') {
+      // Sets are small and rare on the hot path: sort by value with allocated keys.
+      std::vector<std::pair<NumericKey, std::string_view>> keyed;
+      keyed.reserve(set.size());
+      for (std::string_view s : set) keyed.emplace_back(numeric_key(s), s);
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [](const auto& a, const auto& b) { return numeric_less(a.first, b.first); });
+      for (std::size_t i = 0; i < keyed.size(); ++i) {
+        if (i != 0) out += ',';
+        if (!number(keyed[i].second, out)) return false;
+      }
+    } else {
+      std::sort(set.begin(), set.end());
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        if (i != 0) out += ',';
+        append_json_string(out, set[i]);
+      }
+    }
+    out += ']';
+    return true;
+  }
+
+  // Transcodes an item into out; on failure `out` may hold a partial result and the error text is
+  // built by error_message().
+  bool item(element e, std::string& out) {
+    path.clear();
+    has_client = has_id = has_time = false;
+    object obj;
+    if (e.get_object().get(obj) != simdjson::SUCCESS) return fail("an item must be a JSON object");
+    return map(obj, out, 1, true);
+  }
+
+  std::string error_message() const {
+    std::string m = "invalid DynamoDB JSON";
+    if (!path.empty()) {
+      m += " at ";
+      for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        if (it != path.rbegin() && (*it)[0] != '[') m += '.';
+        m += *it;
+      }
+    }
+    m += ": ";
+    m += why;
+    return m;
+  }
+
+  // Decides the status of a transcoded item; fills time_us and the client/id views on success.
+  RecordStatus classify(std::int64_t& time_us, std::string_view& client, std::string_view& id) {
+    const EventAttributes& a = attributes;
+    std::string_view type;
+    element inner;
+    client = {};
+    id = {};
+    if (has_client && split_typed(client_value, type, inner) && type == "S") {
+      if (inner.get_string().get(client) != simdjson::SUCCESS) client = {};
+    }
+    if (has_id && split_typed(id_value, type, inner) && (type == "S" || type == "N")) {
+      if (inner.get_string().get(id) != simdjson::SUCCESS) id = {};
+    }
+    if (!has_client)
+      return reject("missing attribute " + quote_key(a.client) + " (client id)",
+                    RecordStatus::kMissingClientId);
+    split_typed(client_value, type, inner);
+    if (type != "S") {
+      return reject("client id attribute " + quote_key(a.client) + " must be S, got " + std::string(type),
+                    RecordStatus::kClientIdWrongType);
+    }
+    if (client.empty()) {
+      return reject("client id attribute " + quote_key(a.client) + " is empty", RecordStatus::kEmptyClientId);
+    }
+    if (!has_id) {
+      return reject("missing attribute " + quote_key(a.id) + " (event id)", RecordStatus::kMissingEventId);
+    }
+    split_typed(id_value, type, inner);
+    if (type != "S" && type != "N") {
+      return reject("event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(type),
+                    RecordStatus::kEventIdWrongType);
+    }
+    if (!has_time) {
+      return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
+    }
+    split_typed(time_value, type, inner);
+    std::string_view text;
+    if ((type != "S" && type != "N") || inner.get_string().get(text) != simdjson::SUCCESS) {
+      return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
+                        std::string(type),
+                    RecordStatus::kTimeWrongType);
+    }
+    auto parsed = type == "S" ? parse_iso8601_us(text) : parse_epoch_number_us(text);
+    if (!parsed.ok()) return reject(std::string(parsed.error().message), RecordStatus::kUnparseableTime);
+    time_us = *parsed;
+    return RecordStatus::kOk;
+  }
+
+  RecordStatus reject(std::string message, RecordStatus status) {
+    scratch = std::move(message);
+    return status;
+  }
+
+  // Every required attribute is present at the top level (checked after classify() succeeded).
+  bool has_required(object obj) {
+    for (const std::string& name : attributes.required) {
+      element ignored;
+      if (obj.at_key(name).get(ignored) != simdjson::SUCCESS) {
+        scratch = "missing required attribute " + quote_key(name);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static std::uint32_t u32(std::size_t v) noexcept { return static_cast<std::uint32_t>(v); }
+
+  void append_span(std::string& arena, std::string_view s, std::uint32_t& offset, std::uint32_t& size) {
+    offset = u32(arena.size());
+    size = u32(s.size());
+    arena.append(s);
+  }
+
+  void decode_item(element e, DecodedPage& page) {
+    std::string& arena = page.arena_;
+    DecodedRecord r;
+    const std::size_t start = arena.size();
+    std::string_view client;
+    std::string_view id;
+    if (!item(e, arena)) {
+      r.status = RecordStatus::kInvalidItem;
+      scratch = error_message();
+    } else {
+      r.status = classify(r.time_us, client, id);
+      object obj;
+      if (r.status == RecordStatus::kOk && e.get_object().get(obj) == simdjson::SUCCESS &&
+          !has_required(obj)) {
+        r.status = RecordStatus::kMissingRequired;
+      }
+    }
+    if (r.status == RecordStatus::kOk) {
+      r.body_offset = u32(start);
+      r.body_size = u32(arena.size() - start);
+    } else {
+      arena.resize(start);
+      append_span(arena, simdjson::to_string(e), r.body_offset, r.body_size);
+      append_span(arena, scratch, r.message_offset, r.message_size);
+      ++page.rejected_;
+    }
+    append_span(arena, client, r.client_offset, r.client_size);
+    append_span(arena, id, r.id_offset, r.id_size);
+    page.records_.push_back(r);
+  }
+};
+
+PageDecoder::PageDecoder(EventAttributes attributes) : impl_(std::make_unique<Impl>(std::move(attributes))) {}
+PageDecoder::~PageDecoder() = default;
+PageDecoder::PageDecoder(PageDecoder&&) noexcept = default;
+PageDecoder& PageDecoder::operator=(PageDecoder&&) noexcept = default;
+
+const EventAttributes& PageDecoder::attributes() const noexcept {
+  return impl_->attributes;
+}
+
+Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
+  page.clear();
+  auto fail = [](std::string message) {
+    return Error::invalid_data("DynamoDB page", std::move(message)).with_context("DynamoDB.decode");
+  };
+  if (body.size() > kMaxBodyBytes) return fail("response body larger than 1 GiB");
+  element root;
+  const simdjson::padded_string_view input(body.data(), body.size(), body.capacity());
+  if (auto err = impl_->parser.parse(input).get(root)) {
+    return fail(std::string("malformed JSON: ") + simdjson::error_message(err));
+  }
+  object envelope;
+  if (root.get_object().get(envelope) != simdjson::SUCCESS) return fail("response is not a JSON object");
+  array items;
+  bool has_items = false;
+  for (auto kv : envelope) {
+    if (kv.key == "Items") {
+      if (kv.value.get_array().get(items) != simdjson::SUCCESS) return fail("\"Items\" is not an array");
+      has_items = true;
+    } else if (kv.key == "Count") {
+      if (kv.value.get_int64().get(page.count_) != simdjson::SUCCESS)
+        return fail("\"Count\" is not an integer");
+    } else if (kv.key == "ScannedCount") {
+      if (kv.value.get_int64().get(page.scanned_count_) != simdjson::SUCCESS) {
+        return fail("\"ScannedCount\" is not an integer");
+      }
+    } else if (kv.key == "LastEvaluatedKey") {
+      if (!kv.value.is_object()) return fail("\"LastEvaluatedKey\" is not an object");
+      page.last_evaluated_key_ = simdjson::to_string(kv.value);
+    } else if (kv.key == "ConsumedCapacity") {
+      double units = 0;
+      if (kv.value.at_key("CapacityUnits").get_double().get(units) == simdjson::SUCCESS)
+        page.consumed_ = units;
+    }
+  }
+  if (!has_items) return fail("response has no \"Items\" array");
+  // Plain JSON is smaller than DynamoDB JSON, so one reservation covers a page of good items.
+  page.arena_.reserve(body.size());
+  page.records_.reserve(items.size());
+  for (element e : items) impl_->decode_item(e, page);
+  return ok_status();
+}
+
+Result<std::string> PageDecoder::transcode_item(std::string_view item_json) {
+  Impl& impl = *impl_;
+  impl.padded.assign(item_json);
+  ensure_json_padding(impl.padded);
+  element root;
+  const simdjson::padded_string_view input(impl.padded.data(), impl.padded.size(), impl.padded.capacity());
+  if (auto err = impl.parser.parse(input).get(root)) {
+    return Error::invalid_data("item", std::string("malformed JSON: ") + simdjson::error_message(err));
+  }
+  std::string out;
+  out.reserve(item_json.size());
+  if (!impl.item(root, out)) return Error::invalid_data("item", impl.error_message());
+  return out;
+}
+
+}  // namespace es

@@ -1,0 +1,416 @@
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/time.h"
+#include "core/transcode.h"
+
+namespace es {
+namespace {
+
+std::string tc(PageDecoder& d, const std::string& item) {
+  auto r = d.transcode_item(item);
+  EXPECT_TRUE(r.ok()) << item << ": " << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : std::string("<error>");
+}
+
+std::string tc(const std::string& item) {
+  PageDecoder d;
+  return tc(d, item);
+}
+
+std::string tc_error(const std::string& item) {
+  PageDecoder d;
+  auto r = d.transcode_item(item);
+  EXPECT_FALSE(r.ok()) << item << " -> " << (r.ok() ? *r : "");
+  return r.ok() ? "" : r.error().message;
+}
+
+std::string number(const std::string& n) {
+  std::string out;
+  EXPECT_TRUE(append_json_number(out, n)) << n;
+  return out;
+}
+
+// Wraps a value in an item {"v": value}.
+std::string v(const std::string& typed) {
+  return tc(R"({"v":)" + typed + "}");
+}
+
+TEST(Transcode, EveryScalarType) {
+  EXPECT_EQ(v(R"({"S":"hello"})"), R"({"v":"hello"})");
+  EXPECT_EQ(v(R"({"S":""})"), R"({"v":""})");
+  EXPECT_EQ(v(R"({"N":"42"})"), R"({"v":42})");
+  EXPECT_EQ(v(R"({"N":"-3.25"})"), R"({"v":-3.25})");
+  EXPECT_EQ(v(R"({"BOOL":true})"), R"({"v":true})");
+  EXPECT_EQ(v(R"({"BOOL":false})"), R"({"v":false})");
+  EXPECT_EQ(v(R"({"NULL":true})"), R"({"v":null})");
+  EXPECT_EQ(v(R"({"B":"aGVsbG8="})"), R"({"v":"aGVsbG8="})");
+  EXPECT_EQ(v(R"({"B":""})"), R"({"v":""})");
+}
+
+TEST(Transcode, Containers) {
+  EXPECT_EQ(v(R"({"M":{}})"), R"({"v":{}})");
+  EXPECT_EQ(v(R"({"L":[]})"), R"({"v":[]})");
+  EXPECT_EQ(v(R"({"M":{"b":{"N":"1"},"a":{"L":[{"S":"x"},{"NULL":true},{"M":{"z":{"BOOL":false}}}]}}})"),
+            R"({"v":{"a":["x",null,{"z":false}],"b":1}})");
+  EXPECT_EQ(v(R"({"L":[{"L":[{"N":"1"}]},{"L":[]}]})"), R"({"v":[[1],[]]})");
+}
+
+TEST(Transcode, SetsAreSorted) {
+  EXPECT_EQ(v(R"({"SS":["pear","apple","Zed",""]})"), R"({"v":["","Zed","apple","pear"]})");
+  EXPECT_EQ(v(R"({"NS":["10","9","-1","1E+2","0.5","-20","0"]})"), R"({"v":[-20,-1,0,0.5,9,10,1E+2]})");
+  EXPECT_EQ(v(R"({"NS":["1.10","1.1","1.09"]})"), R"({"v":[1.09,1.10,1.1]})");
+  EXPECT_EQ(v(R"({"BS":["Yg==","YQ=="]})"), R"({"v":["YQ==","Yg=="]})");
+  EXPECT_EQ(v(R"({"SS":[]})"), R"({"v":[]})");
+  // Order of the input does not matter.
+  EXPECT_EQ(v(R"({"NS":["3","1","2"]})"), v(R"({"NS":["2","3","1"]})"));
+}
+
+TEST(Transcode, KeysSortedBytewiseAtEveryLevel) {
+  const std::string a =
+      tc(R"({"b":{"N":"1"},"a":{"M":{"y":{"N":"2"},"x":{"N":"3"}}},"B":{"S":"u"},"é":{"S":"e"}})");
+  EXPECT_EQ(a, R"({"B":"u","a":{"x":3,"y":2},"b":1,"é":"e"})");
+  const std::string b =
+      tc(R"({"é":{"S":"e"},"a":{"M":{"x":{"N":"3"},"y":{"N":"2"}}},"B":{"S":"u"},"b":{"N":"1"}})");
+  EXPECT_EQ(a, b);
+  // Keys needing escapes are compared unescaped and written escaped.
+  EXPECT_EQ(tc(R"({"b":{"N":"1"},"a\"q":{"N":"2"}})"), R"({"a\"q":2,"b":1})");
+}
+
+TEST(Transcode, NumbersKeepTheirDigits) {
+  EXPECT_EQ(v(R"({"N":"12345678901234567890123456789012345678"})"),
+            R"({"v":12345678901234567890123456789012345678})");
+  EXPECT_EQ(v(R"({"N":"-0.12345678901234567890123456789012345678"})"),
+            R"({"v":-0.12345678901234567890123456789012345678})");
+  EXPECT_EQ(v(R"({"N":"9007199254740993"})"), R"({"v":9007199254740993})");  // not representable as double
+  EXPECT_EQ(v(R"({"N":"0.1"})"), R"({"v":0.1})");
+  EXPECT_EQ(v(R"({"N":"1.50"})"), R"({"v":1.50})");
+  // DynamoDB renders large/small magnitudes with an exponent: already valid JSON, kept as is.
+  EXPECT_EQ(v(R"({"N":"1E+125"})"), R"({"v":1E+125})");
+  EXPECT_EQ(v(R"({"N":"-1E+125"})"), R"({"v":-1E+125})");
+  EXPECT_EQ(v(R"({"N":"1E-130"})"), R"({"v":1E-130})");
+  EXPECT_EQ(v(R"({"N":"9.9999999999999999999999999999999999999E+125"})"),
+            R"({"v":9.9999999999999999999999999999999999999E+125})");
+  EXPECT_EQ(v(R"({"N":"1e125"})"), R"({"v":1e125})");
+}
+
+TEST(Transcode, NumberNormalization) {
+  EXPECT_EQ(number("+5"), "5");
+  EXPECT_EQ(number(".5"), "0.5");
+  EXPECT_EQ(number("-.5"), "-0.5");
+  EXPECT_EQ(number("5."), "5");
+  EXPECT_EQ(number("5.e3"), "5e3");
+  EXPECT_EQ(number("005"), "5");
+  EXPECT_EQ(number("-00.50"), "-0.50");
+  EXPECT_EQ(number("000"), "0");
+  EXPECT_EQ(number("1e5"), "1e5");
+  EXPECT_EQ(number("1E+05"), "1E+05");
+  EXPECT_EQ(number("-0"), "-0");
+  EXPECT_EQ(number("+.5E-2"), "0.5E-2");
+  for (const char* bad : {"", "+", "-", ".", "e5", "1e", "1e+", "1.2.3", "NaN", "Infinity", "-Infinity",
+                          "0x1F", " 1", "1 ", "--1", "1_000", "1,5", "١"}) {
+    std::string out = "x";
+    EXPECT_FALSE(append_json_number(out, bad)) << bad;
+    EXPECT_EQ(out, "x");
+  }
+  EXPECT_NE(tc_error(R"({"v":{"N":"abc"}})").find("not a number"), std::string::npos);
+}
+
+TEST(Transcode, StringEscapes) {
+  // Control characters come out escaped, whatever form they had in the input.
+  EXPECT_EQ(v(R"({"S":"a\nb\tc\r\b\f\u0001\u001f"})"), R"({"v":"a\nb\tc\r\b\f\u0001\u001f"})");
+  EXPECT_EQ(v(R"({"S":"q\"b\\s\/"})"), R"({"v":"q\"b\\s/"})");
+  EXPECT_EQ(v(R"({"S":"\u0041\u00e9"})"), R"({"v":"Aé"})");
+  // Surrogate pairs in the input become UTF-8.
+  EXPECT_EQ(v(R"({"S":"\ud83d\ude00"})"), "{\"v\":\"\xF0\x9F\x98\x80\"}");
+  // Valid UTF-8, U+2028/U+2029 and DEL stay as they are.
+  EXPECT_EQ(v("{\"S\":\"\xE2\x80\xA8|\xE2\x80\xA9|\x7F|\xE6\x97\xA5\"}"),
+            "{\"v\":\"\xE2\x80\xA8|\xE2\x80\xA9|\x7F|\xE6\x97\xA5\"}");
+  EXPECT_EQ(v(R"({"S":"\u2028"})"), "{\"v\":\"\xE2\x80\xA8\"}");
+  std::string out;
+  append_json_string(out, std::string("a\0b", 3));
+  EXPECT_EQ(out, R"("a\u0000b")");
+}
+
+TEST(Transcode, LargeStringsAndItems) {
+  const std::string big(100 * 1024, 'x');
+  EXPECT_EQ(v(R"({"S":")" + big + R"("})"), R"({"v":")" + big + R"("})");
+  // A 400 KB item of many attributes.
+  std::string item = "{";
+  std::string expected = "{";
+  for (int i = 0; i < 4200; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05d", i);
+    item += std::string(i ? "," : "") + "\"" + key + "\":{\"S\":\"" + std::string(80, 'y') + "\"}";
+    expected += std::string(i ? "," : "") + "\"" + key + "\":\"" + std::string(80, 'y') + "\"";
+  }
+  item += "}";
+  expected += "}";
+  EXPECT_GT(item.size(), 400'000u);
+  EXPECT_EQ(tc(item), expected);
+}
+
+std::string nested(int levels, const std::string& type) {
+  std::string s = R"({"N":"1"})";
+  for (int i = 0; i < levels; ++i) {
+    s = type == "M" ? R"({"M":{"k":)" + s + "}}" : R"({"L":[)" + s + "]}";
+  }
+  return R"({"v":)" + s + "}";
+}
+
+std::string nested_plain(int levels, const std::string& type) {
+  std::string s = "1";
+  for (int i = 0; i < levels; ++i) s = type == "M" ? R"({"k":)" + s + "}" : "[" + s + "]";
+  return R"({"v":)" + s + "}";
+}
+
+TEST(Transcode, DeepNesting) {
+  for (int levels : {20, 32, 63}) {
+    EXPECT_EQ(tc(nested(levels, "M")), nested_plain(levels, "M")) << levels;
+    EXPECT_EQ(tc(nested(levels, "L")), nested_plain(levels, "L")) << levels;
+  }
+  EXPECT_NE(tc_error(nested(kMaxAttributeDepth + 1, "M")).find("nesting"), std::string::npos);
+  EXPECT_NE(tc_error(nested(kMaxAttributeDepth + 1, "L")).find("nesting"), std::string::npos);
+}
+
+TEST(Transcode, InvalidDynamoDbJson) {
+  EXPECT_NE(tc_error(R"({"v":{"X":"1"}})").find("unknown DynamoDB type \"X\""), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"S":"a","N":"1"}})").find("exactly one"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{}})").find("exactly one"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":"plain"})").find("exactly one"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"S":5}})").find("JSON string"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"N":5}})").find("JSON string"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"BOOL":"true"}})").find("BOOL"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"NULL":false}})").find("NULL"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"B":"not base64!"}})").find("base64"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"B":"YQ="}})").find("base64"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"BS":["YQ==","?"]}})").find("base64"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"NS":["1","x"]}})").find("not a number"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"SS":"a"}})").find("array"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"M":[]}})").find("object"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":{"L":{}}})").find("array"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"a":{"S":"1"},"a":{"S":"2"}})").find("duplicate"), std::string::npos);
+  EXPECT_NE(tc_error(R"([1,2])").find("object"), std::string::npos);
+  EXPECT_NE(tc_error(R"({"v":)").find("malformed"), std::string::npos);
+  // The message names where the problem is.
+  EXPECT_NE(tc_error(R"({"m":{"M":{"list":{"L":[{"S":"ok"},{"Q":1}]}}}})").find(R"("m"."list"[1])"),
+            std::string::npos);
+}
+
+TEST(Base64, Validation) {
+  for (const char* ok : {"", "YQ==", "YWI=", "YWJj", "+/+/", "AAAAAAAA"}) EXPECT_TRUE(is_base64(ok)) << ok;
+  for (const char* bad : {"Y", "YQ=", "Y===", "====", "YQ==YQ==", "YW\nJj", "YW-_", "YWJj "}) {
+    EXPECT_FALSE(is_base64(bad)) << bad;
+  }
+}
+
+// ---- Pages -------------------------------------------------------------------------------------------
+
+std::string good_item(const std::string& id, const std::string& client, const std::string& time) {
+  return R"({"eventId":{"S":")" + id + R"("},"clientId":{"S":")" + client + R"("},"time":{"S":")" + time +
+         R"("},"data":{"S":"d"}})";
+}
+
+std::string page_of(const std::vector<std::string>& items, const std::string& extra = "") {
+  std::string s = R"({"Items":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? "," : "") + items[i];
+  s += R"(],"Count":)" + std::to_string(items.size()) + R"(,"ScannedCount":)" +
+       std::to_string(items.size() + 3) + extra + "}";
+  return s;
+}
+
+TEST(PageDecoder, DecodesGoodItems) {
+  PageDecoder d;
+  DecodedPage page;
+  std::string body = page_of({good_item("e1", "acme", "2026-11-29T10:15:42.123456+00:00"),
+                              good_item("e2", "globex", "2026-11-29T10:00:00Z")},
+                             R"(,"ConsumedCapacity":{"TableName":"events","CapacityUnits":12.5})");
+  ensure_json_padding(body);
+  ASSERT_TRUE(d.decode(body, page).ok());
+  ASSERT_EQ(page.records().size(), 2u);
+  EXPECT_EQ(page.count(), 2);
+  EXPECT_EQ(page.scanned_count(), 5);
+  EXPECT_EQ(page.consumed_capacity_units(), 12.5);
+  EXPECT_EQ(page.last_evaluated_key(), "");
+  EXPECT_EQ(page.rejected_count(), 0u);
+  const DecodedRecord& r = page.records()[0];
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(page.client_id(r), "acme");
+  EXPECT_EQ(page.event_id(r), "e1");
+  EXPECT_EQ(page.message(r), "");
+  EXPECT_EQ(r.time_us, *parse_iso8601_us("2026-11-29T10:15:42.123456Z"));
+  EXPECT_EQ(page.body(r),
+            R"({"clientId":"acme","data":"d","eventId":"e1","time":"2026-11-29T10:15:42.123456+00:00"})");
+  EXPECT_EQ(page.client_id(page.records()[1]), "globex");
+}
+
+TEST(PageDecoder, EnvelopeFields) {
+  PageDecoder d;
+  DecodedPage page;
+  std::string body = page_of({}, R"(,"LastEvaluatedKey":{"eventId":{"S":"e\"9"}, "n" : {"N":"5"}})");
+  ASSERT_TRUE(d.decode(body, page).ok());  // unpadded: copied internally
+  EXPECT_EQ(page.records().size(), 0u);
+  EXPECT_EQ(page.last_evaluated_key(), R"({"eventId":{"S":"e\"9"},"n":{"N":"5"}})");
+  EXPECT_FALSE(page.consumed_capacity_units().has_value());
+  // Integer capacity units.
+  ASSERT_TRUE(d.decode(page_of({}, R"(,"ConsumedCapacity":{"CapacityUnits":3})"), page).ok());
+  EXPECT_EQ(page.consumed_capacity_units(), 3.0);
+  EXPECT_EQ(page.last_evaluated_key(), "");
+}
+
+TEST(PageDecoder, TimeForms) {
+  PageDecoder d;
+  DecodedPage page;
+  const std::int64_t h10 = *parse_iso8601_us("2026-11-29T10:00:00Z");
+  std::string body = page_of({
+      R"({"eventId":{"S":"a"},"clientId":{"S":"c"},"time":{"N":"1795946400"}})",
+      R"({"eventId":{"S":"b"},"clientId":{"S":"c"},"time":{"N":"1795946400123"}})",
+      R"({"eventId":{"S":"c"},"clientId":{"S":"c"},"time":{"N":"1795946400.5"}})",
+      R"({"eventId":{"S":"d"},"clientId":{"S":"c"},"time":{"S":"2026-11-29T15:30:00+05:30"}})",
+      R"({"eventId":{"N":"77"},"clientId":{"S":"c"},"time":{"S":"2026-11-29 05:00:00-05:00"}})",
+  });
+  ASSERT_TRUE(d.decode(body, page).ok());
+  ASSERT_EQ(page.records().size(), 5u);
+  EXPECT_EQ(page.records()[0].time_us, h10);
+  EXPECT_EQ(page.records()[1].time_us, h10 + 123'000);
+  EXPECT_EQ(page.records()[2].time_us, h10 + 500'000);
+  EXPECT_EQ(page.records()[3].time_us, h10);
+  EXPECT_EQ(page.records()[4].time_us, h10);
+  EXPECT_EQ(page.event_id(page.records()[4]), "77");
+  for (const auto& r : page.records()) EXPECT_TRUE(r.ok()) << page.message(r);
+}
+
+TEST(PageDecoder, MixedGoodAndBadItemsCountInEqualsCountOut) {
+  EventAttributes attrs;
+  attrs.required = {"data"};
+  PageDecoder d(attrs);
+  DecodedPage page;
+  const std::vector<std::pair<std::string, RecordStatus>> cases = {
+      {good_item("e1", "acme", "2026-11-29T10:00:00Z"), RecordStatus::kOk},
+      {R"({"eventId":{"S":"e2"},"time":{"S":"2026-11-29T10:00:00Z"},"data":{"S":"d"}})",
+       RecordStatus::kMissingClientId},
+      {R"({"eventId":{"S":"e3"},"clientId":{"N":"5"},"time":{"S":"2026-11-29T10:00:00Z"},"data":{"S":"d"}})",
+       RecordStatus::kClientIdWrongType},
+      {good_item("e4", "", "2026-11-29T10:00:00Z"), RecordStatus::kEmptyClientId},
+      {R"({"clientId":{"S":"acme"},"time":{"S":"2026-11-29T10:00:00Z"},"data":{"S":"d"}})",
+       RecordStatus::kMissingEventId},
+      {R"({"eventId":{"BOOL":true},"clientId":{"S":"acme"},"time":{"S":"2026-11-29T10:00:00Z"},"data":{"S":"d"}})",
+       RecordStatus::kEventIdWrongType},
+      {R"({"eventId":{"S":"e7"},"clientId":{"S":"acme"},"data":{"S":"d"}})", RecordStatus::kMissingTime},
+      {R"({"eventId":{"S":"e8"},"clientId":{"S":"acme"},"time":{"BOOL":true},"data":{"S":"d"}})",
+       RecordStatus::kTimeWrongType},
+      {good_item("e9", "acme", "yesterday"), RecordStatus::kUnparseableTime},
+      {good_item("e10", "acme", "2026-12-31T23:59:60Z"), RecordStatus::kUnparseableTime},
+      {R"({"eventId":{"S":"e11"},"clientId":{"S":"acme"},"time":{"S":"2026-11-29T10:00:00Z"}})",
+       RecordStatus::kMissingRequired},
+      {R"({"eventId":{"S":"e12"},"clientId":{"S":"acme"},"time":{"S":"2026-11-29T10:00:00Z"},"data":{"Q":"d"}})",
+       RecordStatus::kInvalidItem},
+      {R"("not an object")", RecordStatus::kInvalidItem},
+      {R"([{"S":"x"}])", RecordStatus::kInvalidItem},
+      {R"({"eventId":{"S":"e15"},"clientId":{"S":"acme"},"time":{"N":"99999999999999999999"},"data":{"S":"d"}})",
+       RecordStatus::kUnparseableTime},
+      {good_item("e16", "globex", "2026-11-29T10:59:59.999999Z"), RecordStatus::kOk},
+  };
+  std::vector<std::string> items;
+  for (const auto& c : cases) items.push_back(c.first);
+  std::string body = page_of(items);
+  ensure_json_padding(body);
+  ASSERT_TRUE(d.decode(body, page).ok());
+  ASSERT_EQ(page.records().size(), cases.size());
+  std::size_t rejected = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const DecodedRecord& r = page.records()[i];
+    EXPECT_EQ(r.status, cases[i].second) << i << ": " << to_string(r.status) << " " << page.message(r);
+    if (r.ok()) continue;
+    ++rejected;
+    EXPECT_FALSE(page.message(r).empty()) << i;
+    // The raw DynamoDB JSON of the rejected item is kept (minified, as received).
+    EXPECT_EQ(page.body(r), cases[i].first) << i;
+  }
+  EXPECT_EQ(page.rejected_count(), rejected);
+  EXPECT_EQ(page.body(page.records()[0]),
+            R"({"clientId":"acme","data":"d","eventId":"e1","time":"2026-11-29T10:00:00Z"})");
+  EXPECT_NE(page.message(page.records()[1]).find("clientId"), std::string_view::npos);
+  EXPECT_NE(page.message(page.records()[9]).find("leap second"), std::string_view::npos);
+  EXPECT_NE(page.message(page.records()[10]).find("data"), std::string_view::npos);
+  EXPECT_NE(page.message(page.records()[11]).find("\"data\""), std::string_view::npos);
+  // Ids that were readable are kept for rejected items too (for logs and the rejected file).
+  EXPECT_EQ(page.event_id(page.records()[8]), "e9");
+  EXPECT_EQ(page.client_id(page.records()[8]), "acme");
+}
+
+TEST(PageDecoder, CustomAttributeNames) {
+  EventAttributes attrs;
+  attrs.client = "tenant";
+  attrs.id = "pk";
+  attrs.time = "ts";
+  PageDecoder d(attrs);
+  DecodedPage page;
+  ASSERT_TRUE(d.decode(page_of({R"({"pk":{"S":"p1"},"tenant":{"S":"t"},"ts":{"N":"1795946400"}})",
+                                good_item("e1", "acme", "2026-11-29T10:00:00Z")}),
+                       page)
+                  .ok());
+  EXPECT_TRUE(page.records()[0].ok());
+  EXPECT_EQ(page.client_id(page.records()[0]), "t");
+  EXPECT_EQ(page.records()[1].status, RecordStatus::kMissingClientId);
+}
+
+TEST(PageDecoder, SameItemSameBytesWhateverTheAttributeOrder) {
+  PageDecoder d;
+  DecodedPage p1;
+  DecodedPage p2;
+  ASSERT_TRUE(
+      d.decode(
+           page_of(
+               {R"({"eventId":{"S":"e"},"clientId":{"S":"c"},"time":{"S":"2026-11-29T10:00:00Z"},"m":{"M":{"b":{"N":"1"},"a":{"SS":["y","x"]}}}})"}),
+           p1)
+          .ok());
+  ASSERT_TRUE(
+      d.decode(
+           page_of(
+               {R"({"m":{"M":{"a":{"SS":["x","y"]},"b":{"N":"1"}}},"time":{"S":"2026-11-29T10:00:00Z"},"clientId":{"S":"c"},"eventId":{"S":"e"}})"}),
+           p2)
+          .ok());
+  EXPECT_EQ(p1.body(p1.records()[0]), p2.body(p2.records()[0]));
+}
+
+TEST(PageDecoder, ReuseClearsPreviousPage) {
+  PageDecoder d;
+  DecodedPage page;
+  ASSERT_TRUE(d.decode(page_of({good_item("a", "c", "2026-11-29T10:00:00Z"), good_item("b", "c", "bad")},
+                               R"(,"LastEvaluatedKey":{"eventId":{"S":"b"}})"),
+                       page)
+                  .ok());
+  EXPECT_EQ(page.rejected_count(), 1u);
+  ASSERT_TRUE(d.decode(page_of({good_item("z", "c", "2026-11-29T10:00:00Z")}), page).ok());
+  ASSERT_EQ(page.records().size(), 1u);
+  EXPECT_EQ(page.event_id(page.records()[0]), "z");
+  EXPECT_EQ(page.rejected_count(), 0u);
+  EXPECT_EQ(page.last_evaluated_key(), "");
+}
+
+TEST(PageDecoder, MalformedPages) {
+  PageDecoder d;
+  DecodedPage page;
+  for (const char* bad : {"", "{", "[]", R"({"Items":[{"a":}]})", R"({"Count":1})", R"({"Items":{}})",
+                          R"({"Items":[],"Count":"1"})", R"({"Items":[],"LastEvaluatedKey":"x"})",
+                          R"({"Items":[]} trailing)", "\xff\xfe",
+                          // simdjson rejects these for the whole page; DynamoDB never sends them.
+                          R"({"Items":[{"v":{"S":"\ud800"}}]})", "{\"Items\":[{\"v\":{\"S\":\"\x01\"}}]}",
+                          "{\"Items\":[{\"v\":{\"S\":\"\xed\xa0\x80\"}}]}"}) {
+    auto st = d.decode(bad, page);
+    EXPECT_FALSE(st.ok()) << bad;
+    if (!st.ok()) {
+      EXPECT_EQ(st.error().kind, ErrorKind::kInvalidData);
+      EXPECT_EQ(st.error().operation, "DynamoDB.decode");
+    }
+  }
+  // A good page still decodes after errors.
+  EXPECT_TRUE(d.decode(page_of({good_item("a", "c", "2026-11-29T10:00:00Z")}), page).ok());
+}
+
+}  // namespace
+}  // namespace es
