@@ -1,0 +1,85 @@
+#include "aws/endpoint.h"
+#include "export/ports.h"
+#include "s3/s3_client.h"
+
+namespace es::exporter {
+namespace {
+
+class DynamoDbTable final : public EventTable {
+ public:
+  explicit DynamoDbTable(std::unique_ptr<dynamodb::DynamoDbClient> client) : client_(std::move(client)) {}
+  Result<dynamodb::Page> scan(const dynamodb::ScanRequest& request) override {
+    return client_->scan(request);
+  }
+  Result<dynamodb::Page> query(const dynamodb::QueryRequest& request) override {
+    return client_->query(request);
+  }
+  aws::CallStats stats() const override { return client_->stats(); }
+
+ private:
+  std::unique_ptr<dynamodb::DynamoDbClient> client_;
+};
+
+class S3Store final : public ObjectStore {
+ public:
+  S3Store(s3::S3Client client, std::size_t threshold, std::size_t part_size)
+      : client_(std::move(client)), threshold_(threshold), part_size_(part_size) {}
+  Result<s3::PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
+                            const s3::PutOptions& options) override {
+    return client_.upload(bucket, key, body, options, threshold_, part_size_);
+  }
+  Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
+    return client_.get_object(bucket, key);
+  }
+  aws::CallStats stats() const override { return client_.stats(); }
+
+ private:
+  s3::S3Client client_;
+  std::size_t threshold_;
+  std::size_t part_size_;
+};
+
+}  // namespace
+
+Result<Ports> make_aws_ports(const EnvLookup& env, const AwsPortsOptions& options) {
+  const std::string region = aws::resolve_region(env);
+  ES_ASSIGN_OR_RETURN(aws::Endpoint ddb_endpoint, aws::resolve_endpoint("dynamodb", env, region));
+  ES_ASSIGN_OR_RETURN(aws::Endpoint s3_endpoint, aws::resolve_endpoint("s3", env, region));
+
+  aws::HttpOptions http;
+  http.verify_tls = !options.insecure_tls;
+  http.ca_bundle = options.ca_bundle;
+  aws::HttpOptions metadata_http = http;
+  metadata_http.connect_timeout = std::chrono::milliseconds(1000);
+  metadata_http.request_timeout = std::chrono::milliseconds(3000);
+  auto credentials = aws::make_default_credentials_chain(
+      env, [metadata_http] { return aws::make_curl_http_client(metadata_http); });
+  aws::StandardRetryOptions retry_options;
+  retry_options.max_attempts = options.max_attempts;
+  std::shared_ptr<const aws::RetryPolicy> retry = aws::make_standard_retry_policy(retry_options);
+
+  auto ddb = std::make_shared<aws::ServiceContext>();
+  ddb->endpoint = ddb_endpoint;
+  ddb->signing = aws::SigningParams{region, "dynamodb", false};
+  ddb->credentials = credentials;
+  ddb->retry = retry;
+  ddb->sleeper = aws::real_sleeper();
+
+  auto s3 = std::make_shared<aws::ServiceContext>(*ddb);
+  s3->endpoint = s3_endpoint;
+  s3->signing = aws::SigningParams{region, "s3", true};
+
+  Ports ports;
+  ports.make_table = [ddb, http]() -> Result<std::unique_ptr<EventTable>> {
+    return std::unique_ptr<EventTable>(std::make_unique<DynamoDbTable>(
+        std::make_unique<dynamodb::DynamoDbClient>(ddb, aws::make_curl_http_client(http))));
+  };
+  ports.make_store = [s3, http, options]() -> Result<std::unique_ptr<ObjectStore>> {
+    ES_ASSIGN_OR_RETURN(s3::S3Client client, s3::S3Client::make(s3, aws::make_curl_http_client(http)));
+    return std::unique_ptr<ObjectStore>(
+        std::make_unique<S3Store>(std::move(client), options.multipart_threshold, options.part_size));
+  };
+  return ports;
+}
+
+}  // namespace es::exporter

@@ -1,0 +1,218 @@
+#include "export/hour_reader.h"
+
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "core/transcode.h"
+#include "export/window_filter.h"
+
+namespace es::exporter {
+namespace {
+
+/// Shared state of the readers of one hour.
+struct ReadContext {
+  ReadContext(const HourWindow& w, const ExportConfig& c, const Ports& p, ReadProgress* pr)
+      : window(w), config(c), ports(p), progress(pr), filter(make_window_filter(w, c.time_attr)) {}
+
+  const HourWindow& window;
+  const ExportConfig& config;
+  const Ports& ports;
+  ReadProgress* progress;
+  WindowFilter filter;
+  std::atomic<int> next_unit{0};
+  int units = 0;
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::optional<Error> error;
+
+  void fail(Error e) {
+    std::lock_guard lock(error_mutex);
+    if (!error) error = std::move(e);
+    failed = true;
+  }
+};
+
+/// What one reader thread accumulates.
+struct ReaderState {
+  ClientEventMap clients;
+  std::vector<RejectedEvent> rejected;
+  /// Client ids already judged, so validation runs once per client, not once per event.
+  std::unordered_map<std::string, std::optional<std::string>, StringHash, std::equal_to<>> verdicts;
+  std::uint64_t events_read = 0;
+  std::uint64_t scanned = 0;
+  std::uint64_t returned = 0;
+  std::uint64_t out_of_window = 0;
+  std::uint64_t pages = 0;
+  double consumed = 0;
+};
+
+const std::optional<std::string>& client_verdict(ReaderState& state, std::string_view client,
+                                                 const ExportConfig& config) {
+  auto it = state.verdicts.find(client);
+  if (it == state.verdicts.end()) {
+    it = state.verdicts.emplace(std::string(client), validate_client_id(client, config.bucket_prefix)).first;
+  }
+  return it->second;
+}
+
+void reject(ReaderState& state, const DecodedPage& page, const DecodedRecord& r, std::string reason,
+            std::string message) {
+  state.rejected.push_back(RejectedEvent{std::move(reason), std::move(message), std::string(page.event_id(r)),
+                                         std::string(page.client_id(r)), std::string(page.body(r))});
+  ++state.events_read;
+}
+
+/// Sorts every record of a decoded page into the reader's state.
+void route_page(ReaderState& state, const DecodedPage& page, const ReadContext& ctx, bool query_mode) {
+  for (const DecodedRecord& r : page.records()) {
+    if (!r.ok()) {
+      reject(state, page, r, std::string(to_string(r.status)), std::string(page.message(r)));
+      continue;
+    }
+    if (!ctx.window.contains(r.time_us)) {
+      if (query_mode) {
+        // The item sits in this hour's shards but its time says otherwise: the writer computed
+        // the hour shard wrongly. Reject it so that it is seen, rather than skip it silently.
+        reject(state, page, r, "hour_shard_mismatch",
+               fmt::format("{} lies outside {} but the item is in that hour's shard",
+                           format_iso8601_us(r.time_us), ctx.window.label()));
+      } else {
+        ++state.out_of_window;
+      }
+      continue;
+    }
+    const std::string_view client = page.client_id(r);
+    if (const auto& why = client_verdict(state, client, ctx.config)) {
+      reject(state, page, r, "invalid_client_id", *why);
+      continue;
+    }
+    auto it = state.clients.find(client);
+    if (it == state.clients.end()) it = state.clients.try_emplace(std::string(client)).first;
+    it->second.add(r.time_us, page.body(r), page.event_id(r));
+    ++state.events_read;
+  }
+}
+
+Status read_unit(int unit, EventTable& table, PageDecoder& decoder, DecodedPage& page, ReaderState& state,
+                 ReadContext& ctx) {
+  const ExportConfig& config = ctx.config;
+  const bool query_mode = config.read_mode == ReadMode::kQuery;
+  dynamodb::ScanRequest scan;
+  dynamodb::QueryRequest query;
+  if (query_mode) {
+    query.table = config.table;
+    query.index = config.index_name;
+    query.key_condition_expression = "#s = :shard";
+    query.attributes.names = {{"#s", config.shard_attr}};
+    std::string shard_value = R"({"S":)";
+    json::append_string(shard_value, hour_shard(ctx.window, unit));
+    shard_value += '}';
+    query.attributes.values_json = {{":shard", std::move(shard_value)}};
+  } else {
+    scan.table = config.table;
+    scan.segment = unit;
+    scan.total_segments = config.segments;
+    scan.filter_expression = ctx.filter.expression;
+    scan.attributes = ctx.filter.attributes;
+  }
+  for (;;) {
+    if (ctx.failed) return ok_status();
+    auto result = query_mode ? table.query(query) : table.scan(scan);
+    if (!result.ok()) return std::move(result).error();
+    dynamodb::Page& raw = result.value();
+    ensure_json_padding(raw.body);
+    ES_TRY(decoder.decode(raw.body, page));
+    ++state.pages;
+    state.scanned += static_cast<std::uint64_t>(page.scanned_count());
+    state.returned += page.records().size();
+    if (auto units = page.consumed_capacity_units()) state.consumed += *units;
+    const std::uint64_t before = state.events_read;
+    route_page(state, page, ctx, query_mode);
+    if (ctx.progress != nullptr) {
+      ctx.progress->items_seen += page.records().size();
+      ctx.progress->events_read += state.events_read - before;
+    }
+    if (page.last_evaluated_key().empty()) return ok_status();
+    if (query_mode) {
+      query.exclusive_start_key_json = page.last_evaluated_key();
+    } else {
+      scan.exclusive_start_key_json = page.last_evaluated_key();
+    }
+  }
+}
+
+}  // namespace
+
+std::string hour_shard(const HourWindow& window, int shard) {
+  return fmt::format("{}#{:02}", window.label(), shard);
+}
+
+Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config, const Ports& ports,
+                             ReadProgress* progress) {
+  ReadContext ctx(window, config, ports, progress);
+  ctx.units = config.read_mode == ReadMode::kQuery ? config.shards : config.segments;
+  const int threads = std::min(ctx.units, std::max(config.segments, 1));
+  if (progress != nullptr) progress->units_total = ctx.units;
+
+  EventAttributes attributes;
+  attributes.client = config.client_attr;
+  attributes.id = config.id_attr;
+  attributes.time = config.time_attr;
+  for (const auto& a : config.required_attrs) {
+    if (a != config.client_attr && a != config.id_attr && a != config.time_attr)
+      attributes.required.push_back(a);
+  }
+
+  std::vector<ReaderState> states(static_cast<std::size_t>(threads));
+  std::vector<aws::CallStats> stats(static_cast<std::size_t>(threads));
+  {
+    std::vector<std::jthread> workers;
+    workers.reserve(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        auto table = ports.make_table();
+        if (!table.ok()) {
+          ctx.fail(std::move(table).error());
+          return;
+        }
+        PageDecoder decoder(attributes);
+        DecodedPage page;
+        ReaderState& state = states[static_cast<std::size_t>(t)];
+        for (int unit = ctx.next_unit++; unit < ctx.units && !ctx.failed; unit = ctx.next_unit++) {
+          Status s = read_unit(unit, **table, decoder, page, state, ctx);
+          if (!s.ok()) {
+            ctx.fail(std::move(s).error());
+            break;
+          }
+          if (progress != nullptr) ++progress->units_done;
+          log::debug("read.unit_done", {{"hour", window.label()}, {"unit", unit}, {"pages", state.pages}});
+        }
+        stats[static_cast<std::size_t>(t)] = (*table)->stats();
+      });
+    }
+  }
+  if (ctx.error) return std::move(*ctx.error);
+
+  ReadResult result;
+  for (std::size_t t = 0; t < states.size(); ++t) {
+    ReaderState& s = states[t];
+    result.events_read += s.events_read;
+    result.items_scanned += s.scanned;
+    result.items_returned += s.returned;
+    result.out_of_window += s.out_of_window;
+    result.pages += s.pages;
+    result.consumed_capacity += s.consumed;
+    for (auto& r : s.rejected) result.rejected.push_back(std::move(r));
+    result.partitions.push_back(std::move(s.clients));
+    result.calls.requests += stats[t].requests;
+    result.calls.retries += stats[t].retries;
+    result.calls.throttles += stats[t].throttles;
+  }
+  return result;
+}
+
+}  // namespace es::exporter

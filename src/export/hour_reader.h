@@ -1,0 +1,56 @@
+#pragma once
+/// Reading one hour: parallel Scan segments (or Query hour shards), each page decoded once in
+/// place, every item sorted into exactly one bucket: a client's events, rejected, or outside the
+/// window. Reader threads share nothing but atomic counters until they finish.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/time.h"
+#include "export/client_events.h"
+#include "export/ports.h"
+
+namespace es::exporter {
+
+/// An event that cannot be exported, kept with its raw item for the ops bucket.
+struct RejectedEvent {
+  std::string reason;   ///< stable code: "missing_client_id", "invalid_client_id", ...
+  std::string message;  ///< human explanation
+  std::string event_id;
+  std::string client_id;
+  std::string item;  ///< the item as read (DynamoDB JSON)
+};
+
+/// Live counters, readable from another thread (progress line, metrics).
+struct ReadProgress {
+  std::atomic<int> units_total{0};
+  std::atomic<int> units_done{0};
+  std::atomic<std::uint64_t> items_seen{0};
+  std::atomic<std::uint64_t> events_read{0};
+};
+
+struct ReadResult {
+  std::vector<ClientEventMap> partitions;  ///< one per reader thread
+  std::vector<RejectedEvent> rejected;
+  std::uint64_t events_read = 0;     ///< in-window events + rejected items
+  std::uint64_t items_scanned = 0;   ///< items the service evaluated (ScannedCount)
+  std::uint64_t items_returned = 0;  ///< items that crossed the wire
+  std::uint64_t out_of_window = 0;   ///< returned by the pre-filter but not in this hour
+  std::uint64_t pages = 0;
+  double consumed_capacity = 0;
+  aws::CallStats calls;
+};
+
+/// Reads window from the table as config says (scan or query mode, attribute names, parallelism).
+/// Any read error that survives the retries fails the whole hour (nothing is written for it, so a
+/// rerun or the catch-up heals it).
+[[nodiscard]] Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config,
+                                           const Ports& ports, ReadProgress* progress = nullptr);
+
+/// The hour-shard value of query mode: "2026-11-29T10#07".
+[[nodiscard]] std::string hour_shard(const HourWindow& window, int shard);
+
+}  // namespace es::exporter

@@ -1,0 +1,56 @@
+#pragma once
+/// The pipeline's view of DynamoDB and S3: two small interfaces, so that the exporter runs against
+/// the real clients, the local servers and in-memory fakes alike. One instance per worker thread.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/env.h"
+#include "core/result.h"
+#include "dynamodb/dynamodb_client.h"
+#include "s3/s3_types.h"
+
+namespace es::exporter {
+
+class EventTable {
+ public:
+  virtual ~EventTable() = default;
+  [[nodiscard]] virtual Result<dynamodb::Page> scan(const dynamodb::ScanRequest& request) = 0;
+  [[nodiscard]] virtual Result<dynamodb::Page> query(const dynamodb::QueryRequest& request) = 0;
+  /// Requests and retries so far (for metrics).
+  [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  /// Uploads body (single PUT or multipart, as the store decides from its size).
+  [[nodiscard]] virtual Result<s3::PutResult> put(std::string_view bucket, std::string_view key,
+                                                  std::string_view body, const s3::PutOptions& options) = 0;
+  /// The object's bytes, or kNotFound.
+  [[nodiscard]] virtual Result<s3::GetResult> get(std::string_view bucket, std::string_view key) = 0;
+  [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
+};
+
+/// Makes one EventTable / ObjectStore per worker thread.
+struct Ports {
+  std::function<Result<std::unique_ptr<EventTable>>()> make_table;
+  std::function<Result<std::unique_ptr<ObjectStore>>()> make_store;
+};
+
+struct AwsPortsOptions {
+  std::size_t multipart_threshold = 64ULL << 20;
+  std::size_t part_size = 16ULL << 20;
+  int max_attempts = 8;
+  bool insecure_tls = false;
+  std::string ca_bundle;
+};
+
+/// Ports backed by DynamoDbClient and S3Client, configured from env (endpoints, region,
+/// credentials chain). Validates endpoints without any network call.
+[[nodiscard]] Result<Ports> make_aws_ports(const EnvLookup& env, const AwsPortsOptions& options);
+
+}  // namespace es::exporter
