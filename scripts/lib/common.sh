@@ -1,0 +1,55 @@
+# Shared helpers for scripts/*.sh. Source it; it defines functions and ES_REPO_ROOT, nothing else.
+# shellcheck shell=bash
+
+# The repository root, whatever the caller's working directory.
+ES_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ES_REPO_ROOT
+
+# Debian's interpreter: it is the one that sees python3-boto3 (the pyenv python3 first on PATH does not).
+ES_SYSTEM_PYTHON="/usr/bin/python3"
+
+es_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+es_warn() { printf '[%s] WARNING: %s\n' "$(basename "$0")" "$*" >&2; }
+es_die() {
+  printf '[%s] ERROR: %s\n' "$(basename "$0")" "$*" >&2
+  exit 1
+}
+
+# es_find_tool NAME: prints the path of a Python console script (moto_server, cfn-lint) or returns 1.
+# Looks on PATH first, skipping pyenv shims (a shim only works when the selected pyenv version has
+# the tool), then in every $HOME/.pyenv/versions/*/bin, newest version first.
+es_find_tool() {
+  local name="$1" candidate dir
+  while IFS= read -r candidate; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    [[ "$candidate" == */.pyenv/shims/* ]] && continue
+    printf '%s\n' "$candidate"
+    return 0
+  done < <(type -a -P "$name" 2>/dev/null || true)
+  for dir in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/*/bin 2>/dev/null | sort -rV); do
+    if [[ -x "$dir/$name" ]]; then
+      printf '%s\n' "$dir/$name"
+      return 0
+    fi
+  done
+  # Last resort: a shim that resolves (pyenv reports which version provides the command).
+  candidate="$(type -P "$name" 2>/dev/null || true)"
+  if [[ -n "$candidate" ]] && command -v pyenv >/dev/null 2>&1 && pyenv which "$name" >/dev/null 2>&1; then
+    pyenv which "$name"
+    return 0
+  fi
+  return 1
+}
+
+# es_npm_ci_if_needed: installs tools/local-aws/node_modules from the committed lockfile when missing
+# or older than the lockfile.
+es_npm_ci_if_needed() {
+  local dir="$ES_REPO_ROOT/tools/local-aws"
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [[ -d "$dir/node_modules" && -f "$stamp" && ! "$dir/package-lock.json" -nt "$stamp" ]]; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || es_die "npm is missing: run scripts/setup.sh (installs Debian's nodejs and npm)"
+  es_log "npm ci in tools/local-aws"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) || es_die "npm ci failed in $dir"
+}
