@@ -1,0 +1,55 @@
+#pragma once
+/// The manifest of an exported hour (DESIGN.md section 4): written last, its presence means the hour
+/// is complete. Rendered and parsed here so that `run`, `--catch-up` and `verify` agree on it.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+
+namespace es {
+
+struct ManifestObject {
+  std::string client;
+  std::string bucket;
+  std::string key;
+  std::string status;  ///< "delivered" or "undeliverable"
+  std::uint64_t events = 0;
+  std::uint64_t bytes = 0;  ///< object size as stored
+  std::string sha256;       ///< hex SHA-256 of the object bytes
+  std::int64_t min_time_us = 0;
+  std::int64_t max_time_us = 0;
+  std::string error;              ///< why it was undeliverable ("" when delivered)
+  std::string undeliverable_key;  ///< where the ops bucket keeps it ("" when delivered)
+};
+
+struct Manifest {
+  HourWindow window;
+  std::string table;
+  std::string read_mode;
+  std::string format;
+  std::string compression;
+  std::uint64_t events_read = 0;
+  std::uint64_t events_delivered = 0;
+  std::uint64_t events_rejected = 0;
+  std::uint64_t events_undeliverable = 0;
+  std::string rejected_key;             ///< "" when nothing was rejected
+  std::vector<ManifestObject> objects;  ///< sorted by client
+  std::int64_t duration_ms = 0;
+  std::string version;
+  std::string generated_at;  ///< ISO-8601 of when the run wrote it
+};
+
+/// manifests/YYYY/MM/DD/HH.json
+[[nodiscard]] std::string manifest_key(const HourWindow& window);
+
+/// Pretty JSON (one field per line) of m.
+[[nodiscard]] std::string render_manifest(const Manifest& m);
+
+/// Reads back render_manifest's output. kInvalidData naming the field on anything malformed.
+[[nodiscard]] Result<Manifest> parse_manifest(std::string_view json);
+
+}  // namespace es
