@@ -2,6 +2,8 @@
 /// AWS Signature Version 4 for HTTP Authorization headers.
 /// Reference: "Create a signed AWS API request" (AWS General Reference) and the SigV4 test suite.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,22 @@ struct SigningArtifacts {
 /// request is kept and used (the test vectors rely on that). All other headers present are signed.
 SigningArtifacts sign_request(HttpRequest& request, const Credentials& credentials,
                               const SigningParams& params, TimePoint now);
+
+/// Options of query-string signing (presigned URLs).
+struct PresignOptions {
+  /// X-Amz-Expires: how long the URL stays valid, 1 second to 7 days.
+  std::chrono::seconds expires{3600};
+  /// Payload hash put in the canonical request. Default: "UNSIGNED-PAYLOAD" with S3 rules (the body
+  /// of a presigned request is not known when the URL is made), the SHA-256 of request.body otherwise.
+  std::optional<std::string> payload_hash;
+};
+
+/// Presigns request in place: appends X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires,
+/// X-Amz-SignedHeaders, X-Amz-Security-Token (when the credentials carry a session token) and
+/// X-Amz-Signature to request.url. Signs the host (from the URL) and every header present; adds no
+/// header. SigningArtifacts::authorization is left empty.
+SigningArtifacts presign(HttpRequest& request, const Credentials& credentials, const SigningParams& params,
+                         TimePoint now, const PresignOptions& options = {});
 
 /// URI-encodes per SigV4: unreserved characters (A-Z a-z 0-9 - _ . ~) kept, everything else %XX
 /// upper-case; '/' kept when encode_slash is false (object keys in paths).
