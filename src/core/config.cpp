@@ -125,30 +125,6 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string_view to_string(OutputFormat f) {
-  switch (f) {
-    case OutputFormat::kJson:
-      return "json";
-    case OutputFormat::kNdjson:
-      return "ndjson";
-    case OutputFormat::kCsv:
-      return "csv";
-  }
-  return "json";
-}
-
-std::string_view to_string(Compression c) {
-  switch (c) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-  }
-  return "none";
-}
-
 std::string_view to_string(ReadMode m) {
   return m == ReadMode::kScan ? "scan" : "query";
 }
@@ -162,10 +138,7 @@ std::string ExportConfig::client_bucket(std::string_view client) const {
 }
 
 std::string ExportConfig::object_key(std::string_view hour_key_part) const {
-  std::string key = fmt::format("events-{}.{}", hour_key_part, to_string(format));
-  if (compression == Compression::kGzip) key += ".gz";
-  if (compression == Compression::kZstd) key += ".zst";
-  return key;
+  return fmt::format("events-{}{}", hour_key_part, file_extension(format, compression));
 }
 
 std::optional<std::string> validate_bucket_name(std::string_view b) {

@@ -11,17 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/encode.h"
 #include "core/env.h"
 #include "core/result.h"
 
 namespace es {
 
-enum class OutputFormat { kJson, kNdjson, kCsv };
-enum class Compression { kNone, kGzip, kZstd };
 enum class ReadMode { kScan, kQuery };
 
-std::string_view to_string(OutputFormat f);
-std::string_view to_string(Compression c);
 std::string_view to_string(ReadMode m);
 
 /// One setting as the user sees it.
