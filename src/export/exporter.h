@@ -1,0 +1,76 @@
+#pragma once
+/// Exporting hours: read the hour, write one object per client (sorted, encoded, checksummed),
+/// set aside what is rejected or undeliverable in the ops bucket, and write the manifest last.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/manifest.h"
+#include "core/time.h"
+#include "export/hour_reader.h"
+#include "export/ports.h"
+
+namespace es::exporter {
+
+/// The outcome of one hour. Invariant: events_read == delivered + rejected + undeliverable.
+struct HourReport {
+  HourWindow window;
+  std::string status;  ///< "exported", "undeliverable" (some client failed), "skipped", "failed", "dry_run"
+  std::uint64_t events_read = 0;
+  std::uint64_t events_delivered = 0;
+  std::uint64_t events_rejected = 0;
+  std::uint64_t events_undeliverable = 0;
+  std::uint64_t clients = 0;
+  std::uint64_t objects = 0;  ///< client objects written (delivered)
+  std::uint64_t bytes = 0;    ///< bytes of those objects
+  std::uint64_t items_scanned = 0;
+  std::uint64_t out_of_window = 0;
+  double consumed_capacity = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t throttles = 0;
+  std::int64_t duration_ms = 0;
+  std::string manifest_key;
+  std::string error;  ///< for "failed"
+  std::vector<ManifestObject> objects_detail;
+};
+
+struct ExportOptions {
+  bool dry_run = false;  ///< read and encode, upload nothing
+  /// Bytes of encoded objects held in memory at once while uploading (at least one object).
+  std::uint64_t upload_memory_bytes = 96ULL << 20;
+};
+
+class Exporter {
+ public:
+  Exporter(ExportConfig config, Ports ports, ExportOptions options = {},
+           std::function<std::int64_t()> now_us = nullptr);
+
+  /// Exports one hour. An Error means the hour failed and nothing marks it complete (no manifest),
+  /// so a rerun or the catch-up repeats it; client objects already written are rewritten identically.
+  [[nodiscard]] Result<HourReport> export_hour(const HourWindow& window, ReadProgress* progress = nullptr);
+
+  /// True when the hour's manifest exists in the ops bucket.
+  [[nodiscard]] Result<bool> hour_complete(const HourWindow& window);
+
+  [[nodiscard]] const ExportConfig& config() const { return config_; }
+
+ private:
+  ExportConfig config_;
+  Ports ports_;
+  ExportOptions options_;
+  std::function<std::int64_t()> now_us_;
+};
+
+/// "rejected/events-2026-11-29-10.json"
+[[nodiscard]] std::string rejected_key(const HourWindow& window);
+/// "undeliverable/{client}/{object key}"
+[[nodiscard]] std::string undeliverable_key(std::string_view client, std::string_view object_key);
+/// The rejected file: a JSON array, one rejected event per line, sorted by (event id, item).
+[[nodiscard]] std::string render_rejected(std::vector<RejectedEvent> rejected);
+
+}  // namespace es::exporter
