@@ -103,7 +103,11 @@ void add_payload_headers(aws::Headers& headers, std::string_view body, const Pay
   headers.emplace_back("content-length", std::to_string(body.size()));
   // The payload hash is signed: S3 rejects a body that does not match it (XAmzContentSHA256Mismatch).
   headers.emplace_back("x-amz-content-sha256", digests.hex);
-  if (options.checksum_sha256) headers.emplace_back("x-amz-checksum-sha256", digests.base64);
+  if (options.checksum_sha256) {
+    headers.emplace_back("x-amz-checksum-sha256", digests.base64);
+    // What the SDKs send with a flexible checksum; moto stores the checksum only when it is present.
+    headers.emplace_back("x-amz-sdk-checksum-algorithm", "SHA256");
+  }
   if (options.content_md5) headers.emplace_back("content-md5", base64_encode(md5(body)));
 }
 

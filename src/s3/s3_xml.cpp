@@ -30,8 +30,10 @@ std::string to_xml(const pugi::xml_document& doc) {
   return writer.take();
 }
 
-/// Parses body into doc and returns its root element, or an error naming what was expected.
-Result<pugi::xml_node> load_root(pugi::xml_document& doc, std::string_view body, const char* expected_root) {
+/// Parses body into doc and returns its root element, or an error naming what was expected. With
+/// any_root_name, any root but <Error> is accepted.
+Result<pugi::xml_node> load_root(pugi::xml_document& doc, std::string_view body, const char* expected_root,
+                                 bool any_root_name = false) {
   const pugi::xml_parse_result parsed =
       doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
@@ -39,6 +41,7 @@ Result<pugi::xml_node> load_root(pugi::xml_document& doc, std::string_view body,
                                std::string("the response is not well-formed XML: ") + parsed.description());
   }
   pugi::xml_node root = doc.document_element();
+  if (any_root_name && root && std::strcmp(root.name(), "Error") != 0) return root;
   if (std::strcmp(root.name(), expected_root) != 0) {
     return Error::invalid_data(
         expected_root, std::string("expected a <") + expected_root + "> document, got <" + root.name() + ">");
@@ -99,7 +102,9 @@ Result<std::string> parse_initiate_multipart_upload(std::string_view body) {
 
 Result<CompletedUpload> parse_complete_multipart_upload(std::string_view body) {
   pugi::xml_document doc;
-  ES_ASSIGN_OR_RETURN(pugi::xml_node root, load_root(doc, body, "CompleteMultipartUploadResult"));
+  // moto 5 names the root <CompleteMultipartUploadResponse>; the SDKs do not look at the name either.
+  ES_ASSIGN_OR_RETURN(pugi::xml_node root,
+                      load_root(doc, body, "CompleteMultipartUploadResult", /*any_root_name=*/true));
   CompletedUpload completed;
   completed.etag = unquote_etag(root.child_value("ETag"));
   completed.checksum_sha256 = root.child_value("ChecksumSHA256");

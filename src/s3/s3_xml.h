@@ -24,7 +24,8 @@ struct CompletedUpload {
 /// The UploadId of an InitiateMultipartUploadResult; kInvalidData when absent or empty.
 [[nodiscard]] Result<std::string> parse_initiate_multipart_upload(std::string_view body);
 
-/// A CompleteMultipartUploadResult. An <Error> document is not accepted here: callers check
+/// A CompleteMultipartUploadResult (the root's name is not checked: moto calls it
+/// CompleteMultipartUploadResponse). An <Error> document is kInvalidData here: callers check
 /// is_error_document() first (S3 can answer 200 and then an error).
 [[nodiscard]] Result<CompletedUpload> parse_complete_multipart_upload(std::string_view body);
 

@@ -177,6 +177,7 @@ TEST(S3Client, PutObjectSendsChecksumsEncryptionMetadataAndOwner) {
   EXPECT_EQ(r.header("content-length"), "11");
   EXPECT_EQ(r.header("x-amz-content-sha256"), kHelloSha256Hex);
   EXPECT_EQ(r.header("x-amz-checksum-sha256"), kHelloSha256B64);
+  EXPECT_EQ(r.header("x-amz-sdk-checksum-algorithm"), "SHA256");
   EXPECT_EQ(r.header("content-md5"), kHelloMd5B64);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_EQ(r.header("content-encoding"), "gzip");
@@ -209,6 +210,7 @@ TEST(S3Client, PutObjectWithKmsAndWithoutChecksum) {
   EXPECT_EQ(f.last().header("x-amz-server-side-encryption"), "aws:kms");
   EXPECT_EQ(f.last().header("x-amz-server-side-encryption-aws-kms-key-id"), options.kms_key_id);
   EXPECT_FALSE(f.last().header("x-amz-checksum-sha256"));
+  EXPECT_FALSE(f.last().header("x-amz-sdk-checksum-algorithm"));
   EXPECT_FALSE(f.last().header("content-md5"));
   EXPECT_EQ(f.last().header("x-amz-content-sha256"), kHelloSha256Hex);
 }

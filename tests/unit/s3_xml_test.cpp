@@ -97,6 +97,15 @@ TEST(S3Xml, ParsesCompleteMultipartUploadResult) {
   EXPECT_EQ(done->checksum_sha256, "abc=-2");
 }
 
+TEST(S3Xml, AcceptsMotosCompleteMultipartUploadResponseRoot) {
+  Result<CompletedUpload> done = parse_complete_multipart_upload(
+      "<CompleteMultipartUploadResponse><Bucket>b</Bucket><Key>k</Key><ETag>&quot;abc-2&quot;</ETag>"
+      "</CompleteMultipartUploadResponse>");
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  EXPECT_EQ(done->etag, "abc-2");
+  EXPECT_FALSE(parse_complete_multipart_upload("<Error><Code>InternalError</Code></Error>").ok());
+}
+
 TEST(S3Xml, RecognizesAnErrorDocumentSentWithStatus200) {
   // S3 sends whitespace while it completes the upload, then either the result or an <Error>.
   EXPECT_TRUE(
