@@ -1,7 +1,38 @@
-// Placeholder entry point until the CLI lands (issue: `eaglesense run`).
-#include <cstdio>
+// eaglesense: export each hour's DynamoDB events to one S3 object per client.
 
-int main() {
-  std::fputs("eaglesense: not yet: the export command lands with the export issue\n", stderr);
-  return 1;
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "aws/http.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"EagleSense: exports each hour's events from DynamoDB to one S3 object per client per hour",
+               "eaglesense"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("eaglesense ") + EAGLESENSE_VERSION);
+
+  es::cli::RunCommand run;
+  es::cli::SeedCommand seed;
+  run.add_to(*app.add_subcommand("run", "export hours (default: the last complete hour)"));
+  seed.add_to(*app.add_subcommand("seed", "write synthetic events of the reference shape (load generator)"));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : es::cli::kExitConfig;
+  }
+  es::aws::global_http_init();
+  // The one catch-all: anything unexpected becomes a clear message and exit code 1.
+  try {
+    if (app.got_subcommand("run")) return run.run();
+    if (app.got_subcommand("seed")) return seed.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "eaglesense: internal error: %s\n", e.what());
+    return es::cli::kExitFailure;
+  }
+  return es::cli::kExitFailure;
 }

@@ -1,0 +1,75 @@
+#pragma once
+/// The subcommands of the eaglesense program. Each registers its options on the CLI11 app and
+/// returns the process exit code when run; main() only dispatches.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.h"
+#include "core/env.h"
+
+namespace es::cli {
+
+/// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitConfig = 2;
+inline constexpr int kExitUndeliverable = 3;
+
+/// The settings of export_settings() as flags of a subcommand, and their layering:
+/// defaults < config file < environment < flags.
+class SettingFlags {
+ public:
+  /// Adds --config and one flag per setting to app.
+  void add_to(CLI::App& app);
+  /// The layered view of all settings (call after parsing).
+  [[nodiscard]] Result<EnvLookup> environment() const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> flags_;
+  std::string config_file_;
+};
+
+/// Applies LOG_LEVEL from the layered settings; when stderr is a terminal and not debug, keeps the
+/// terminal for the progress line (logs of warn and above still print).
+void configure_logging(const ExportConfig& config, bool interactive);
+
+struct RunCommand {
+  SettingFlags settings;
+  std::string hour;
+  std::string from;
+  std::string to;
+  int catch_up = 0;
+  bool dry_run = false;
+  bool no_progress = false;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+struct SeedCommand {
+  SettingFlags settings;
+  std::uint64_t events = 1000;
+  int clients = 10;
+  std::string hour;
+  bool create_table = false;
+  bool with_index = true;
+  bool create_buckets = false;
+  int missing_bucket_clients = 0;
+  std::uint64_t bad = 0;
+  int writers = 4;
+  std::uint64_t seed = 1;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+/// Reads an error out for the user on stderr (and as a log line) and returns the exit code for it.
+int report_error(const Error& error);
+
+/// Peak resident set size of this process, in bytes.
+std::uint64_t peak_rss_bytes();
+
+}  // namespace es::cli

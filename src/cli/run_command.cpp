@@ -1,0 +1,187 @@
+// `eaglesense run`: export the chosen hours and print the summary.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "export/exporter.h"
+#include "export/summary.h"
+
+namespace es::cli {
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Redraws one status line on the terminal twice a second while an hour is read.
+class ProgressLine {
+ public:
+  ProgressLine(const exporter::ReadProgress& progress, std::string hour)
+      : progress_(progress),
+        hour_(std::move(hour)),
+        started_(std::chrono::steady_clock::now()),
+        thread_([this] { loop(); }) {}
+  ~ProgressLine() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    draw();
+    std::fputs("\n", stderr);
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) draw();
+  }
+  void draw() const {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const auto read = progress_.events_read.load();
+    const std::string line = fmt::format("\r{}  segments {}/{}  events read {}  {:.0f} events/s   ", hour_,
+                                         progress_.units_done.load(), progress_.units_total.load(), read,
+                                         secs > 0 ? static_cast<double>(read) / secs : 0.0);
+    std::fputs(line.c_str(), stderr);
+  }
+
+  const exporter::ReadProgress& progress_;
+  std::string hour_;
+  std::chrono::steady_clock::time_point started_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void RunCommand::add_to(CLI::App& app) {
+  app.add_option("--hour", hour, "export this hour, e.g. 2026-11-29T10");
+  app.add_option("--from", from, "export every hour from this one...");
+  app.add_option("--to", to, "...to this one, inclusive");
+  app.add_option("--catch-up", catch_up, "export each of the last N complete hours that has no manifest yet")
+      ->check(CLI::Range(1, 24 * 31));
+  app.add_flag("--dry-run", dry_run, "read and encode, upload nothing");
+  app.add_flag("--no-progress", no_progress, "no progress line even on a terminal");
+  settings.add_to(app);
+}
+
+int RunCommand::run() {
+  const std::int64_t started = now_us();
+  auto env = settings.environment();
+  if (!env.ok()) return report_error(env.error());
+  auto config = load_export_config(*env);
+  if (!config.ok()) return report_error(config.error());
+  const bool interactive = isatty(STDERR_FILENO) != 0 && !no_progress;
+  configure_logging(*config, interactive);
+
+  // Which hours: validated before any I/O.
+  const int choices =
+      (!hour.empty() ? 1 : 0) + (!from.empty() || !to.empty() ? 1 : 0) + (catch_up > 0 ? 1 : 0);
+  if (choices > 1) {
+    return report_error(
+        Error::invalid_argument("--hour/--from/--to/--catch-up", "choose one way to name the hours")
+            .with_context("config"));
+  }
+  std::vector<HourWindow> hours;
+  if (!hour.empty()) {
+    auto h = HourWindow::parse_hour(hour);
+    if (!h.ok()) return report_error(Error(h.error()).with_context("config", "--hour"));
+    hours.push_back(*h);
+  } else if (!from.empty() || !to.empty()) {
+    if (from.empty() || to.empty()) {
+      return report_error(
+          Error::invalid_argument("--from/--to", "give both --from and --to").with_context("config"));
+    }
+    auto a = HourWindow::parse_hour(from);
+    if (!a.ok()) return report_error(Error(a.error()).with_context("config", "--from"));
+    auto b = HourWindow::parse_hour(to);
+    if (!b.ok()) return report_error(Error(b.error()).with_context("config", "--to"));
+    if (*b < *a)
+      return report_error(Error::invalid_argument("--to", "is before --from").with_context("config"));
+    if (b->start_us - a->start_us > 24LL * 366 * kMicrosPerHour) {
+      return report_error(
+          Error::invalid_argument("--from/--to", "spans more than a year").with_context("config"));
+    }
+    for (HourWindow w = *a; w <= *b; w = w.next()) hours.push_back(w);
+  } else {
+    const HourWindow last = HourWindow::last_complete_hour(now_us());
+    const int n = catch_up > 0 ? catch_up : 1;
+    for (int i = n - 1; i >= 0; --i) hours.push_back(HourWindow{last.start_us - i * kMicrosPerHour});
+  }
+
+  exporter::AwsPortsOptions port_options;
+  port_options.multipart_threshold = config->multipart_threshold_bytes;
+  port_options.part_size = config->part_size_bytes;
+  port_options.max_attempts = config->max_attempts;
+  port_options.insecure_tls = config->insecure_tls;
+  port_options.ca_bundle = config->ca_bundle;
+  auto ports = exporter::make_aws_ports(*env, port_options);
+  if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
+
+  exporter::ExportOptions options;
+  options.dry_run = dry_run;
+  exporter::Exporter exporter(*config, std::move(*ports), options);
+  exporter::RunSummary summary;
+  summary.dry_run = dry_run;
+  for (const HourWindow& w : hours) {
+    if (catch_up > 0 && !dry_run) {
+      auto complete = exporter.hour_complete(w);
+      if (!complete.ok()) {
+        report_error(complete.error());
+        exporter::HourReport failed;
+        failed.window = w;
+        failed.status = "failed";
+        failed.error = complete.error().to_string();
+        summary.hours.push_back(std::move(failed));
+        continue;
+      }
+      if (*complete) {
+        exporter::HourReport skipped;
+        skipped.window = w;
+        skipped.status = "skipped";
+        skipped.manifest_key = manifest_key(w);
+        summary.hours.push_back(std::move(skipped));
+        log::info("export.hour_skipped", {{"hour", w.label()}, {"reason", "manifest exists"}});
+        continue;
+      }
+    }
+    exporter::ReadProgress progress;
+    Result<exporter::HourReport> report = [&] {
+      std::optional<ProgressLine> line;
+      if (interactive) line.emplace(progress, w.label());
+      return exporter.export_hour(w, &progress);
+    }();
+    if (!report.ok()) {
+      report_error(report.error());
+      exporter::HourReport failed;
+      failed.window = w;
+      failed.status = "failed";
+      failed.error = report.error().to_string();
+      summary.hours.push_back(std::move(failed));
+      continue;
+    }
+    summary.hours.push_back(std::move(*report));
+  }
+  summary.duration_ms = (now_us() - started) / 1000;
+  summary.peak_rss_bytes = peak_rss_bytes();
+  std::cout << exporter::render_summary(summary) << std::flush;
+  return exporter::exit_code(summary);
+}
+
+}  // namespace es::cli
