@@ -11,6 +11,9 @@
 #include <vector>
 
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/time.h"
 
@@ -32,6 +35,43 @@ constexpr std::array<std::uint8_t, 256> make_escape_table() {
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kNeedsEscape = make_escape_table();
+
+// Index of the first byte at or after `from` that JSON requires escaped ('"', '\\', < 0x20), or n.
+// Strings are mostly clean, so 16 bytes are tested at a time with SSE2 (baseline on x86-64), or
+// 8 at a time with SWAR elsewhere; a hit is then located exactly by the byte loop.
+std::size_t first_to_escape(const char* data, std::size_t n, std::size_t from) noexcept {
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  const __m128i control_max = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+    // x <= 0x1F unsigned  <=>  max(x, 0x1F) == 0x1F.
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, control_max), control_max);
+    const __m128i hit =
+        _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, slash)));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#else
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, data + i, 8);
+    // Flags bytes < 0x20, '"' and '\\' (the "has less-than / has zero" tricks); bytes above a hit
+    // may be flagged falsely, which the exact loop below sorts out.
+    const std::uint64_t hit =
+        ((x - kOnes * 0x20) | ((x ^ (kOnes * '"')) - kOnes) | ((x ^ (kOnes * '\\')) - kOnes)) & ~x & kHigh;
+    if (hit != 0) break;
+  }
+#endif
+  for (; i < n; ++i) {
+    if (kNeedsEscape[static_cast<unsigned char>(data[i])] != 0) return i;
+  }
+  return n;
+}
 
 constexpr bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
@@ -154,30 +194,8 @@ std::string quote_key(std::string_view key) {
   return out;
 }
 
-struct Field {
-  std::string_view key;
-  element value;
-};
-
-// The typed wrapper {"T": value} of a DynamoDB attribute value.
-bool split_typed(element typed, std::string_view& type, element& inner) noexcept {
-  object obj;
-  if (typed.get_object().get(obj) != simdjson::SUCCESS) return false;
-  auto it = obj.begin();
-  if (it == obj.end()) return false;
-  type = it.key();
-  inner = it.value();
-  ++it;
-  return it == obj.end();
-}
-
-}  // namespace
-
-void ensure_json_padding(std::string& body) {
-  if (body.capacity() - body.size() < kJsonPadding) body.reserve(body.size() + kJsonPadding);
-}
-
-bool append_json_number(std::string& out, std::string_view number) {
+template <class Out>
+bool write_json_number(Out& out, std::string_view number) {
   if (is_json_number(number)) {
     out.append(number);
     return true;
@@ -190,52 +208,137 @@ bool append_json_number(std::string& out, std::string_view number) {
   } else {
     out.append(parts.int_digits);
   }
-  if (!parts.frac_digits.empty()) out.append(".").append(parts.frac_digits);
+  if (!parts.frac_digits.empty()) {
+    out += '.';
+    out.append(parts.frac_digits);
+  }
   out.append(parts.exponent);
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+template <class Out>
+void write_json_string(Out& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   const char* data = s.data();
+  const std::size_t n = s.size();
   std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t i = first_to_escape(data, n, 0);
+  while (i < n) {
     const auto c = static_cast<unsigned char>(data[i]);
-    if (kNeedsEscape[c] == 0) [[likely]]
-      continue;
     out.append(data + start, i - start);
     start = i + 1;
     switch (c) {
       case '"':
-        out.append("\\\"");
+        out.append("\\\"", 2);
         break;
       case '\\':
-        out.append("\\\\");
+        out.append("\\\\", 2);
         break;
       case '\b':
-        out.append("\\b");
+        out.append("\\b", 2);
         break;
       case '\f':
-        out.append("\\f");
+        out.append("\\f", 2);
         break;
       case '\n':
-        out.append("\\n");
+        out.append("\\n", 2);
         break;
       case '\r':
-        out.append("\\r");
+        out.append("\\r", 2);
         break;
       case '\t':
-        out.append("\\t");
+        out.append("\\t", 2);
         break;
       default: {
         const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         out.append(esc, sizeof esc);
       }
     }
+    i = first_to_escape(data, n, i + 1);
   }
-  out.append(data + start, s.size() - start);
+  out.append(data + start, n - start);
   out += '"';
+}
+
+// Appends to a std::string used as a raw buffer: the string is grown (zero-filled) only when full and
+// bytes are written through a pointer, since std::string::push_back is not inlined and dominated the
+// profile. size() is the logical end; the string's own size is the high-water mark.
+class JsonOut {
+ public:
+  JsonOut(std::string& buf, std::size_t pos) noexcept
+      : buf_(buf), data_(buf.data()), cap_(buf.size()), pos_(pos) {}
+  [[gnu::always_inline]] void operator+=(char c) {
+    if (pos_ == cap_) grow(1);
+    data_[pos_++] = c;
+  }
+  [[gnu::always_inline]] void append(const char* p, std::size_t n) {
+    if (n > cap_ - pos_) grow(n);
+    std::memcpy(data_ + pos_, p, n);
+    pos_ += n;
+  }
+  [[gnu::always_inline]] void append(std::string_view s) { append(s.data(), s.size()); }
+  [[nodiscard]] std::size_t size() const noexcept { return pos_; }
+  void truncate(std::size_t pos) noexcept { pos_ = pos; }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t n) {
+    buf_.resize(std::max({buf_.size() * 2, pos_ + n, std::size_t{4096}}));
+    data_ = buf_.data();
+    cap_ = buf_.size();
+  }
+  std::string& buf_;
+  char* data_;
+  std::size_t cap_;
+  std::size_t pos_;
+};
+
+struct Field {
+  std::string_view key;
+  element value;
+};
+
+// The typed wrapper {"T": value} of a DynamoDB attribute value.
+bool split_typed(element typed, std::string_view& type, element& inner) noexcept {
+  object obj;
+  if (typed.get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1) return false;
+  auto it = obj.begin();
+  type = it.key();
+  inner = it.value();
+  return true;
+}
+
+// Bytewise (unsigned) order, as std::string_view compares, with the first byte tested inline
+// because attribute names mostly differ there.
+inline bool key_less(std::string_view a, std::string_view b) noexcept {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
+// Objects have a handful of attributes: insertion sort beats std::sort's setup at this size.
+void sort_fields(Field* first, Field* last) noexcept {
+  for (Field* i = first + 1; i < last; ++i) {
+    Field f = *i;
+    Field* j = i;
+    for (; j > first && key_less(f.key, (j - 1)->key); --j) *j = *(j - 1);
+    *j = f;
+  }
+}
+
+}  // namespace
+
+void ensure_json_padding(std::string& body) {
+  if (body.capacity() - body.size() < kJsonPadding) body.reserve(body.size() + kJsonPadding);
+}
+
+bool append_json_number(std::string& out, std::string_view number) {
+  return write_json_number(out, number);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  write_json_string(out, s);
 }
 
 bool is_base64(std::string_view text) {
@@ -280,7 +383,7 @@ std::string_view to_string(RecordStatus status) {
 }
 
 void DecodedPage::clear() noexcept {
-  arena_.clear();
+  arena_size_ = 0;
   records_.clear();
   last_evaluated_key_.clear();
   count_ = 0;
@@ -299,10 +402,16 @@ struct PageDecoder::Impl {
   std::string padded;                 // copy of an unpadded input
   std::string scratch;                // message building
 
-  // Captured while transcoding the top level of an item.
-  element client_value;
-  element id_value;
-  element time_value;
+  // The type key and content of the value value() wrote last, and those of the three attributes
+  // the pipeline needs, captured while transcoding the top level of an item.
+  struct Typed {
+    std::string_view type;
+    element inner;
+  };
+  Typed last_value;
+  Typed client_value;
+  Typed id_value;
+  Typed time_value;
   bool has_client = false;
   bool has_id = false;
   bool has_time = false;
@@ -318,8 +427,13 @@ struct PageDecoder::Impl {
   bool collect_sorted(object obj, std::size_t& base) {
     base = fields.size();
     for (auto kv : obj) fields.push_back(Field{kv.key, kv.value});
-    auto first = fields.begin() + static_cast<std::ptrdiff_t>(base);
-    std::sort(first, fields.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
+    Field* first = fields.data() + base;
+    Field* last = fields.data() + fields.size();
+    if (last - first > 32) {
+      std::sort(first, last, [](const Field& a, const Field& b) { return key_less(a.key, b.key); });
+    } else {
+      sort_fields(first, last);
+    }
     for (std::size_t i = base + 1; i < fields.size(); ++i) {
       if (fields[i].key == fields[i - 1].key) {
         std::string key = quote_key(fields[i].key);
@@ -331,7 +445,7 @@ struct PageDecoder::Impl {
   }
 
   // Writes an object of attribute name -> typed value (an item or an M) as a sorted plain object.
-  bool map(object obj, std::string& out, int depth, bool top) {
+  bool map(object obj, JsonOut& out, int depth, bool top) {
     if (depth > kMaxAttributeDepth) {
       return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
     }
@@ -342,7 +456,7 @@ struct PageDecoder::Impl {
     for (std::size_t i = base; i < end; ++i) {
       if (i != base) out += ',';
       const Field f = fields[i];
-      append_json_string(out, f.key);
+      write_json_string(out, f.key);
       out += ':';
       if (!value(f.value, out, depth)) {
         path.push_back(quote_key(f.key));
@@ -356,18 +470,21 @@ struct PageDecoder::Impl {
     return true;
   }
 
+  static bool same(std::string_view key, const std::string& name) noexcept {
+    return key.size() == name.size() && (key.empty() || (key[0] == name[0] && key == name));
+  }
+
+  // Called right after value() wrote the field's value, so `last_value` describes it.
   void capture(const Field& f) {
     const EventAttributes& a = attributes;
-    if (f.key.size() == a.client.size() && f.key == a.client) {
-      client_value = f.value;
+    if (same(f.key, a.client)) {
+      client_value = last_value;
       has_client = true;
-    }
-    if (f.key.size() == a.id.size() && f.key == a.id) {
-      id_value = f.value;
+    } else if (same(f.key, a.id)) {
+      id_value = last_value;
       has_id = true;
-    }
-    if (f.key.size() == a.time.size() && f.key == a.time) {
-      time_value = f.value;
+    } else if (same(f.key, a.time)) {
+      time_value = last_value;
       has_time = true;
     }
   }
@@ -379,24 +496,25 @@ struct PageDecoder::Impl {
     return true;
   }
 
-  bool number(std::string_view text, std::string& out) {
-    if (!append_json_number(out, text)) return fail("N value " + quote_key(text) + " is not a number");
+  bool number(std::string_view text, JsonOut& out) {
+    if (!write_json_number(out, text)) return fail("N value " + quote_key(text) + " is not a number");
     return true;
   }
 
   // Writes one typed value {"T": v}.
-  bool value(element typed, std::string& out, int depth) {
+  bool value(element typed, JsonOut& out, int depth) {
     std::string_view type;
     element inner;
     if (!split_typed(typed, type, inner)) {
       return fail("an attribute value must be an object with exactly one type key (S, N, M, ...)");
     }
+    last_value = Typed{type, inner};
     std::string_view s;
     switch (type.size()) {
       case 1:
         if (type[0] == 'S') {
           if (!string_of(inner, type, s)) return false;
-          append_json_string(out, s);
+          write_json_string(out, s);
           return true;
         }
         if (type[0] == 'N') return string_of(inner, type, s) && number(s, out);
@@ -410,7 +528,7 @@ struct PageDecoder::Impl {
         if (type[0] == 'B') {
           if (!string_of(inner, type, s)) return false;
           if (!is_base64(s)) return fail("B value is not base64");
-          append_json_string(out, s);
+          write_json_string(out, s);
           return true;
         }
         break;
@@ -437,7 +555,7 @@ struct PageDecoder::Impl {
     return fail("unknown DynamoDB type " + quote_key(type));
   }
 
-  bool list(element inner, std::string& out, int depth) {
+  bool list(element inner, JsonOut& out, int depth) {
     if (depth > kMaxAttributeDepth) {
       return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
     }
@@ -458,7 +576,7 @@ struct PageDecoder::Impl {
   }
 
   // SS, NS, BS: arrays of strings, written sorted (see transcode.h).
-  bool string_set(std::string_view type, element inner, std::string& out) {
+  bool string_set(std::string_view type, element inner, JsonOut& out) {
     array arr;
     if (inner.get_array().get(arr) != simdjson::SUCCESS) {
       return fail("the value of a " + std::string(type) + " must be an array");
@@ -486,7 +604,7 @@ struct PageDecoder::Impl {
       std::sort(set.begin(), set.end());
       for (std::size_t i = 0; i < set.size(); ++i) {
         if (i != 0) out += ',';
-        append_json_string(out, set[i]);
+        write_json_string(out, set[i]);
       }
     }
     out += ']';
@@ -495,7 +613,7 @@ struct PageDecoder::Impl {
 
   // Transcodes an item into out; on failure `out` may hold a partial result and the error text is
   // built by error_message().
-  bool item(element e, std::string& out) {
+  bool item(element e, JsonOut& out) {
     path.clear();
     has_client = has_id = has_time = false;
     object obj;
@@ -520,23 +638,24 @@ struct PageDecoder::Impl {
   // Decides the status of a transcoded item; fills time_us and the client/id views on success.
   RecordStatus classify(std::int64_t& time_us, std::string_view& client, std::string_view& id) {
     const EventAttributes& a = attributes;
-    std::string_view type;
-    element inner;
     client = {};
     id = {};
-    if (has_client && split_typed(client_value, type, inner) && type == "S") {
-      if (inner.get_string().get(client) != simdjson::SUCCESS) client = {};
+    if (has_client && client_value.type == "S" &&
+        client_value.inner.get_string().get(client) != simdjson::SUCCESS) {
+      client = {};
     }
-    if (has_id && split_typed(id_value, type, inner) && (type == "S" || type == "N")) {
-      if (inner.get_string().get(id) != simdjson::SUCCESS) id = {};
+    if (has_id && (id_value.type == "S" || id_value.type == "N") &&
+        id_value.inner.get_string().get(id) != simdjson::SUCCESS) {
+      id = {};
     }
-    if (!has_client)
+    if (!has_client) {
       return reject("missing attribute " + quote_key(a.client) + " (client id)",
                     RecordStatus::kMissingClientId);
-    split_typed(client_value, type, inner);
-    if (type != "S") {
-      return reject("client id attribute " + quote_key(a.client) + " must be S, got " + std::string(type),
-                    RecordStatus::kClientIdWrongType);
+    }
+    if (client_value.type != "S") {
+      return reject(
+          "client id attribute " + quote_key(a.client) + " must be S, got " + std::string(client_value.type),
+          RecordStatus::kClientIdWrongType);
     }
     if (client.empty()) {
       return reject("client id attribute " + quote_key(a.client) + " is empty", RecordStatus::kEmptyClientId);
@@ -544,17 +663,17 @@ struct PageDecoder::Impl {
     if (!has_id) {
       return reject("missing attribute " + quote_key(a.id) + " (event id)", RecordStatus::kMissingEventId);
     }
-    split_typed(id_value, type, inner);
-    if (type != "S" && type != "N") {
-      return reject("event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(type),
-                    RecordStatus::kEventIdWrongType);
+    if (id_value.type != "S" && id_value.type != "N") {
+      return reject(
+          "event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(id_value.type),
+          RecordStatus::kEventIdWrongType);
     }
     if (!has_time) {
       return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
     }
-    split_typed(time_value, type, inner);
     std::string_view text;
-    if ((type != "S" && type != "N") || inner.get_string().get(text) != simdjson::SUCCESS) {
+    const std::string_view type = time_value.type;
+    if ((type != "S" && type != "N") || time_value.inner.get_string().get(text) != simdjson::SUCCESS) {
       return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
                         std::string(type),
                     RecordStatus::kTimeWrongType);
@@ -584,40 +703,39 @@ struct PageDecoder::Impl {
 
   static std::uint32_t u32(std::size_t v) noexcept { return static_cast<std::uint32_t>(v); }
 
-  void append_span(std::string& arena, std::string_view s, std::uint32_t& offset, std::uint32_t& size) {
-    offset = u32(arena.size());
+  static void append_span(JsonOut& out, std::string_view s, std::uint32_t& offset, std::uint32_t& size) {
+    offset = u32(out.size());
     size = u32(s.size());
-    arena.append(s);
+    out.append(s);
   }
 
-  void decode_item(element e, DecodedPage& page) {
-    std::string& arena = page.arena_;
+  void decode_item(element e, JsonOut& out, DecodedPage& page) {
     DecodedRecord r;
-    const std::size_t start = arena.size();
+    const std::size_t start = out.size();
     std::string_view client;
     std::string_view id;
-    if (!item(e, arena)) {
+    if (!item(e, out)) {
       r.status = RecordStatus::kInvalidItem;
       scratch = error_message();
     } else {
       r.status = classify(r.time_us, client, id);
       object obj;
-      if (r.status == RecordStatus::kOk && e.get_object().get(obj) == simdjson::SUCCESS &&
-          !has_required(obj)) {
+      if (r.status == RecordStatus::kOk && !attributes.required.empty() &&
+          e.get_object().get(obj) == simdjson::SUCCESS && !has_required(obj)) {
         r.status = RecordStatus::kMissingRequired;
       }
     }
     if (r.status == RecordStatus::kOk) {
       r.body_offset = u32(start);
-      r.body_size = u32(arena.size() - start);
+      r.body_size = u32(out.size() - start);
     } else {
-      arena.resize(start);
-      append_span(arena, simdjson::to_string(e), r.body_offset, r.body_size);
-      append_span(arena, scratch, r.message_offset, r.message_size);
+      out.truncate(start);
+      append_span(out, simdjson::to_string(e), r.body_offset, r.body_size);
+      append_span(out, scratch, r.message_offset, r.message_size);
       ++page.rejected_;
     }
-    append_span(arena, client, r.client_offset, r.client_size);
-    append_span(arena, id, r.id_offset, r.id_size);
+    append_span(out, client, r.client_offset, r.client_size);
+    append_span(out, id, r.id_offset, r.id_size);
     page.records_.push_back(r);
   }
 };
@@ -667,10 +785,12 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
     }
   }
   if (!has_items) return fail("response has no \"Items\" array");
-  // Plain JSON is smaller than DynamoDB JSON, so one reservation covers a page of good items.
-  page.arena_.reserve(body.size());
+  // Plain JSON is smaller than DynamoDB JSON, so this covers a page of good items without growing.
+  if (page.arena_.size() < body.size()) page.arena_.resize(body.size());
   page.records_.reserve(items.size());
-  for (element e : items) impl_->decode_item(e, page);
+  JsonOut out(page.arena_, 0);
+  for (element e : items) impl_->decode_item(e, out, page);
+  page.arena_size_ = out.size();
   return ok_status();
 }
 
@@ -684,8 +804,9 @@ Result<std::string> PageDecoder::transcode_item(std::string_view item_json) {
     return Error::invalid_data("item", std::string("malformed JSON: ") + simdjson::error_message(err));
   }
   std::string out;
-  out.reserve(item_json.size());
-  if (!impl.item(root, out)) return Error::invalid_data("item", impl.error_message());
+  JsonOut writer(out, 0);
+  if (!impl.item(root, writer)) return Error::invalid_data("item", impl.error_message());
+  out.resize(writer.size());
   return out;
 }
 

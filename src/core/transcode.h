@@ -127,7 +127,9 @@ class DecodedPage {
   /// Number of records whose status is not kOk.
   [[nodiscard]] std::size_t rejected_count() const noexcept { return rejected_; }
   /// The arena all views point into (for accounting; its layout is not part of the interface).
-  [[nodiscard]] const std::string& arena() const noexcept { return arena_; }
+  [[nodiscard]] std::string_view arena() const noexcept {
+    return std::string_view(arena_.data(), arena_size_);
+  }
 
   /// Empties the page, keeping allocated capacity.
   void clear() noexcept;
@@ -135,10 +137,11 @@ class DecodedPage {
  private:
   friend class PageDecoder;
   [[nodiscard]] std::string_view view(std::uint32_t offset, std::uint32_t size) const noexcept {
-    return std::string_view(arena_).substr(offset, size);
+    return std::string_view(arena_.data() + offset, size);
   }
 
-  std::string arena_;
+  std::string arena_;  // grown as needed, never shrunk; bytes past arena_size_ are stale
+  std::size_t arena_size_ = 0;
   std::vector<DecodedRecord> records_;
   std::string last_evaluated_key_;
   std::int64_t count_ = 0;

@@ -135,6 +135,50 @@ TEST(Transcode, StringEscapes) {
   EXPECT_EQ(out, R"("a\u0000b")");
 }
 
+// Reference escaper, one byte at a time, for checking the vectorized scan.
+std::string reference_escape(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+TEST(Transcode, EscapeAtEveryPositionOfLongStrings) {
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0'}) {
+    for (std::size_t len :
+         {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, std::size_t{40}}) {
+      for (std::size_t pos = 0; pos < len; ++pos) {
+        // Multi-byte UTF-8 around the special byte: bytes >= 0x80 must never count as escapes.
+        std::string s;
+        while (s.size() < len) s += (s.size() % 3 == 0) ? "\xC3\xA9" : "a";
+        s.resize(len);
+        s[pos] = special;
+        std::string out;
+        append_json_string(out, s);
+        ASSERT_EQ(out, reference_escape(s)) << static_cast<int>(special) << " " << len << " " << pos;
+      }
+    }
+  }
+  std::string high(64, '\x80');
+  std::string out;
+  append_json_string(out, high);
+  EXPECT_EQ(out, "\"" + high + "\"");
+}
+
 TEST(Transcode, LargeStringsAndItems) {
   const std::string big(100 * 1024, 'x');
   EXPECT_EQ(v(R"({"S":")" + big + R"("})"), R"({"v":")" + big + R"("})");

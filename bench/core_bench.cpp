@@ -1,0 +1,260 @@
+// Hot-path throughput: decode (parse + extract + transcode) and decode + encode of Scan pages made
+// of reference-shape items (~480 bytes of DynamoDB JSON each, ~2000 items per ~1 MB page).
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include "core/encode.h"
+#include "core/time.h"
+#include "core/transcode.h"
+
+namespace {
+
+constexpr int kItemsPerPage = 2000;
+
+// Deterministic generator: the same page on every run.
+struct Lcg {
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t next() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 17;
+  }
+  std::string hex(int n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s;
+    for (int i = 0; i < n; ++i) s += kHex[next() % 16];
+    return s;
+  }
+};
+
+std::string make_item(Lcg& rng, int i) {
+  static constexpr std::string_view kWords[] = {"alpha", "bravo", "charlie", "delta",  "echo", "foxtrot",
+                                                "golf",  "hotel", "india",   "juliet", "kilo", "lima"};
+  const std::string uuid =
+      rng.hex(8) + "-" + rng.hex(4) + "-" + rng.hex(4) + "-" + rng.hex(4) + "-" + rng.hex(12);
+  char client[16];
+  std::snprintf(client, sizeof client, "client-%02d", static_cast<int>(rng.next() % 20));
+  const std::int64_t us =
+      *es::parse_iso8601_us("2026-11-29T10:00:00Z") +
+      static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(es::kMicrosPerHour));
+  std::string time = es::format_iso8601_us(us);
+  time.back() = '+';
+  time += "00:00";
+  std::string data;
+  while (data.size() < 100) {
+    data += kWords[rng.next() % 12];
+    data += ' ';
+  }
+  data.resize(100);
+  std::string item;
+  // Attribute order as a service returns it: not sorted.
+  item += R"({"payload_size":{"N":")" + std::to_string(rng.next() % 100000) + R"("},)";
+  item += R"("eventId":{"S":")" + uuid + R"("},)";
+  item += R"("metadata":{"M":{"source":{"S":"web"},"version":{"S":"1.4.)" + std::to_string(i % 10) +
+          R"j("},"region":{"S":"eu-west-1"},"user_agent":{"S":"Mozilla/5.0 (X11; Linux x86_64)"}}},)j";
+  item += R"("clientId":{"S":")" + std::string(client) + R"("},)";
+  item += R"("params":{"L":[{"S":")" + std::string(kWords[rng.next() % 12]) + R"("},{"S":")" +
+          std::string(kWords[rng.next() % 12]) + R"("},{"S":"p-)" + std::to_string(rng.next() % 1000) +
+          R"("}]},)";
+  item += R"("data":{"S":")" + data + R"("},)";
+  item += R"("time":{"S":")" + time + R"("}})";
+  return item;
+}
+
+struct Page {
+  std::string body;
+  std::size_t item_bytes = 0;
+};
+
+const Page& page() {
+  static const Page p = [] {
+    Page out;
+    Lcg rng;
+    out.body = R"({"Items":[)";
+    for (int i = 0; i < kItemsPerPage; ++i) {
+      const std::string item = make_item(rng, i);
+      out.item_bytes += item.size();
+      if (i != 0) out.body += ',';
+      out.body += item;
+    }
+    out.body += R"(],"Count":2000,"ScannedCount":2000,"LastEvaluatedKey":{"eventId":{"S":"x"}},)"
+                R"("ConsumedCapacity":{"TableName":"events","CapacityUnits":128.5}})";
+    es::ensure_json_padding(out.body);
+    return out;
+  }();
+  return p;
+}
+
+void report(benchmark::State& state) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kItemsPerPage);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(page().body.size()));
+  state.counters["item_bytes"] = static_cast<double>(page().item_bytes) / static_cast<double>(kItemsPerPage);
+}
+
+void BM_Decode(benchmark::State& state) {
+  const Page& p = page();
+  es::PageDecoder decoder;
+  es::DecodedPage decoded;
+  for (auto _ : state) {
+    if (!decoder.decode(p.body, decoded).ok() || decoded.rejected_count() != 0) {
+      state.SkipWithError("decode failed");
+      return;
+    }
+    benchmark::DoNotOptimize(decoded.records().data());
+  }
+  report(state);
+}
+BENCHMARK(BM_Decode)->Unit(benchmark::kMicrosecond);
+
+// Decode, group by client, sort by (time, event id) and encode every client's events as json.
+void encode_bench(benchmark::State& state, es::OutputFormat format, es::Compression compression) {
+  const Page& p = page();
+  es::PageDecoder decoder;
+  es::DecodedPage decoded;
+  std::vector<std::uint32_t> order;
+  std::vector<std::string_view> events;
+  std::string object;
+  std::size_t out_bytes = 0;
+  for (auto _ : state) {
+    if (!decoder.decode(p.body, decoded).ok()) {
+      state.SkipWithError("decode failed");
+      return;
+    }
+    const auto& records = decoded.records();
+    order.resize(records.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const es::DecodedRecord& ra = records[a];
+      const es::DecodedRecord& rb = records[b];
+      const auto ca = decoded.client_id(ra);
+      const auto cb = decoded.client_id(rb);
+      if (ca != cb) return ca < cb;
+      if (ra.time_us != rb.time_us) return ra.time_us < rb.time_us;
+      return decoded.event_id(ra) < decoded.event_id(rb);
+    });
+    out_bytes = 0;
+    for (std::size_t i = 0; i < order.size();) {
+      const auto client = decoded.client_id(records[order[i]]);
+      events.clear();
+      for (; i < order.size() && decoded.client_id(records[order[i]]) == client; ++i) {
+        events.push_back(decoded.body(records[order[i]]));
+      }
+      object.clear();
+      es::StringSink sink(object);
+      if (!es::encode_object(format, compression, events, sink).ok()) {
+        state.SkipWithError("encode failed");
+        return;
+      }
+      out_bytes += object.size();
+    }
+    benchmark::DoNotOptimize(out_bytes);
+  }
+  report(state);
+  state.counters["out_bytes"] = static_cast<double>(out_bytes);
+}
+
+void BM_DecodeEncodeJson(benchmark::State& state) {
+  encode_bench(state, es::OutputFormat::kJson, es::Compression::kNone);
+}
+BENCHMARK(BM_DecodeEncodeJson)->Unit(benchmark::kMicrosecond);
+
+void BM_DecodeEncodeJsonGzip(benchmark::State& state) {
+  encode_bench(state, es::OutputFormat::kJson, es::Compression::kGzip);
+}
+BENCHMARK(BM_DecodeEncodeJsonGzip)->Unit(benchmark::kMicrosecond);
+
+void BM_DecodeEncodeJsonZstd(benchmark::State& state) {
+  encode_bench(state, es::OutputFormat::kJson, es::Compression::kZstd);
+}
+BENCHMARK(BM_DecodeEncodeJsonZstd)->Unit(benchmark::kMicrosecond);
+
+void BM_DecodeEncodeCsv(benchmark::State& state) {
+  encode_bench(state, es::OutputFormat::kCsv, es::Compression::kNone);
+}
+BENCHMARK(BM_DecodeEncodeCsv)->Unit(benchmark::kMicrosecond);
+
+// Parser choice: the cost of the DOM parse alone versus an On-Demand walk that touches every value
+// (the least On-Demand would have to do for a full transcode).
+void BM_ParseOnlyDom(benchmark::State& state) {
+  const Page& p = page();
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element root;
+    const simdjson::padded_string_view in(p.body.data(), p.body.size(), p.body.capacity());
+    if (parser.parse(in).get(root) != simdjson::SUCCESS) {
+      state.SkipWithError("parse failed");
+      return;
+    }
+    benchmark::DoNotOptimize(root);
+  }
+  report(state);
+}
+BENCHMARK(BM_ParseOnlyDom)->Unit(benchmark::kMicrosecond);
+
+std::size_t walk(simdjson::ondemand::value v) {
+  std::size_t n = 0;
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t) != simdjson::SUCCESS) return 0;
+  switch (t) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object obj;
+      if (v.get_object().get(obj) != simdjson::SUCCESS) return 0;
+      for (auto field : obj) {
+        std::string_view key;
+        simdjson::ondemand::value child;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+            field.value().get(child) != simdjson::SUCCESS) {
+          return 0;
+        }
+        n += key.size() + walk(child);
+      }
+      return n;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr) != simdjson::SUCCESS) return 0;
+      for (auto e : arr) {
+        simdjson::ondemand::value child;
+        if (e.get(child) != simdjson::SUCCESS) return 0;
+        n += walk(child);
+      }
+      return n;
+    }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s) == simdjson::SUCCESS ? s.size() : 0;
+    }
+    default: {
+      std::string_view raw = v.raw_json_token();
+      return raw.size();
+    }
+  }
+}
+
+void BM_ParseWalkOnDemand(benchmark::State& state) {
+  const Page& p = page();
+  simdjson::ondemand::parser parser;
+  for (auto _ : state) {
+    simdjson::ondemand::document doc;
+    const simdjson::padded_string_view in(p.body.data(), p.body.size(), p.body.capacity());
+    simdjson::ondemand::value root;
+    if (parser.iterate(in).get(doc) != simdjson::SUCCESS || doc.get_value().get(root) != simdjson::SUCCESS) {
+      state.SkipWithError("parse failed");
+      return;
+    }
+    benchmark::DoNotOptimize(walk(root));
+  }
+  report(state);
+}
+BENCHMARK(BM_ParseWalkOnDemand)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

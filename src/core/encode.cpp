@@ -1,0 +1,503 @@
+#include "core/encode.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#define ZLIB_CONST
+#include <simdjson.h>
+#include <zlib.h>
+#include <zstd.h>
+
+namespace es {
+namespace {
+
+constexpr std::size_t kChunkBytes = 64 * 1024;
+constexpr std::size_t kCompressedChunkBytes = 128 * 1024;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Collects small writes into ~64 KiB chunks so that compressors and uploads see few large calls.
+class ChunkWriter {
+ public:
+  explicit ChunkWriter(OutputSink& out) : out_(out) { buffer_.reserve(kChunkBytes + 4096); }
+  Status append(std::string_view bytes) {
+    if (buffer_.size() + bytes.size() > kChunkBytes && !buffer_.empty()) ES_TRY(flush());
+    if (bytes.size() >= kChunkBytes) return out_.append(bytes);
+    buffer_.append(bytes);
+    return ok_status();
+  }
+  Status flush() {
+    if (buffer_.empty()) return ok_status();
+    Status st = out_.append(buffer_);
+    buffer_.clear();
+    return st;
+  }
+  std::string& buffer() { return buffer_; }
+
+ private:
+  OutputSink& out_;
+  std::string buffer_;
+};
+
+// ---- csv ---------------------------------------------------------------------------------------------
+
+void append_csv_field(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(field);
+    return;
+  }
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+class CsvEncoder {
+ public:
+  Status encode(std::span<const std::string_view> events, OutputSink& sink) {
+    if (events.empty()) return ok_status();
+    for (std::size_t i = 0; i < events.size(); ++i) ES_TRY(collect_columns(events[i], i));
+    ChunkWriter writer(sink);
+    std::string line;
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      if (c != 0) line += ',';
+      append_csv_field(line, columns_[c]);
+    }
+    line += "\r\n";
+    ES_TRY(writer.append(line));
+    cells_.resize(columns_.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      ES_TRY(fill_cells(events[i], i));
+      line.clear();
+      for (std::size_t c = 0; c < cells_.size(); ++c) {
+        if (c != 0) line += ',';
+        append_csv_field(line, cells_[c]);
+      }
+      line += "\r\n";
+      ES_TRY(writer.append(line));
+    }
+    return writer.flush();
+  }
+
+ private:
+  Status parse(std::string_view event, std::size_t index, simdjson::ondemand::object& obj) {
+    padded_.assign(event);
+    padded_.reserve(event.size() + simdjson::SIMDJSON_PADDING);
+    const simdjson::padded_string_view in(padded_.data(), padded_.size(), padded_.capacity());
+    if (parser_.iterate(in).get(doc_) != simdjson::SUCCESS ||
+        doc_.get_object().get(obj) != simdjson::SUCCESS) {
+      return bad_event(index);
+    }
+    return ok_status();
+  }
+
+  static Error bad_event(std::size_t index) {
+    return Error::invalid_data("event #" + std::to_string(index), "csv: the event is not a JSON object")
+        .with_context("encode.csv");
+  }
+
+  Status collect_columns(std::string_view event, std::size_t index) {
+    simdjson::ondemand::object obj;
+    ES_TRY(parse(event, index, obj));
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS) return bad_event(index);
+      auto it = std::lower_bound(columns_.begin(), columns_.end(), key);
+      if (it == columns_.end() || *it != key) columns_.insert(it, std::string(key));
+    }
+    return ok_status();
+  }
+
+  Status fill_cells(std::string_view event, std::size_t index) {
+    for (std::string& cell : cells_) cell.clear();
+    simdjson::ondemand::object obj;
+    ES_TRY(parse(event, index, obj));
+    for (auto field : obj) {
+      std::string_view key;
+      simdjson::ondemand::value value;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+          field.value().get(value) != simdjson::SUCCESS) {
+        return bad_event(index);
+      }
+      const auto it = std::lower_bound(columns_.begin(), columns_.end(), key);
+      if (it == columns_.end() || *it != key) return bad_event(index);
+      std::string& cell = cells_[static_cast<std::size_t>(it - columns_.begin())];
+      if (!cell_text(value, cell)) return bad_event(index);
+    }
+    return ok_status();
+  }
+
+  static bool cell_text(simdjson::ondemand::value value, std::string& cell) {
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) return false;
+    std::string_view text;
+    switch (type) {
+      case simdjson::ondemand::json_type::string:
+        if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+        break;
+      case simdjson::ondemand::json_type::number:
+      case simdjson::ondemand::json_type::boolean:
+        // The token as written: a number keeps its exact digits. raw_json_token() runs up to the
+        // next token, so whitespace after it is trimmed.
+        text = value.raw_json_token();
+        while (!text.empty() &&
+               (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t')) {
+          text.remove_suffix(1);
+        }
+        break;
+      case simdjson::ondemand::json_type::null:
+        return true;
+      case simdjson::ondemand::json_type::object: {
+        simdjson::ondemand::object o;
+        if (value.get_object().get(o) != simdjson::SUCCESS || o.raw_json().get(text) != simdjson::SUCCESS) {
+          return false;
+        }
+        break;
+      }
+      case simdjson::ondemand::json_type::array: {
+        simdjson::ondemand::array a;
+        if (value.get_array().get(a) != simdjson::SUCCESS || a.raw_json().get(text) != simdjson::SUCCESS) {
+          return false;
+        }
+        break;
+      }
+    }
+    cell.assign(text);
+    return true;
+  }
+
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::document doc_;
+  std::string padded_;
+  std::vector<std::string> columns_;  // sorted bytewise
+  std::vector<std::string> cells_;
+};
+
+// ---- compressors -------------------------------------------------------------------------------------
+
+class PassThrough final : public Compressor {
+ public:
+  explicit PassThrough(OutputSink& out) : out_(out) {}
+  Status append(std::string_view bytes) override {
+    if (finished_) return Error::internal("compressor: append after finish");
+    bytes_in_ += bytes.size();
+    bytes_out_ += bytes.size();
+    return out_.append(bytes);
+  }
+  Status finish() override {
+    if (finished_) return Error::internal("compressor: finish called twice");
+    finished_ = true;
+    return ok_status();
+  }
+
+ private:
+  OutputSink& out_;
+  bool finished_ = false;
+};
+
+class GzipCompressor final : public Compressor {
+ public:
+  explicit GzipCompressor(OutputSink& out) : out_(out), buffer_(kCompressedChunkBytes) {}
+  ~GzipCompressor() override {
+    if (initialized_) deflateEnd(&zs_);
+  }
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+
+  Status init(int level) {
+    if (deflateInit2(&zs_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      return Error::internal("gzip: deflateInit2 failed");
+    }
+    initialized_ = true;
+    // Fixed header fields so that the bytes do not depend on the clock or the platform.
+    header_.time = 0;
+    header_.os = 3;
+    if (deflateSetHeader(&zs_, &header_) != Z_OK) return Error::internal("gzip: deflateSetHeader failed");
+    return ok_status();
+  }
+
+  Status append(std::string_view bytes) override {
+    if (finished_) return Error::internal("compressor: append after finish");
+    bytes_in_ += bytes.size();
+    while (!bytes.empty()) {
+      // avail_in is 32-bit: feed at most 1 GiB at a time.
+      const std::size_t n = std::min<std::size_t>(bytes.size(), std::size_t{1} << 30);
+      zs_.next_in = reinterpret_cast<const Bytef*>(bytes.data());
+      zs_.avail_in = static_cast<uInt>(n);
+      while (zs_.avail_in > 0) ES_TRY(step(Z_NO_FLUSH));
+      bytes.remove_prefix(n);
+    }
+    return ok_status();
+  }
+
+  Status finish() override {
+    if (finished_) return Error::internal("compressor: finish called twice");
+    finished_ = true;
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      ES_TRY(step(Z_FINISH, &rc));
+    }
+    return ok_status();
+  }
+
+ private:
+  Status step(int flush, int* rc_out = nullptr) {
+    zs_.next_out = reinterpret_cast<Bytef*>(buffer_.data());
+    zs_.avail_out = static_cast<uInt>(buffer_.size());
+    const int rc = deflate(&zs_, flush);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+      return Error::internal("gzip: deflate failed with code " + std::to_string(rc));
+    }
+    if (rc_out != nullptr) *rc_out = rc;
+    const std::size_t produced = buffer_.size() - zs_.avail_out;
+    if (produced == 0) return ok_status();
+    bytes_out_ += produced;
+    return out_.append(std::string_view(buffer_.data(), produced));
+  }
+
+  OutputSink& out_;
+  std::vector<char> buffer_;
+  z_stream zs_{};
+  gz_header header_{};
+  bool initialized_ = false;
+  bool finished_ = false;
+};
+
+class ZstdCompressor final : public Compressor {
+ public:
+  explicit ZstdCompressor(OutputSink& out) : out_(out), buffer_(kCompressedChunkBytes) {}
+
+  Status init(int level) {
+    cctx_.reset(ZSTD_createCCtx());
+    if (!cctx_) return Error::internal("zstd: ZSTD_createCCtx failed");
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_checksumFlag, 1))) {
+      return Error::internal("zstd: setting parameters failed");
+    }
+    return ok_status();
+  }
+
+  Status append(std::string_view bytes) override {
+    if (finished_) return Error::internal("compressor: append after finish");
+    bytes_in_ += bytes.size();
+    ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+    while (in.pos < in.size) ES_TRY(step(in, ZSTD_e_continue).status);
+    return ok_status();
+  }
+
+  Status finish() override {
+    if (finished_) return Error::internal("compressor: finish called twice");
+    finished_ = true;
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    for (;;) {
+      StepResult r = step(in, ZSTD_e_end);
+      ES_TRY(r.status);
+      if (r.remaining == 0) return ok_status();
+    }
+  }
+
+ private:
+  struct StepResult {
+    Status status;
+    std::size_t remaining = 0;
+  };
+
+  StepResult step(ZSTD_inBuffer& in, ZSTD_EndDirective directive) {
+    ZSTD_outBuffer out{buffer_.data(), buffer_.size(), 0};
+    const std::size_t rc = ZSTD_compressStream2(cctx_.get(), &out, &in, directive);
+    if (ZSTD_isError(rc)) {
+      return {Error::internal(std::string("zstd: ") + ZSTD_getErrorName(rc)), 0};
+    }
+    if (out.pos > 0) {
+      bytes_out_ += out.pos;
+      Status st = out_.append(std::string_view(buffer_.data(), out.pos));
+      if (!st.ok()) return {std::move(st), rc};
+    }
+    return {ok_status(), rc};
+  }
+
+  struct CctxFree {
+    void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+  };
+  OutputSink& out_;
+  std::vector<char> buffer_;
+  std::unique_ptr<ZSTD_CCtx, CctxFree> cctx_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Result<OutputFormat> parse_output_format(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "json") return OutputFormat::kJson;
+  if (t == "ndjson" || t == "jsonl") return OutputFormat::kNdjson;
+  if (t == "csv") return OutputFormat::kCsv;
+  return Error::invalid_argument(
+      "output format", "unknown output format \"" + std::string(text) + "\" (allowed: json, ndjson, csv)");
+}
+
+Result<Compression> parse_compression(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "none" || t.empty()) return Compression::kNone;
+  if (t == "gzip" || t == "gz") return Compression::kGzip;
+  if (t == "zstd" || t == "zst") return Compression::kZstd;
+  return Error::invalid_argument(
+      "compression", "unknown compression \"" + std::string(text) + "\" (allowed: none, gzip, zstd)");
+}
+
+std::string_view to_string(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      return "json";
+    case OutputFormat::kNdjson:
+      return "ndjson";
+    case OutputFormat::kCsv:
+      return "csv";
+  }
+  return "json";
+}
+
+std::string_view to_string(Compression compression) {
+  switch (compression) {
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
+  }
+  return "none";
+}
+
+std::string_view format_extension(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      return ".json";
+    case OutputFormat::kNdjson:
+      return ".ndjson";
+    case OutputFormat::kCsv:
+      return ".csv";
+  }
+  return ".json";
+}
+
+std::string_view compression_extension(Compression compression) {
+  switch (compression) {
+    case Compression::kNone:
+      return "";
+    case Compression::kGzip:
+      return ".gz";
+    case Compression::kZstd:
+      return ".zst";
+  }
+  return "";
+}
+
+std::string file_extension(OutputFormat format, Compression compression) {
+  std::string out(format_extension(format));
+  out += compression_extension(compression);
+  return out;
+}
+
+std::string_view content_type(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      return "application/json";
+    case OutputFormat::kNdjson:
+      return "application/x-ndjson";
+    case OutputFormat::kCsv:
+      return "text/csv; charset=utf-8";
+  }
+  return "application/json";
+}
+
+std::string_view content_encoding(Compression compression) {
+  switch (compression) {
+    case Compression::kNone:
+      return "";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
+  }
+  return "";
+}
+
+Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, OutputSink& downstream,
+                                                     int level) {
+  switch (compression) {
+    case Compression::kNone:
+      return std::unique_ptr<Compressor>(std::make_unique<PassThrough>(downstream));
+    case Compression::kGzip: {
+      if (level == kDefaultLevel) level = 6;
+      if (level < 1 || level > 9) {
+        return Error::invalid_argument("compression level",
+                                       "gzip level must be 1..9, got " + std::to_string(level));
+      }
+      auto c = std::make_unique<GzipCompressor>(downstream);
+      ES_TRY(c->init(level));
+      return std::unique_ptr<Compressor>(std::move(c));
+    }
+    case Compression::kZstd: {
+      if (level == kDefaultLevel) level = 3;
+      if (level < 1 || level > 19) {
+        return Error::invalid_argument("compression level",
+                                       "zstd level must be 1..19, got " + std::to_string(level));
+      }
+      auto c = std::make_unique<ZstdCompressor>(downstream);
+      ES_TRY(c->init(level));
+      return std::unique_ptr<Compressor>(std::move(c));
+    }
+  }
+  return Error::internal("unknown compression");
+}
+
+Status encode_events(OutputFormat format, std::span<const std::string_view> events, OutputSink& out) {
+  if (format == OutputFormat::kCsv) {
+    CsvEncoder csv;
+    return csv.encode(events, out);
+  }
+  ChunkWriter writer(out);
+  if (format == OutputFormat::kJson) {
+    if (events.empty()) {
+      ES_TRY(writer.append("[]\n"));
+      return writer.flush();
+    }
+    ES_TRY(writer.append("[\n"));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i != 0) ES_TRY(writer.append(",\n"));
+      ES_TRY(writer.append(events[i]));
+    }
+    ES_TRY(writer.append("\n]\n"));
+    return writer.flush();
+  }
+  for (std::string_view e : events) {
+    ES_TRY(writer.append(e));
+    ES_TRY(writer.append("\n"));
+  }
+  return writer.flush();
+}
+
+Status encode_object(OutputFormat format, Compression compression, std::span<const std::string_view> events,
+                     OutputSink& out, int level) {
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> compressor, Compressor::make(compression, out, level));
+  ES_TRY(encode_events(format, events, *compressor));
+  return compressor->finish();
+}
+
+}  // namespace es

@@ -1,0 +1,108 @@
+#pragma once
+/// Object bytes for one client's hour: format writers (json, ndjson, csv) and streaming compression
+/// (none, gzip, zstd). Output is deterministic: the same events in the same order give the same bytes
+/// (no timestamps or host data in compressed headers).
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace es {
+
+enum class OutputFormat : std::uint8_t {
+  kJson,    ///< "[\n" + events joined by ",\n" + "\n]\n"; no events: "[]\n"
+  kNdjson,  ///< each event followed by "\n"; no events: ""
+  kCsv,     ///< header + one row per event, CRLF line ends (RFC 4180); no events: ""
+};
+
+enum class Compression : std::uint8_t { kNone, kGzip, kZstd };
+
+/// "json", "ndjson" (also "jsonl"), "csv", case-insensitive. Error kInvalidArgument names the choices.
+[[nodiscard]] Result<OutputFormat> parse_output_format(std::string_view text);
+/// "none" (also ""), "gzip" (also "gz"), "zstd" (also "zst"), case-insensitive.
+[[nodiscard]] Result<Compression> parse_compression(std::string_view text);
+[[nodiscard]] std::string_view to_string(OutputFormat format);
+[[nodiscard]] std::string_view to_string(Compression compression);
+
+/// ".json", ".ndjson" or ".csv".
+[[nodiscard]] std::string_view format_extension(OutputFormat format);
+/// "", ".gz" or ".zst".
+[[nodiscard]] std::string_view compression_extension(Compression compression);
+/// The object key suffix, e.g. ".json", ".ndjson.gz", ".csv.zst".
+[[nodiscard]] std::string file_extension(OutputFormat format, Compression compression);
+/// Content-Type of the uncompressed format: "application/json", "application/x-ndjson",
+/// "text/csv; charset=utf-8".
+[[nodiscard]] std::string_view content_type(OutputFormat format);
+/// Content-Encoding for the compression: "" (send no header), "gzip" or "zstd".
+[[nodiscard]] std::string_view content_encoding(Compression compression);
+
+/// Receives output bytes in order. Implementations: StringSink here; uploads and files elsewhere.
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  /// Appends bytes (only valid during the call: copy what you keep). An error aborts the writer.
+  [[nodiscard]] virtual Status append(std::string_view bytes) = 0;
+};
+
+/// Appends to a caller-owned std::string (which must outlive the sink). Never fails.
+class StringSink final : public OutputSink {
+ public:
+  explicit StringSink(std::string& out) noexcept : out_(out) {}
+  [[nodiscard]] Status append(std::string_view bytes) override {
+    out_.append(bytes);
+    return ok_status();
+  }
+
+ private:
+  std::string& out_;
+};
+
+/// A sink that compresses what it receives and writes the result to a downstream sink as it goes
+/// (in chunks of up to 128 KiB). gzip: zlib deflate with a gzip header whose mtime is 0, with no
+/// file name and OS byte 3 (Unix) on every platform; zstd: one frame with a content checksum,
+/// single-threaded. kNone passes bytes through unchanged.
+class Compressor : public OutputSink {
+ public:
+  /// Default levels: gzip 6, zstd 3.
+  static constexpr int kDefaultLevel = -1;
+
+  /// downstream must outlive the Compressor. level: gzip 1..9, zstd 1..19, or kDefaultLevel.
+  /// Error kInvalidArgument for a level out of range; kInternal if the library cannot initialize.
+  [[nodiscard]] static Result<std::unique_ptr<Compressor>> make(Compression compression,
+                                                                OutputSink& downstream,
+                                                                int level = kDefaultLevel);
+
+  /// Writes the end of the stream (gzip trailer, zstd epilogue) and flushes everything downstream.
+  /// Call exactly once, after the last append(); appending afterwards is an error.
+  [[nodiscard]] virtual Status finish() = 0;
+
+  /// Uncompressed bytes received and compressed bytes sent downstream so far.
+  [[nodiscard]] std::uint64_t bytes_in() const noexcept { return bytes_in_; }
+  [[nodiscard]] std::uint64_t bytes_out() const noexcept { return bytes_out_; }
+
+ protected:
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+};
+
+/// Writes events (each one compact plain JSON object, as PageDecoder produces, already sorted) in
+/// the given format to out, uncompressed, in chunks of about 64 KiB.
+/// csv: one column per top-level attribute present in any event, sorted bytewise, with a header
+/// row; strings are written raw (unescaped), numbers with their digits, null as an empty field,
+/// booleans as true/false, objects and arrays as their compact JSON text; a field containing ',',
+/// '"', CR or LF is quoted with '"' doubled; rows end with CRLF. An absent attribute is an empty
+/// field. csv reads each event twice (column set first) and parses it with simdjson.
+/// Error kInvalidData (csv only) when an event is not a JSON object; any error of out.
+[[nodiscard]] Status encode_events(OutputFormat format, std::span<const std::string_view> events,
+                                   OutputSink& out);
+
+/// encode_events through a Compressor: the complete object bytes, written to out.
+[[nodiscard]] Status encode_object(OutputFormat format, Compression compression,
+                                   std::span<const std::string_view> events, OutputSink& out,
+                                   int level = Compressor::kDefaultLevel);
+
+}  // namespace es
