@@ -21,7 +21,7 @@ namespace {
 
 using es::testing::TestEnv;
 
-constexpr std::size_t kMiB = 1024 * 1024;
+constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 
 std::string make_body(std::size_t size, char seed) {
   std::string body(size, '\0');

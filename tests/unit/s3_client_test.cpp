@@ -70,7 +70,7 @@ class FakeHttp final : public aws::HttpClient {
 };
 
 std::string error_xml(std::string_view code, std::string_view message = "message") {
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + std::string(code) + "</Code><Message>" +
+  return R"(<?xml version="1.0" encoding="UTF-8"?><Error><Code>)" + std::string(code) + "</Code><Message>" +
          std::string(message) + "</Message><RequestId>REQ123</RequestId></Error>";
 }
 
@@ -413,7 +413,7 @@ TEST(S3Client, GetObjectRangeAndMissingKey) {
 
 // ---------------------------------------------------------------- listing and deletes
 
-std::string list_page(std::vector<std::string> keys, std::string next_token) {
+std::string list_page(const std::vector<std::string>& keys, const std::string& next_token) {
   std::string xml = "<ListBucketResult><IsTruncated>" + std::string(next_token.empty() ? "false" : "true") +
                     "</IsTruncated>";
   if (!next_token.empty()) xml += "<NextContinuationToken>" + next_token + "</NextContinuationToken>";
@@ -520,7 +520,7 @@ struct MultipartServer {
   }
 };
 
-constexpr std::size_t kMiB = 1024 * 1024;
+constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 
 std::string make_body(std::size_t size) {
   std::string body(size, '\0');
