@@ -278,7 +278,7 @@ start_moto() {
   MOTO_SERVER="$(es_find_tool moto_server)" ||
     es_die "moto_server not found on PATH or under \$HOME/.pyenv/versions/*/bin: the moto backend needs" \
       "moto 5 (pip package 'moto[server]') in some Python; the machine image's pyenv Python ships it"
-  "$ES_SYSTEM_PYTHON" -c 'import boto3' 2>/dev/null ||
+  es_system_python_has boto3 ||
     es_die "$ES_SYSTEM_PYTHON cannot import boto3: install Debian's python3-boto3 (scripts/setup.sh does)"
   start_server "$state" moto || return 1
   endpoint="http://127.0.0.1:$(cat "$state/moto.port")"

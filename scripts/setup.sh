@@ -35,15 +35,23 @@ while [[ $# -gt 0 ]]; do
 done
 
 # --- 1. Debian packages -------------------------------------------------------------------------
-missing=()
+wanted=()
 while read -r pkg cmd _; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   if [[ -n "${cmd:-}" ]] && command -v "$cmd" >/dev/null 2>&1; then
     continue
   fi
-  status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)"
-  [[ "$status" == ii* ]] || missing+=("$pkg")
+  wanted+=("$pkg")
 done <"$ES_REPO_ROOT/scripts/lib/packages.txt"
+# One dpkg-query for all: packages never installed are missing from its output.
+declare -A installed=()
+while read -r pkg status; do
+  if [[ "$status" == ii* ]]; then installed["${pkg%%:*}"]=1; fi
+done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${wanted[@]}" 2>/dev/null || true)
+missing=()
+for pkg in "${wanted[@]}"; do
+  [[ -n "${installed[$pkg]:-}" ]] || missing+=("$pkg")
+done
 
 if [[ ${#missing[@]} -gt 0 ]]; then
   es_log "installing missing Debian packages: ${missing[*]}"
@@ -67,7 +75,7 @@ fi
 if ! es_find_tool cfn-lint >/dev/null; then
   es_warn "cfn-lint not found on PATH or under \$HOME/.pyenv/versions/*/bin: cloudformation/ cannot be linted"
 fi
-if ! "$ES_SYSTEM_PYTHON" -c 'import boto3' 2>/dev/null; then
+if ! es_system_python_has boto3; then
   es_warn "$ES_SYSTEM_PYTHON cannot import boto3 (Debian package python3-boto3)"
 fi
 

@@ -53,3 +53,9 @@ es_npm_ci_if_needed() {
   es_log "npm ci in tools/local-aws"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) || es_die "npm ci failed in $dir"
 }
+
+# es_system_python_has MODULE: Debian's python3 can import MODULE (checked without importing it,
+# which takes a second for boto3).
+es_system_python_has() {
+  "$ES_SYSTEM_PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)' "$1" 2>/dev/null
+}
