@@ -40,19 +40,23 @@ WindowFilter make_window_filter(const HourWindow& window, std::string_view time_
   std::string expr =
       "attribute_not_exists(#t) OR NOT (attribute_type(#t, :typeS) OR attribute_type(#t, :typeN))";
 
+  // Each comparison sits behind an attribute_type test of its own type: real DynamoDB answers
+  // "false" when a value and a bound differ in type, moto 5.2 fails the whole Scan with a 500.
   const std::int64_t lo = window.start_us - kMaxOffsetUs;
   const std::int64_t hi = window.end_us() + kMaxOffsetUs;
+  std::string strings;
   int n = 0;
   for (char separator : {'T', 't', ' '}) {
     ++n;
     values.emplace_back(fmt::format(":slo{}", n), string_value(local_prefix(lo, separator)));
     values.emplace_back(fmt::format(":shi{}", n), string_value(local_prefix(hi, separator)));
-    expr += fmt::format(" OR #t BETWEEN :slo{0} AND :shi{0}", n);
+    strings += fmt::format("#t BETWEEN :slo{0} AND :shi{0} OR ", n);
   }
   // Strings that do not start with a digit ('0' is 0x30, ':' follows '9'): not a date at all.
   values.emplace_back(":digit0", string_value("0"));
   values.emplace_back(":digitEnd", string_value(":"));
-  expr += " OR (attribute_type(#t, :typeS) AND (#t < :digit0 OR #t >= :digitEnd))";
+  strings += "#t < :digit0 OR #t >= :digitEnd";
+  expr += fmt::format(" OR (attribute_type(#t, :typeS) AND ({}))", strings);
 
   const std::int64_t start_s = window.start_us / kMicrosPerSecond;
   const std::int64_t end_s = window.end_us() / kMicrosPerSecond;
@@ -60,7 +64,7 @@ WindowFilter make_window_filter(const HourWindow& window, std::string_view time_
   values.emplace_back(":nshi", number_value(end_s));
   values.emplace_back(":nmlo", number_value(start_s * 1000));
   values.emplace_back(":nmhi", number_value(end_s * 1000));
-  expr += " OR #t BETWEEN :nslo AND :nshi OR #t BETWEEN :nmlo AND :nmhi";
+  expr += " OR (attribute_type(#t, :typeN) AND (#t BETWEEN :nslo AND :nshi OR #t BETWEEN :nmlo AND :nmhi))";
   f.expression = std::move(expr);
   return f;
 }
