@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -113,12 +114,14 @@ void BM_Decode(benchmark::State& state) {
 }
 BENCHMARK(BM_Decode)->Unit(benchmark::kMicrosecond);
 
-// Decode, group by client, sort by (time, event id) and encode every client's events as json.
+// Decode, group by client, sort each client's events by (time, event id) and encode them, as the
+// pipeline does for one page's worth of events.
 void encode_bench(benchmark::State& state, es::OutputFormat format, es::Compression compression) {
   const Page& p = page();
   es::PageDecoder decoder;
   es::DecodedPage decoded;
-  std::vector<std::uint32_t> order;
+  std::unordered_map<std::string_view, std::size_t> group_of;
+  std::vector<std::vector<std::uint32_t>> groups;
   std::vector<std::string_view> events;
   std::string object;
   std::size_t out_bytes = 0;
@@ -128,24 +131,23 @@ void encode_bench(benchmark::State& state, es::OutputFormat format, es::Compress
       return;
     }
     const auto& records = decoded.records();
-    order.resize(records.size());
-    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      const es::DecodedRecord& ra = records[a];
-      const es::DecodedRecord& rb = records[b];
-      const auto ca = decoded.client_id(ra);
-      const auto cb = decoded.client_id(rb);
-      if (ca != cb) return ca < cb;
-      if (ra.time_us != rb.time_us) return ra.time_us < rb.time_us;
-      return decoded.event_id(ra) < decoded.event_id(rb);
-    });
+    group_of.clear();
+    for (auto& g : groups) g.clear();
+    for (std::uint32_t i = 0; i < records.size(); ++i) {
+      auto [it, inserted] = group_of.try_emplace(decoded.client_id(records[i]), group_of.size());
+      if (it->second >= groups.size()) groups.resize(it->second + 1);
+      groups[it->second].push_back(i);
+    }
     out_bytes = 0;
-    for (std::size_t i = 0; i < order.size();) {
-      const auto client = decoded.client_id(records[order[i]]);
+    for (auto& g : groups) {
+      std::sort(g.begin(), g.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const es::DecodedRecord& ra = records[a];
+        const es::DecodedRecord& rb = records[b];
+        if (ra.time_us != rb.time_us) return ra.time_us < rb.time_us;
+        return decoded.event_id(ra) < decoded.event_id(rb);
+      });
       events.clear();
-      for (; i < order.size() && decoded.client_id(records[order[i]]) == client; ++i) {
-        events.push_back(decoded.body(records[order[i]]));
-      }
+      for (std::uint32_t i : g) events.push_back(decoded.body(records[i]));
       object.clear();
       es::StringSink sink(object);
       if (!es::encode_object(format, compression, events, sink).ok()) {

@@ -24,6 +24,8 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING, "kJsonPadding must cover simdjson's padding");
+
 // Bodies past this size could overflow the 32-bit arena offsets; a DynamoDB page is at most 1 MB.
 constexpr std::size_t kMaxBodyBytes = std::size_t{1} << 30;
 
@@ -273,6 +275,7 @@ class JsonOut {
     data_[pos_++] = c;
   }
   [[gnu::always_inline]] void append(const char* p, std::size_t n) {
+    if (n == 0) return;  // p may be null for an empty view, which memcpy must not see
     if (n > cap_ - pos_) grow(n);
     std::memcpy(data_ + pos_, p, n);
     pos_ += n;
@@ -756,8 +759,11 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   };
   if (body.size() > kMaxBodyBytes) return fail("response body larger than 1 GiB");
   element root;
-  const simdjson::padded_string_view input(body.data(), body.size(), body.capacity());
-  if (auto err = impl_->parser.parse(input).get(root)) {
+  // Parsed in place when the caller left the padding simdjson reads past the end; otherwise simdjson
+  // copies the body into the parser's own (reused) padded buffer. padded_string_view alone would not
+  // check the capacity, and reading past an unpadded buffer is out of bounds.
+  const bool needs_copy = body.capacity() - body.size() < simdjson::SIMDJSON_PADDING;
+  if (auto err = impl_->parser.parse(body.data(), body.size(), needs_copy).get(root)) {
     return fail(std::string("malformed JSON: ") + simdjson::error_message(err));
   }
   object envelope;

@@ -90,9 +90,10 @@ struct DecodedRecord {
 
 /// The decoded form of one Scan/Query response page. Reusable: decode() clears it and keeps its
 /// capacity, so a reader thread that decodes page after page into the same DecodedPage does not
-/// allocate in the steady state. All string_views it returns point into its arena and stay valid
-/// until the next decode into this page, clear(), or its destruction (moving it keeps them valid
-/// only for the std::string small-buffer-free case; re-fetch views after a move).
+/// allocate in the steady state. Lifetime: every string_view it returns points into its arena and
+/// is valid until the next decode() into this page, clear(), a move, or destruction. The offsets in
+/// DecodedRecord stay meaningful across moves (re-fetch views through the accessors). To keep events
+/// beyond the next page, copy body() out, or keep the DecodedPage alive and decode into another one.
 class DecodedPage {
  public:
   /// One record per input item, in input order; records().size() == number of items in the page.
@@ -126,7 +127,8 @@ class DecodedPage {
   [[nodiscard]] std::optional<double> consumed_capacity_units() const noexcept { return consumed_; }
   /// Number of records whose status is not kOk.
   [[nodiscard]] std::size_t rejected_count() const noexcept { return rejected_; }
-  /// The arena all views point into (for accounting; its layout is not part of the interface).
+  /// The used part of the arena all views point into (for accounting; its layout is not part of the
+  /// interface).
   [[nodiscard]] std::string_view arena() const noexcept {
     return std::string_view(arena_.data(), arena_size_);
   }

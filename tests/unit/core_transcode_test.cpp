@@ -1,8 +1,10 @@
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "core/time.h"
 #include "core/transcode.h"
@@ -10,10 +12,114 @@
 namespace es {
 namespace {
 
+// A strict RFC 8259 checker, independent of simdjson (whose DOM refuses integers beyond 64 bits,
+// which are valid JSON and which N values produce).
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view s) : s_(s) {}
+  bool run() { return value(0) && p_ == s_.size(); }
+
+ private:
+  bool value(int depth) {
+    if (depth > 200 || p_ >= s_.size()) return false;
+    const char c = s_[p_];
+    if (c == '{') return object(depth);
+    if (c == '[') return array(depth);
+    if (c == '"') return string();
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    return literal("true") || literal("false") || literal("null");
+  }
+  bool literal(std::string_view w) {
+    if (s_.substr(p_, w.size()) != w) return false;
+    p_ += w.size();
+    return true;
+  }
+  bool object(int depth) {
+    ++p_;
+    if (p_ < s_.size() && s_[p_] == '}') return ++p_, true;
+    for (;;) {
+      if (!string() || p_ >= s_.size() || s_[p_++] != ':' || !value(depth + 1)) return false;
+      if (p_ >= s_.size()) return false;
+      if (s_[p_] == '}') return ++p_, true;
+      if (s_[p_++] != ',') return false;
+    }
+  }
+  bool array(int depth) {
+    ++p_;
+    if (p_ < s_.size() && s_[p_] == ']') return ++p_, true;
+    for (;;) {
+      if (!value(depth + 1) || p_ >= s_.size()) return false;
+      if (s_[p_] == ']') return ++p_, true;
+      if (s_[p_++] != ',') return false;
+    }
+  }
+  bool string() {
+    if (p_ >= s_.size() || s_[p_++] != '"') return false;
+    while (p_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[p_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (p_ >= s_.size()) return false;
+        const char e = s_[p_++];
+        if (e == 'u') {
+          for (int i = 0; i < 4; ++i) {
+            if (p_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[p_++]))) return false;
+          }
+        } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+  bool digits() {
+    const std::size_t start = p_;
+    while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9') ++p_;
+    return p_ > start;
+  }
+  bool number() {
+    if (s_[p_] == '-') ++p_;
+    if (p_ < s_.size() && s_[p_] == '0') {
+      ++p_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (p_ < s_.size() && s_[p_] == '.') {
+      ++p_;
+      if (!digits()) return false;
+    }
+    if (p_ < s_.size() && (s_[p_] == 'e' || s_[p_] == 'E')) {
+      ++p_;
+      if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+  std::string_view s_;
+  std::size_t p_ = 0;
+};
+
+// Every output must be valid JSON (UTF-8 validity is simdjson's input check and is kept as is).
+bool valid_json(std::string_view text) {
+  return JsonChecker(text).run();
+}
+
+TEST(JsonChecker, SelfTest) {
+  EXPECT_TRUE(valid_json(R"({"a":[1,-0.5,1E+125,true,null,"x\n\u00e9"],"b":{}})"));
+  EXPECT_TRUE(valid_json("12345678901234567890123456789012345678"));
+  for (const char* bad :
+       {"", "{", "[1,]", "01", "1.", ".5", "+1", "\"a", "\"\x01\"", "{\"a\"}", "nul", "[1]x"}) {
+    EXPECT_FALSE(valid_json(bad)) << bad;
+  }
+}
+
 std::string tc(PageDecoder& d, const std::string& item) {
   auto r = d.transcode_item(item);
   EXPECT_TRUE(r.ok()) << item << ": " << (r.ok() ? "" : r.error().message);
-  return r.ok() ? *r : std::string("<error>");
+  if (!r.ok()) return "<error>";
+  EXPECT_TRUE(valid_json(*r)) << *r;
+  return *r;
 }
 
 std::string tc(const std::string& item) {
@@ -454,6 +560,52 @@ TEST(PageDecoder, MalformedPages) {
   }
   // A good page still decodes after errors.
   EXPECT_TRUE(d.decode(page_of({good_item("a", "c", "2026-11-29T10:00:00Z")}), page).ok());
+}
+
+TEST(PageDecoder, MutatedPagesNeverCrashAndNeverDropItems) {
+  const std::string base = page_of({
+      good_item("e1", "acme", "2026-11-29T10:00:00Z"),
+      R"({"eventId":{"S":"e2"},"clientId":{"S":"c"},"time":{"N":"1795946400"},"m":{"M":{"l":{"L":[{"NS":["1","2"]},{"BS":["YQ=="]},{"B":"YQ=="},{"NULL":true},{"BOOL":false}]}}}})",
+      good_item("e3", "globex", "2026-11-29T10:59:59.999999-05:00"),
+  });
+  PageDecoder d;
+  DecodedPage page;
+  std::uint64_t x = 42;
+  const std::string alphabet = "{}[]\":,SNMLB0123456789.eE+-x \\u";
+  int decoded_pages = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string body = base;
+    const int edits = 1 + round % 3;
+    for (int k = 0; k < edits; ++k) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const std::size_t pos = (x >> 33) % body.size();
+      const char c = alphabet[(x >> 13) % alphabet.size()];
+      if ((x >> 7) % 3 == 0) {
+        body.erase(pos, 1);
+      } else if ((x >> 7) % 3 == 1) {
+        body.insert(pos, 1, c);
+      } else {
+        body[pos] = c;
+      }
+    }
+    Status st = d.decode(body, page);
+    if (!st.ok()) continue;
+    ++decoded_pages;
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    simdjson::dom::array items;
+    ASSERT_EQ(parser.parse(body).get(root), simdjson::SUCCESS);
+    ASSERT_EQ(root["Items"].get_array().get(items), simdjson::SUCCESS);
+    ASSERT_EQ(page.records().size(), items.size()) << body;
+    for (const DecodedRecord& r : page.records()) {
+      if (r.ok()) {
+        EXPECT_TRUE(valid_json(std::string(page.body(r)))) << page.body(r);
+      } else {
+        EXPECT_FALSE(page.message(r).empty());
+      }
+    }
+  }
+  EXPECT_GT(decoded_pages, 100);
 }
 
 }  // namespace
