@@ -6,6 +6,7 @@
 #
 # CLANG_FORMAT picks another binary (default: clang-format, Debian's 14 here).
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 check=0

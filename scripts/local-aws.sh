@@ -14,6 +14,7 @@
 # start is idempotent (already running: prints the status, exits 0). status exits 0 when everything
 # of the backend runs, 3 otherwise. stop and status without --backend/--state-dir act on both backends.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 readonly LOCAL_AWS_DIR="$ES_REPO_ROOT/tools/local-aws"
@@ -274,7 +275,8 @@ start_local() {
 }
 
 start_moto() {
-  local state="$1" endpoint key_file="$state/moto-key"
+  local state="$1" endpoint
+  local key_file="$state/moto-key"
   MOTO_SERVER="$(es_find_tool moto_server)" ||
     es_die "moto_server not found on PATH or under \$HOME/.pyenv/versions/*/bin: the moto backend needs" \
       "moto 5 (pip package 'moto[server]') in some Python; the machine image's pyenv Python ships it"

@@ -11,6 +11,7 @@
 # 4. Configures and builds Release into build/ (build-asan/ with --sanitize), giving build/eaglesense.
 #    With CI=true warnings are errors (-DEAGLESENSE_WERROR=ON).
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 build=1

@@ -11,6 +11,7 @@
 # unformatted files are only listed. The integration tests start and stop their local servers through
 # ctest fixtures; a trap stops any that a crash or Ctrl-C left behind. Exits non-zero on any failure.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 label=""

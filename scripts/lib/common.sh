@@ -26,6 +26,7 @@ es_find_tool() {
     printf '%s\n' "$candidate"
     return 0
   done < <(type -a -P "$name" 2>/dev/null || true)
+  # shellcheck disable=SC2012 # version folder names have no spaces
   for dir in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/*/bin 2>/dev/null | sort -rV); do
     if [[ -x "$dir/$name" ]]; then
       printf '%s\n' "$dir/$name"
