@@ -1,0 +1,142 @@
+#pragma once
+// In-memory EventTable and ObjectStore for exporter tests: the same pipeline, no servers.
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "export/ports.h"
+
+namespace es::testing {
+
+/// A table of DynamoDB-JSON items. Scan splits items among segments by index and pages them;
+/// Query returns the items whose shard attribute equals the queried value. Filters are ignored
+/// (the exporter's exact check must do the work).
+class FakeTableData {
+ public:
+  std::vector<std::string> items;
+  std::size_t page_size = 7;
+  /// When set, every scan/query fails with this error.
+  std::optional<Error> fail_with;
+  std::mutex mutex;
+  int requests = 0;
+};
+
+class FakeTable final : public exporter::EventTable {
+ public:
+  explicit FakeTable(FakeTableData& data) : data_(data) {}
+
+  Result<dynamodb::Page> scan(const dynamodb::ScanRequest& r) override {
+    std::lock_guard lock(data_.mutex);
+    ++data_.requests;
+    if (data_.fail_with) return *data_.fail_with;
+    const std::size_t segment = static_cast<std::size_t>(r.segment.value_or(0));
+    const std::size_t total = static_cast<std::size_t>(r.total_segments.value_or(1));
+    std::vector<std::size_t> mine;
+    for (std::size_t i = segment; i < data_.items.size(); i += total) mine.push_back(i);
+    return page(mine, r.exclusive_start_key_json);
+  }
+
+  Result<dynamodb::Page> query(const dynamodb::QueryRequest& r) override {
+    std::lock_guard lock(data_.mutex);
+    ++data_.requests;
+    if (data_.fail_with) return *data_.fail_with;
+    const std::string& value = r.attributes.values_json.at(0).second;  // {"S":"..."}
+    const std::string needle = value.substr(6, value.size() - 8);
+    std::vector<std::size_t> mine;
+    for (std::size_t i = 0; i < data_.items.size(); ++i) {
+      if (data_.items[i].find(fmt::format(R"("hourShard":{{"S":"{}"}})", needle)) != std::string::npos) {
+        mine.push_back(i);
+      }
+    }
+    return page(mine, r.exclusive_start_key_json);
+  }
+
+ private:
+  dynamodb::Page page(const std::vector<std::size_t>& mine, const std::optional<std::string>& start_key) {
+    std::size_t from = 0;
+    if (start_key) from = std::stoul(start_key->substr(std::string(R"({"pos":{"N":")").size()));
+    const std::size_t to = std::min(mine.size(), from + data_.page_size);
+    std::string body = R"({"Items":[)";
+    for (std::size_t i = from; i < to; ++i) {
+      if (i > from) body += ',';
+      body += data_.items[mine[i]];
+    }
+    body += fmt::format(R"(],"Count":{0},"ScannedCount":{0})", to - from);
+    if (to < mine.size()) body += fmt::format(R"(,"LastEvaluatedKey":{{"pos":{{"N":"{}"}}}})", to);
+    body += '}';
+    return dynamodb::Page{std::move(body)};
+  }
+  FakeTableData& data_;
+};
+
+struct StoredObject {
+  std::string body;
+  s3::PutOptions options;
+};
+
+class FakeStoreData {
+ public:
+  std::set<std::string> buckets;
+  std::map<std::string, StoredObject> objects;  ///< "bucket/key" -> object
+  std::vector<std::string> put_order;           ///< "bucket/key" in the order written
+  std::mutex mutex;
+};
+
+class FakeStore final : public exporter::ObjectStore {
+ public:
+  explicit FakeStore(FakeStoreData& data) : data_(data) {}
+
+  Result<s3::PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
+                            const s3::PutOptions& options) override {
+    std::lock_guard lock(data_.mutex);
+    if (!data_.buckets.contains(std::string(bucket))) {
+      Error e;
+      e.kind = ErrorKind::kNotFound;
+      e.code = "NoSuchBucket";
+      e.http_status = 404;
+      e.operation = "S3.PutObject";
+      e.resource = fmt::format("{}/{}", bucket, key);
+      e.message = "The specified bucket does not exist";
+      return e;
+    }
+    const std::string id = fmt::format("{}/{}", bucket, key);
+    data_.objects[id] = StoredObject{std::string(body), options};
+    data_.put_order.push_back(id);
+    return s3::PutResult{"etag", "", options.precomputed_sha256};
+  }
+
+  Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
+    std::lock_guard lock(data_.mutex);
+    auto it = data_.objects.find(fmt::format("{}/{}", bucket, key));
+    if (it == data_.objects.end()) {
+      Error e;
+      e.kind = ErrorKind::kNotFound;
+      e.code = data_.buckets.contains(std::string(bucket)) ? "NoSuchKey" : "NoSuchBucket";
+      return e;
+    }
+    s3::GetResult r;
+    r.body = it->second.body;
+    return r;
+  }
+
+ private:
+  FakeStoreData& data_;
+};
+
+inline exporter::Ports fake_ports(FakeTableData& table, FakeStoreData& store) {
+  exporter::Ports p;
+  p.make_table = [&table]() -> Result<std::unique_ptr<exporter::EventTable>> {
+    return std::unique_ptr<exporter::EventTable>(std::make_unique<FakeTable>(table));
+  };
+  p.make_store = [&store]() -> Result<std::unique_ptr<exporter::ObjectStore>> {
+    return std::unique_ptr<exporter::ObjectStore>(std::make_unique<FakeStore>(store));
+  };
+  return p;
+}
+
+}  // namespace es::testing
