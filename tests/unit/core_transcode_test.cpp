@@ -301,6 +301,25 @@ TEST(Transcode, LargeStringsAndItems) {
   expected += "}";
   EXPECT_GT(item.size(), 400'000u);
   EXPECT_EQ(tc(item), expected);
+  // The same attributes in reverse order give the same bytes (and sort in n log n).
+  std::string reversed = "{";
+  for (int i = 4199; i >= 0; --i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05d", i);
+    reversed +=
+        std::string(i != 4199 ? "," : "") + "\"" + key + "\":{\"S\":\"" + std::string(80, 'y') + "\"}";
+  }
+  reversed += "}";
+  EXPECT_EQ(tc(reversed), expected);
+  EXPECT_NE(
+      tc_error(R"({"a":{"S":"1"},"b":{"S":"1"},"c":{"S":"1"},"d":{"S":"1"},"e":{"S":"1"},"f":{"S":"1"},)"
+               R"("g":{"S":"1"},"h":{"S":"1"},"i":{"S":"1"},"j":{"S":"1"},"k":{"S":"1"},"l":{"S":"1"},)"
+               R"("m":{"S":"1"},"n":{"S":"1"},"o":{"S":"1"},"p":{"S":"1"},"q":{"S":"1"},"r":{"S":"1"},)"
+               R"("s":{"S":"1"},"t":{"S":"1"},"u":{"S":"1"},"v":{"S":"1"},"w":{"S":"1"},"x":{"S":"1"},)"
+               R"("y":{"S":"1"},"z":{"S":"1"},"A":{"S":"1"},"B":{"S":"1"},"C":{"S":"1"},"D":{"S":"1"},)"
+               R"("E":{"S":"1"},"F":{"S":"1"},"G":{"S":"1"},"m":{"S":"2"}})")
+          .find("duplicate attribute name \"m\""),
+      std::string::npos);
 }
 
 std::string nested(int levels, const std::string& type) {
