@@ -201,6 +201,13 @@ TEST(Transcode, NumbersKeepTheirDigits) {
   EXPECT_EQ(v(R"({"N":"9.9999999999999999999999999999999999999E+125"})"),
             R"({"v":9.9999999999999999999999999999999999999E+125})");
   EXPECT_EQ(v(R"({"N":"1e125"})"), R"({"v":1e125})");
+  // dynalite (the local DynamoDB) stores numbers in plain notation (Big.js toFixed()): 1E125 comes back
+  // as 126 digits and 1E-130 as 0.000...1; both are valid JSON and are kept digit for digit.
+  const std::string e125 = "1" + std::string(125, '0');
+  const std::string e_130 = "0." + std::string(129, '0') + "1";
+  EXPECT_EQ(v(R"({"N":")" + e125 + "\"}"), R"({"v":)" + e125 + "}");
+  EXPECT_EQ(v(R"({"N":"-)" + e125 + "\"}"), R"({"v":-)" + e125 + "}");
+  EXPECT_EQ(v(R"({"N":")" + e_130 + "\"}"), R"({"v":)" + e_130 + "}");
 }
 
 TEST(Transcode, NumberNormalization) {
