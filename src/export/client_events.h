@@ -31,7 +31,9 @@ struct StoredEvent {
   return a.body() < b.body();
 }
 
-/// Append-only byte storage in blocks growing from 16 KiB to 1 MiB.
+/// Append-only byte storage in blocks growing from 16 KiB to 64 KiB: a reader thread keeps one arena
+/// per client, so the unused tail of each last block is what the arena wastes (measured: 1 MiB blocks
+/// doubled the peak RSS of a 200,000-event hour with 8 segments x 20 clients).
 class ChunkArena {
  public:
   /// Copies a then b contiguously; returns the address of the copy.

@@ -284,6 +284,22 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
     client_count = jobs.size();
   }
   report.clients = client_count;
+  if (log::enabled(log::Level::kDebug)) {
+    std::uint64_t reserved = 0;
+    std::uint64_t bodies = 0;
+    std::uint64_t records = 0;
+    for (const auto& partition : read.partitions) {
+      for (const auto& [client, events] : partition) {
+        reserved += events.arena.bytes_reserved();
+        bodies += events.body_bytes;
+        records += events.events.capacity() * sizeof(StoredEvent);
+      }
+    }
+    log::debug("export.read_memory", {{"hour", window.label()},
+                                      {"arena_reserved_bytes", reserved},
+                                      {"event_body_bytes", bodies},
+                                      {"record_bytes", records}});
+  }
 
   UploadStage uploads(config_, ports_, options_, window);
   uploads.run(jobs);

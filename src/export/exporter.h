@@ -42,7 +42,7 @@ struct HourReport {
 struct ExportOptions {
   bool dry_run = false;  ///< read and encode, upload nothing
   /// Bytes of encoded objects held in memory at once while uploading (at least one object).
-  std::uint64_t upload_memory_bytes = 96ULL << 20;
+  std::uint64_t upload_memory_bytes = 32ULL << 20;
 };
 
 class Exporter {
