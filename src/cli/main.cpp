@@ -4,6 +4,7 @@
 #include <exception>
 
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include "aws/http.h"
 #include "cli/commands.h"
