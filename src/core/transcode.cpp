@@ -374,10 +374,14 @@ struct PageDecoder::Impl {
   }
 
   // Decides the status of a transcoded item; fills time_us and the client/id views on success.
-  RecordStatus classify(std::int64_t& time_us, std::string_view& client, std::string_view& id) {
+  // The time is checked first so that a record rejected for its client or id still carries its
+  // time: the pipeline counts such a rejection only in the hour it belongs to.
+  RecordStatus classify(std::int64_t& time_us, bool& has_parsed_time, std::string_view& client,
+                        std::string_view& id) {
     const EventAttributes& a = attributes;
     client = {};
     id = {};
+    has_parsed_time = false;
     if (has_client && client_value.type == "S" &&
         client_value.inner.get_string().get(client) != simdjson::SUCCESS) {
       client = {};
@@ -386,6 +390,20 @@ struct PageDecoder::Impl {
         id_value.inner.get_string().get(id) != simdjson::SUCCESS) {
       id = {};
     }
+    if (!has_time) {
+      return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
+    }
+    std::string_view text;
+    const std::string_view type = time_value.type;
+    if ((type != "S" && type != "N") || time_value.inner.get_string().get(text) != simdjson::SUCCESS) {
+      return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
+                        std::string(type),
+                    RecordStatus::kTimeWrongType);
+    }
+    auto parsed = type == "S" ? parse_iso8601_us(text) : parse_epoch_number_us(text);
+    if (!parsed.ok()) return reject(std::string(parsed.error().message), RecordStatus::kUnparseableTime);
+    time_us = *parsed;
+    has_parsed_time = true;
     if (!has_client) {
       return reject("missing attribute " + quote_key(a.client) + " (client id)",
                     RecordStatus::kMissingClientId);
@@ -406,19 +424,6 @@ struct PageDecoder::Impl {
           "event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(id_value.type),
           RecordStatus::kEventIdWrongType);
     }
-    if (!has_time) {
-      return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
-    }
-    std::string_view text;
-    const std::string_view type = time_value.type;
-    if ((type != "S" && type != "N") || time_value.inner.get_string().get(text) != simdjson::SUCCESS) {
-      return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
-                        std::string(type),
-                    RecordStatus::kTimeWrongType);
-    }
-    auto parsed = type == "S" ? parse_iso8601_us(text) : parse_epoch_number_us(text);
-    if (!parsed.ok()) return reject(std::string(parsed.error().message), RecordStatus::kUnparseableTime);
-    time_us = *parsed;
     return RecordStatus::kOk;
   }
 
@@ -456,7 +461,7 @@ struct PageDecoder::Impl {
       r.status = RecordStatus::kInvalidItem;
       scratch = error_message();
     } else {
-      r.status = classify(r.time_us, client, id);
+      r.status = classify(r.time_us, r.has_time, client, id);
       object obj;
       if (r.status == RecordStatus::kOk && !attributes.required.empty() &&
           e.get_object().get(obj) == simdjson::SUCCESS && !has_required(obj)) {

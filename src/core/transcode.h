@@ -74,7 +74,7 @@ enum class RecordStatus : std::uint8_t {
 /// One item of a page. Spans are offsets into the owning DecodedPage's arena; read them through
 /// DecodedPage's accessors. Plain data: copyable, 48 bytes.
 struct DecodedRecord {
-  std::int64_t time_us = 0;  ///< the event time, microseconds since the epoch (valid when kOk)
+  std::int64_t time_us = 0;  ///< the event time, microseconds since the epoch (valid when has_time)
   std::uint32_t body_offset = 0;
   std::uint32_t body_size = 0;
   std::uint32_t client_offset = 0;
@@ -84,6 +84,9 @@ struct DecodedRecord {
   std::uint32_t message_offset = 0;
   std::uint32_t message_size = 0;
   RecordStatus status = RecordStatus::kOk;
+  /// True when time_us holds the parsed event time: every kOk record, and rejected records whose
+  /// time parsed (rejected for their client or id), so a rejection can be placed in its hour.
+  bool has_time = false;
 
   [[nodiscard]] bool ok() const noexcept { return status == RecordStatus::kOk; }
 };

@@ -70,6 +70,12 @@ void reject(ReaderState& state, const DecodedPage& page, const DecodedRecord& r,
 void route_page(ReaderState& state, const DecodedPage& page, const ReadContext& ctx, bool query_mode) {
   for (const DecodedRecord& r : page.records()) {
     if (!r.ok()) {
+      // A rejection whose time is known belongs to that hour's run alone; one without a usable
+      // time belongs to no hour and is reported by every run that reads it.
+      if (!query_mode && r.has_time && !ctx.window.contains(r.time_us)) {
+        ++state.out_of_window;
+        continue;
+      }
       reject(state, page, r, std::string(to_string(r.status)), std::string(page.message(r)));
       continue;
     }

@@ -531,7 +531,27 @@ TEST(PageDecoder, CustomAttributeNames) {
                   .ok());
   EXPECT_TRUE(page.records()[0].ok());
   EXPECT_EQ(page.client_id(page.records()[0]), "t");
-  EXPECT_EQ(page.records()[1].status, RecordStatus::kMissingClientId);
+  // Neither "ts" nor "tenant": the time is checked first.
+  EXPECT_EQ(page.records()[1].status, RecordStatus::kMissingTime);
+  EXPECT_FALSE(page.records()[1].has_time);
+}
+
+TEST(PageDecoder, RejectionsForClientOrIdKeepTheirTime) {
+  PageDecoder d;
+  DecodedPage page;
+  ASSERT_TRUE(d.decode(page_of({R"({"eventId":{"S":"e1"},"time":{"S":"2026-11-29T10:00:00Z"}})",
+                                R"({"eventId":{"S":"e2"},"clientId":{"S":""},"time":{"N":"1795946400"}})",
+                                R"({"eventId":{"S":"e3"},"clientId":{"S":"a"},"time":{"S":"garbage"}})"}),
+                       page)
+                  .ok());
+  ASSERT_EQ(page.records().size(), 3u);
+  EXPECT_EQ(page.records()[0].status, RecordStatus::kMissingClientId);
+  EXPECT_TRUE(page.records()[0].has_time);
+  EXPECT_EQ(page.records()[0].time_us, *parse_iso8601_us("2026-11-29T10:00:00Z"));
+  EXPECT_EQ(page.records()[1].status, RecordStatus::kEmptyClientId);
+  EXPECT_TRUE(page.records()[1].has_time);
+  EXPECT_EQ(page.records()[2].status, RecordStatus::kUnparseableTime);
+  EXPECT_FALSE(page.records()[2].has_time);
 }
 
 TEST(PageDecoder, SameItemSameBytesWhateverTheAttributeOrder) {

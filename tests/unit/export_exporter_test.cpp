@@ -48,6 +48,8 @@ struct World {
         item("gone", "nobucket", "2026-11-29T10:10:00Z", 7),
         item("bad1", "Upper", "2026-11-29T10:10:00Z", 8),
         R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"}})",
+        // Rejected too, but its time puts it in another hour: that hour's run reports it.
+        R"({"eventId":{"S":"bad3"},"time":{"S":"2026-11-29T12:10:00Z"}})",
     };
   }
 
