@@ -63,6 +63,21 @@ std::string_view hint(std::string_view code) {
   return "";
 }
 
+// Reads <Code>, <Message> and <RequestId> of the first <Error> element anywhere in an XML body: S3
+// answers <Error> at the root, query-protocol services (and moto, even for DynamoDB's signature
+// errors) wrap it in <ErrorResponse><Errors>. Returns false when the body has none.
+bool parse_xml_error(std::string_view body, Error& e) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) return false;
+  const pugi::xml_node error = doc.find_node(
+      [](const pugi::xml_node& n) { return std::string_view(n.name()) == "Error" && n.child("Code"); });
+  if (!error) return false;
+  e.code = error.child_value("Code");
+  e.message = error.child_value("Message");
+  if (e.request_id.empty()) e.request_id = error.child_value("RequestId");
+  return true;
+}
+
 Error base_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
   Error e;
   e.operation = std::string(operation);
@@ -147,6 +162,9 @@ Error dynamodb_error(const HttpResponse& response, std::string_view operation, s
       e.message = std::string(message);
     }
   }
+  if (e.code.empty() && !response.body.empty() && response.body.front() == '<') {
+    static_cast<void>(parse_xml_error(response.body, e));
+  }
   if (e.code.empty()) e.code = std::string(code_for_status(response.status));
   if (e.message.empty()) e.message = "the service returned an error without a message";
   e.message += hint(e.code);
@@ -156,17 +174,7 @@ Error dynamodb_error(const HttpResponse& response, std::string_view operation, s
 
 Error s3_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
   Error e = base_error(response, operation, resource);
-  if (!response.body.empty()) {
-    pugi::xml_document doc;
-    if (doc.load_buffer(response.body.data(), response.body.size())) {
-      const pugi::xml_node error = doc.child("Error");
-      if (error) {
-        e.code = error.child_value("Code");
-        e.message = error.child_value("Message");
-        if (e.request_id.empty()) e.request_id = error.child_value("RequestId");
-      }
-    }
-  }
+  if (!response.body.empty()) static_cast<void>(parse_xml_error(response.body, e));
   if (e.code.empty()) {
     // HEAD responses carry no body: derive what we can from the status.
     e.code = std::string(code_for_status(response.status));

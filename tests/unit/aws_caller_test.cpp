@@ -174,5 +174,18 @@ TEST(ErrorClassification, S3XmlErrorsAndHeadResponses) {
   EXPECT_TRUE(s3_error(timeout, "S3.PutObject", "b/k").retryable);
 }
 
+TEST(ErrorClassification, DynamoDbErrorInAnXmlErrorResponse) {
+  // moto answers a DynamoDB request with a bad signature this way.
+  HttpResponse r;
+  r.status = 403;
+  r.body = R"(<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message><Type>Sender</Type></Error></Errors></ErrorResponse>)";
+  Error e = dynamodb_error(r, "DynamoDB.Scan", "events");
+  EXPECT_EQ(e.code, "SignatureDoesNotMatch");
+  EXPECT_EQ(e.kind, ErrorKind::kAccessDenied);
+  EXPECT_FALSE(e.retryable);
+  EXPECT_NE(e.to_string().find("secret access key"), std::string::npos) << e.to_string();
+}
+
 }  // namespace
 }  // namespace es::aws
