@@ -78,6 +78,12 @@ bool parse_xml_error(std::string_view body, Error& e) {
   return true;
 }
 
+void append_hint(std::string& message, std::string_view hint_text) {
+  if (hint_text.empty()) return;
+  if (!message.empty() && message.back() != '.') message += '.';
+  message += hint_text;
+}
+
 Error base_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
   Error e;
   e.operation = std::string(operation);
@@ -167,7 +173,7 @@ Error dynamodb_error(const HttpResponse& response, std::string_view operation, s
   }
   if (e.code.empty()) e.code = std::string(code_for_status(response.status));
   if (e.message.empty()) e.message = "the service returned an error without a message";
-  e.message += hint(e.code);
+  append_hint(e.message, hint(e.code));
   classify(e);
   return e;
 }
@@ -181,7 +187,7 @@ Error s3_error(const HttpResponse& response, std::string_view operation, std::st
     if (response.status == 404 && operation == "S3.HeadBucket") e.code = "NoSuchBucket";
   }
   if (e.message.empty()) e.message = fmt::format("S3 answered HTTP {}", response.status);
-  e.message += hint(e.code);
+  append_hint(e.message, hint(e.code));
   classify(e);
   return e;
 }
