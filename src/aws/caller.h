@@ -33,6 +33,13 @@ struct CallStats {
   std::uint64_t requests = 0;   ///< HTTP requests sent, retries included
   std::uint64_t retries = 0;    ///< of which retries
   std::uint64_t throttles = 0;  ///< responses with a throttling code
+
+  CallStats& operator+=(const CallStats& o) {
+    requests += o.requests;
+    retries += o.retries;
+    throttles += o.throttles;
+    return *this;
+  }
 };
 
 /// Returns std::nullopt when the response is a success, else the Error it represents

@@ -19,9 +19,13 @@
 #include "aws/endpoint.h"
 #include "aws/ini.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace es::aws {
 namespace {
+using text::is_space;
+using text::trim;
+constexpr auto lower = [](std::string_view s) { return text::to_lower(s); };
 
 using internal::kRefreshAhead;
 
@@ -40,24 +44,6 @@ constexpr std::string_view kEcsHost = "http://169.254.170.2";
 constexpr std::string_view kImdsEndpointVar = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
 constexpr std::string_view kImdsModeVar = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
 constexpr std::string_view kImdsTokenTtlSeconds = "21600";
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool has_control_char(std::string_view s) {
   for (char c : s) {

@@ -113,9 +113,7 @@ class UploadStage {
  private:
   void add_stats(const aws::CallStats& s) {
     std::lock_guard lock(stats_mutex_);
-    stats_.requests += s.requests;
-    stats_.retries += s.retries;
-    stats_.throttles += s.throttles;
+    stats_ += s;
   }
 
   void process(ClientJob& job, ObjectStore* store) {

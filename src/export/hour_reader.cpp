@@ -214,9 +214,7 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
     result.consumed_capacity += s.consumed;
     for (auto& r : s.rejected) result.rejected.push_back(std::move(r));
     result.partitions.push_back(std::move(s.clients));
-    result.calls.requests += stats[t].requests;
-    result.calls.retries += stats[t].retries;
-    result.calls.throttles += stats[t].throttles;
+    result.calls += stats[t];
   }
   return result;
 }
