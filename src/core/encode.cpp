@@ -65,34 +65,10 @@ void append_csv_field(std::string& out, std::string_view field) {
   out += '"';
 }
 
-class CsvEncoder {
+// Parses one event (compact plain JSON object) with simdjson On-Demand: numbers stay raw tokens, so
+// integers beyond 64 bits keep their digits.
+class EventParser {
  public:
-  Status encode(std::span<const std::string_view> events, OutputSink& sink) {
-    if (events.empty()) return ok_status();
-    for (std::size_t i = 0; i < events.size(); ++i) ES_TRY(collect_columns(events[i], i));
-    ChunkWriter writer(sink);
-    std::string line;
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      if (c != 0) line += ',';
-      append_csv_field(line, columns_[c]);
-    }
-    line += "\r\n";
-    ES_TRY(writer.append(line));
-    cells_.resize(columns_.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      ES_TRY(fill_cells(events[i], i));
-      line.clear();
-      for (std::size_t c = 0; c < cells_.size(); ++c) {
-        if (c != 0) line += ',';
-        append_csv_field(line, cells_[c]);
-      }
-      line += "\r\n";
-      ES_TRY(writer.append(line));
-    }
-    return writer.flush();
-  }
-
- private:
   Status parse(std::string_view event, std::size_t index, simdjson::ondemand::object& obj) {
     padded_.assign(event);
     padded_.reserve(event.size() + simdjson::SIMDJSON_PADDING);
@@ -109,82 +85,156 @@ class CsvEncoder {
         .with_context("encode.csv");
   }
 
-  Status collect_columns(std::string_view event, std::size_t index) {
-    simdjson::ondemand::object obj;
-    ES_TRY(parse(event, index, obj));
-    for (auto field : obj) {
-      std::string_view key;
-      if (field.unescaped_key().get(key) != simdjson::SUCCESS) return bad_event(index);
-      auto it = std::lower_bound(columns_.begin(), columns_.end(), key);
-      if (it == columns_.end() || *it != key) columns_.insert(it, std::string(key));
-    }
-    return ok_status();
-  }
+ private:
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::document doc_;
+  std::string padded_;
+};
 
-  Status fill_cells(std::string_view event, std::size_t index) {
-    for (std::string& cell : cells_) cell.clear();
+bool cell_text(simdjson::ondemand::value value, std::string& cell) {
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return false;
+  std::string_view text;
+  switch (type) {
+    case simdjson::ondemand::json_type::string:
+      if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+      break;
+    case simdjson::ondemand::json_type::number:
+    case simdjson::ondemand::json_type::boolean:
+      // The token as written: a number keeps its exact digits. raw_json_token() runs up to the
+      // next token, so whitespace after it is trimmed.
+      text = value.raw_json_token();
+      while (!text.empty() &&
+             (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t')) {
+        text.remove_suffix(1);
+      }
+      break;
+    case simdjson::ondemand::json_type::null:
+      return true;
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object o;
+      if (value.get_object().get(o) != simdjson::SUCCESS || o.raw_json().get(text) != simdjson::SUCCESS) {
+        return false;
+      }
+      break;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array a;
+      if (value.get_array().get(a) != simdjson::SUCCESS || a.raw_json().get(text) != simdjson::SUCCESS) {
+        return false;
+      }
+      break;
+    }
+  }
+  cell.assign(text);
+  return true;
+}
+
+}  // namespace
+
+struct CsvColumns::Impl {
+  EventParser parser;
+  std::vector<std::string> columns;  // sorted bytewise
+  std::size_t seen = 0;
+};
+
+CsvColumns::CsvColumns() : impl_(std::make_unique<Impl>()) {}
+CsvColumns::~CsvColumns() = default;
+
+Status CsvColumns::add(std::string_view event) {
+  simdjson::ondemand::object obj;
+  ES_TRY(impl_->parser.parse(event, impl_->seen++, obj));
+  auto& columns = impl_->columns;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return EventParser::bad_event(impl_->seen - 1);
+    auto it = std::lower_bound(columns.begin(), columns.end(), key);
+    if (it == columns.end() || *it != key) columns.insert(it, std::string(key));
+  }
+  return ok_status();
+}
+
+std::vector<std::string> CsvColumns::take() {
+  return std::move(impl_->columns);
+}
+
+struct EventWriter::Impl {
+  Impl(OutputFormat f, OutputSink& out, std::vector<std::string> cols)
+      : format(f), writer(out), columns(std::move(cols)) {}
+  OutputFormat format;
+  ChunkWriter writer;
+  std::vector<std::string> columns;
+  std::vector<std::string> cells;
+  std::string line;
+  EventParser parser;
+  std::size_t count = 0;
+
+  Status add_csv_row(std::string_view event) {
+    if (count == 0) {
+      line.clear();
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        if (c != 0) line += ',';
+        append_csv_field(line, columns[c]);
+      }
+      line += "\r\n";
+      ES_TRY(writer.append(line));
+      cells.resize(columns.size());
+    }
+    for (std::string& cell : cells) cell.clear();
     simdjson::ondemand::object obj;
-    ES_TRY(parse(event, index, obj));
+    ES_TRY(parser.parse(event, count, obj));
     for (auto field : obj) {
       std::string_view key;
       simdjson::ondemand::value value;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
           field.value().get(value) != simdjson::SUCCESS) {
-        return bad_event(index);
+        return EventParser::bad_event(count);
       }
-      const auto it = std::lower_bound(columns_.begin(), columns_.end(), key);
-      if (it == columns_.end() || *it != key) return bad_event(index);
-      std::string& cell = cells_[static_cast<std::size_t>(it - columns_.begin())];
-      if (!cell_text(value, cell)) return bad_event(index);
+      const auto it = std::lower_bound(columns.begin(), columns.end(), key);
+      if (it == columns.end() || *it != key) return EventParser::bad_event(count);
+      std::string& cell = cells[static_cast<std::size_t>(it - columns.begin())];
+      if (!cell_text(value, cell)) return EventParser::bad_event(count);
     }
-    return ok_status();
-  }
-
-  static bool cell_text(simdjson::ondemand::value value, std::string& cell) {
-    simdjson::ondemand::json_type type;
-    if (value.type().get(type) != simdjson::SUCCESS) return false;
-    std::string_view text;
-    switch (type) {
-      case simdjson::ondemand::json_type::string:
-        if (value.get_string().get(text) != simdjson::SUCCESS) return false;
-        break;
-      case simdjson::ondemand::json_type::number:
-      case simdjson::ondemand::json_type::boolean:
-        // The token as written: a number keeps its exact digits. raw_json_token() runs up to the
-        // next token, so whitespace after it is trimmed.
-        text = value.raw_json_token();
-        while (!text.empty() &&
-               (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t')) {
-          text.remove_suffix(1);
-        }
-        break;
-      case simdjson::ondemand::json_type::null:
-        return true;
-      case simdjson::ondemand::json_type::object: {
-        simdjson::ondemand::object o;
-        if (value.get_object().get(o) != simdjson::SUCCESS || o.raw_json().get(text) != simdjson::SUCCESS) {
-          return false;
-        }
-        break;
-      }
-      case simdjson::ondemand::json_type::array: {
-        simdjson::ondemand::array a;
-        if (value.get_array().get(a) != simdjson::SUCCESS || a.raw_json().get(text) != simdjson::SUCCESS) {
-          return false;
-        }
-        break;
-      }
+    line.clear();
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c != 0) line += ',';
+      append_csv_field(line, cells[c]);
     }
-    cell.assign(text);
-    return true;
+    line += "\r\n";
+    return writer.append(line);
   }
-
-  simdjson::ondemand::parser parser_;
-  simdjson::ondemand::document doc_;
-  std::string padded_;
-  std::vector<std::string> columns_;  // sorted bytewise
-  std::vector<std::string> cells_;
 };
+
+EventWriter::EventWriter(OutputFormat format, OutputSink& out, std::vector<std::string> csv_columns)
+    : impl_(std::make_unique<Impl>(format, out, std::move(csv_columns))) {}
+EventWriter::~EventWriter() = default;
+
+Status EventWriter::add(std::string_view event) {
+  Impl& w = *impl_;
+  switch (w.format) {
+    case OutputFormat::kCsv:
+      ES_TRY(w.add_csv_row(event));
+      break;
+    case OutputFormat::kJson:
+      ES_TRY(w.writer.append(w.count == 0 ? std::string_view("[\n") : std::string_view(",\n")));
+      ES_TRY(w.writer.append(event));
+      break;
+    case OutputFormat::kNdjson:
+      ES_TRY(w.writer.append(event));
+      ES_TRY(w.writer.append("\n"));
+      break;
+  }
+  ++w.count;
+  return ok_status();
+}
+
+Status EventWriter::finish() {
+  Impl& w = *impl_;
+  if (w.format == OutputFormat::kJson) ES_TRY(w.writer.append(w.count == 0 ? "[]\n" : "\n]\n"));
+  return w.writer.flush();
+}
+
+namespace {
 
 // ---- compressors -------------------------------------------------------------------------------------
 
@@ -468,29 +518,16 @@ Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, Ou
 }
 
 Status encode_events(OutputFormat format, std::span<const std::string_view> events, OutputSink& out) {
+  std::vector<std::string> columns;
   if (format == OutputFormat::kCsv) {
-    CsvEncoder csv;
-    return csv.encode(events, out);
+    if (events.empty()) return ok_status();
+    CsvColumns collect;
+    for (std::string_view e : events) ES_TRY(collect.add(e));
+    columns = collect.take();
   }
-  ChunkWriter writer(out);
-  if (format == OutputFormat::kJson) {
-    if (events.empty()) {
-      ES_TRY(writer.append("[]\n"));
-      return writer.flush();
-    }
-    ES_TRY(writer.append("[\n"));
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (i != 0) ES_TRY(writer.append(",\n"));
-      ES_TRY(writer.append(events[i]));
-    }
-    ES_TRY(writer.append("\n]\n"));
-    return writer.flush();
-  }
-  for (std::string_view e : events) {
-    ES_TRY(writer.append(e));
-    ES_TRY(writer.append("\n"));
-  }
-  return writer.flush();
+  EventWriter writer(format, out, std::move(columns));
+  for (std::string_view e : events) ES_TRY(writer.add(e));
+  return writer.finish();
 }
 
 Status encode_object(OutputFormat format, Compression compression, std::span<const std::string_view> events,

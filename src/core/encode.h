@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -87,6 +88,43 @@ class Compressor : public OutputSink {
  protected:
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
+};
+
+/// The csv columns of a set of events: every top-level attribute name, sorted bytewise. Feed it
+/// every event of the object (any order), then take() the columns for an EventWriter.
+class CsvColumns {
+ public:
+  CsvColumns();
+  ~CsvColumns();
+  CsvColumns(const CsvColumns&) = delete;
+  CsvColumns& operator=(const CsvColumns&) = delete;
+  /// Error kInvalidData when event is not a JSON object.
+  [[nodiscard]] Status add(std::string_view event);
+  [[nodiscard]] std::vector<std::string> take();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Writes events one at a time, already sorted, in a format (the streaming form of encode_events,
+/// for objects too large to hold their events in one span). csv needs its columns up front (see
+/// CsvColumns); with zero events a csv object is empty and a json object is "[]\n".
+class EventWriter {
+ public:
+  /// out must outlive the writer.
+  EventWriter(OutputFormat format, OutputSink& out, std::vector<std::string> csv_columns = {});
+  ~EventWriter();
+  EventWriter(const EventWriter&) = delete;
+  EventWriter& operator=(const EventWriter&) = delete;
+  /// Error kInvalidData (csv) when the event is not an object or has a column not announced.
+  [[nodiscard]] Status add(std::string_view event);
+  /// Writes the closing bytes and flushes. Call once.
+  [[nodiscard]] Status finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Writes events (each one compact plain JSON object, as PageDecoder produces, already sorted) in
