@@ -1,0 +1,94 @@
+#pragma once
+/// Spilling: when the events buffered for an hour pass the memory budget, a reader thread sorts each
+/// client's events and writes them to a temporary file as one sorted run per client; the writer later
+/// merges a client's runs with what is still in memory (k-way, in output order), so an hour of any
+/// size is exported with bounded memory.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "export/client_events.h"
+
+namespace es::exporter {
+
+/// An anonymous temporary file (unlinked as soon as it is created, so a crash leaves nothing
+/// behind) that runs are appended to and read back from with pread. Appends come from one thread;
+/// reads may come from several at once.
+class SpillFile {
+ public:
+  /// Creates the file in dir (Lambda: /tmp). kIo naming dir on failure.
+  [[nodiscard]] static Result<std::shared_ptr<SpillFile>> create(const std::string& dir);
+  ~SpillFile();
+  SpillFile(const SpillFile&) = delete;
+  SpillFile& operator=(const SpillFile&) = delete;
+
+  /// Appends bytes; returns the offset they start at.
+  [[nodiscard]] Result<std::uint64_t> append(std::string_view bytes);
+  /// Reads exactly n bytes at offset.
+  [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const;
+  [[nodiscard]] std::uint64_t size() const { return size_; }
+
+ private:
+  SpillFile(int fd, std::string dir) : fd_(fd), dir_(std::move(dir)) {}
+  int fd_;
+  std::string dir_;
+  std::uint64_t size_ = 0;
+};
+
+/// One client's sorted events in a spill file.
+struct SpilledRun {
+  std::shared_ptr<SpillFile> file;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t events = 0;
+  std::uint64_t body_bytes = 0;
+};
+
+/// Sorts events (event_before) and appends them to file as one run. Record layout: int64 time_us,
+/// uint32 body size, uint32 id size, body, id (little-endian, the host's order: runs never leave
+/// the process that wrote them).
+[[nodiscard]] Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file,
+                                           std::vector<StoredEvent>& events);
+
+/// Reads a run back in order through a buffer of about buffer_bytes (grown for a larger record).
+class RunReader {
+ public:
+  RunReader(SpilledRun run, std::size_t buffer_bytes);
+  /// The next event, valid until the next call; false after the last one.
+  [[nodiscard]] Result<bool> next(StoredEvent& out);
+
+ private:
+  SpilledRun run_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;  // unread bytes are buffer_[begin_, end_)
+  std::size_t end_ = 0;
+  std::uint64_t read_ = 0;  // bytes of the run loaded so far
+};
+
+/// Merges sorted sources (in-memory vectors and runs) into one sorted stream.
+class EventMerger {
+ public:
+  /// memory: sorted events (pointers stay valid while the merger is used); runs: read through
+  /// readers of buffer_bytes each.
+  EventMerger(std::vector<StoredEvent> memory, std::vector<SpilledRun> runs, std::size_t buffer_bytes);
+  /// The next event in output order, valid until the next call; false at the end.
+  [[nodiscard]] Result<bool> next(StoredEvent& out);
+
+ private:
+  struct Head {
+    StoredEvent event;
+    std::size_t source;  // 0 = memory, 1 + i = run i
+  };
+  Status advance(std::size_t source);
+  std::vector<StoredEvent> memory_;
+  std::size_t memory_pos_ = 0;
+  std::vector<RunReader> readers_;
+  std::vector<Head> heap_;
+  bool started_ = false;
+  std::size_t pending_ = SIZE_MAX;  // source to advance before the next pop
+};
+
+}  // namespace es::exporter

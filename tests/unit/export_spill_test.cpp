@@ -1,0 +1,87 @@
+// Spill files, sorted runs and the k-way merge that lets an hour of any size go out with bounded memory.
+
+#include <random>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "export/spill.h"
+
+namespace es::exporter {
+namespace {
+
+std::vector<StoredEvent> make_events(ClientEvents& store, int n, std::mt19937& rng,
+                                     std::size_t big_every = 0) {
+  for (int i = 0; i < n; ++i) {
+    const std::int64_t t = static_cast<std::int64_t>(rng() % 1000);  // many ties on time
+    const std::string id = fmt::format("id{:05}", rng() % 100000);
+    std::string body = fmt::format(R"({{"eventId":"{}","n":{}}})", id, i);
+    if (big_every != 0 && i % static_cast<int>(big_every) == 0) body += std::string(200'000, 'x');
+    store.add(t, body, id);
+  }
+  return store.events;
+}
+
+TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
+  std::mt19937 rng(42);
+  auto file = SpillFile::create("/tmp");
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  ClientEvents a;
+  ClientEvents b;
+  ClientEvents c;
+  ClientEvents mem;
+  auto ea = make_events(a, 500, rng);
+  auto eb = make_events(b, 1, rng);
+  auto ec = make_events(c, 300, rng, 97);  // records larger than the read buffer
+  auto em = make_events(mem, 200, rng);
+  std::vector<StoredEvent> expected;
+  for (auto* v : {&ea, &eb, &ec, &em}) expected.insert(expected.end(), v->begin(), v->end());
+  std::sort(expected.begin(), expected.end(), event_before);
+
+  std::vector<SpilledRun> runs;
+  for (auto* v : {&ea, &eb, &ec}) {
+    auto run = write_run(*file, *v);
+    ASSERT_TRUE(run.ok()) << run.error().to_string();
+    runs.push_back(*run);
+  }
+  std::vector<StoredEvent> empty;
+  auto none = write_run(*file, empty);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->events, 0u);
+  runs.push_back(*none);
+  std::sort(em.begin(), em.end(), event_before);
+
+  EventMerger merger(em, runs, 8192);
+  std::size_t i = 0;
+  StoredEvent e;
+  for (;;) {
+    auto more = merger.next(e);
+    ASSERT_TRUE(more.ok()) << more.error().to_string();
+    if (!*more) break;
+    ASSERT_LT(i, expected.size());
+    EXPECT_EQ(e.time_us, expected[i].time_us);
+    EXPECT_EQ(e.id(), expected[i].id());
+    ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
+    ++i;
+  }
+  EXPECT_EQ(i, expected.size());
+}
+
+TEST(Spill, EmptyMergeEndsAtOnce) {
+  EventMerger merger({}, {}, 4096);
+  StoredEvent e;
+  auto more = merger.next(e);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+}
+
+TEST(Spill, AMissingDirectoryIsAnIoErrorNamingIt) {
+  auto file = SpillFile::create("/nonexistent/eaglesense");
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().kind, ErrorKind::kIo);
+  EXPECT_NE(file.error().to_string().find("EAGLESENSE_SPILL_DIR"), std::string::npos)
+      << file.error().to_string();
+}
+
+}  // namespace
+}  // namespace es::exporter
