@@ -20,6 +20,70 @@ class DynamoDbTable final : public EventTable {
   std::unique_ptr<dynamodb::DynamoDbClient> client_;
 };
 
+class S3Upload final : public ObjectUpload {
+ public:
+  S3Upload(s3::S3Client& client, std::string bucket, std::string key, s3::PutOptions options,
+           std::size_t threshold, std::size_t part_size)
+      : client_(client),
+        bucket_(std::move(bucket)),
+        key_(std::move(key)),
+        options_(std::move(options)),
+        threshold_(threshold),
+        part_size_(std::max(part_size, s3::kMinPartSize)) {
+    options_.precomputed_sha256.clear();
+  }
+  ~S3Upload() override {
+    if (!upload_id_.empty() && !finished_)
+      static_cast<void>(client_.abort_multipart_upload(bucket_, key_, upload_id_));
+  }
+  S3Upload(const S3Upload&) = delete;
+  S3Upload& operator=(const S3Upload&) = delete;
+
+  Status write(std::string_view bytes) override {
+    buffer_.append(bytes);
+    if (upload_id_.empty() && buffer_.size() <= threshold_) return ok_status();
+    if (upload_id_.empty()) {
+      ES_ASSIGN_OR_RETURN(upload_id_, client_.create_multipart_upload(bucket_, key_, options_));
+    }
+    while (buffer_.size() >= part_size_) {
+      ES_TRY(send_part(std::string_view(buffer_).substr(0, part_size_)));
+      buffer_.erase(0, part_size_);
+    }
+    return ok_status();
+  }
+
+  Result<s3::PutResult> finish() override {
+    if (upload_id_.empty()) {
+      finished_ = true;
+      return client_.put_object(bucket_, key_, buffer_, options_);
+    }
+    if (!buffer_.empty() || parts_.empty()) ES_TRY(send_part(buffer_));
+    auto done = client_.complete_multipart_upload(bucket_, key_, upload_id_, parts_, options_);
+    if (done.ok()) finished_ = true;
+    return done;
+  }
+
+ private:
+  Status send_part(std::string_view body) {
+    ES_ASSIGN_OR_RETURN(
+        s3::UploadedPart part,
+        client_.upload_part(bucket_, key_, upload_id_, static_cast<int>(parts_.size() + 1), body, options_));
+    parts_.push_back(std::move(part));
+    return ok_status();
+  }
+
+  s3::S3Client& client_;
+  std::string bucket_;
+  std::string key_;
+  s3::PutOptions options_;
+  std::size_t threshold_;
+  std::size_t part_size_;
+  std::string buffer_;
+  std::string upload_id_;
+  std::vector<s3::UploadedPart> parts_;
+  bool finished_ = false;
+};
+
 class S3Store final : public ObjectStore {
  public:
   S3Store(s3::S3Client client, std::size_t threshold, std::size_t part_size)
@@ -27,6 +91,11 @@ class S3Store final : public ObjectStore {
   Result<s3::PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
                             const s3::PutOptions& options) override {
     return client_.upload(bucket, key, body, options, threshold_, part_size_);
+  }
+  Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
+                                                     const s3::PutOptions& options) override {
+    return std::unique_ptr<ObjectUpload>(std::make_unique<S3Upload>(
+        client_, std::string(bucket), std::string(key), options, threshold_, part_size_));
   }
   Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
     return client_.get_object(bucket, key);

@@ -68,6 +68,7 @@ s3::PutOptions put_options(const ExportConfig& c, const HourWindow& w, std::uint
 struct ClientJob {
   std::string client;
   std::vector<ClientEvents*> parts;  ///< its events in each reader partition
+  std::vector<SpilledRun> runs;      ///< its events spilled to disk
   std::uint64_t body_bytes = 0;
   std::uint64_t events = 0;
   ManifestObject result;
@@ -77,12 +78,12 @@ struct ClientJob {
 class UploadStage {
  public:
   UploadStage(const ExportConfig& config, const Ports& ports, const ExportOptions& options,
-              const HourWindow& window)
+              const HourWindow& window, std::uint64_t upload_bytes)
       : config_(config),
         ports_(ports),
         options_(options),
         window_(window),
-        budget_(options.upload_memory_bytes),
+        budget_(upload_bytes),
         key_(config.object_key(window.key_date_part())) {}
 
   void run(std::vector<ClientJob>& jobs) {
@@ -117,6 +118,10 @@ class UploadStage {
   }
 
   void process(ClientJob& job, ObjectStore* store) {
+    if (!job.runs.empty()) {
+      process_streamed(job, store);
+      return;
+    }
     std::vector<StoredEvent> events;
     events.reserve(job.events);
     for (ClientEvents* part : job.parts)
@@ -180,6 +185,117 @@ class UploadStage {
     budget_.release(granted);
   }
 
+  /// Passes bytes on to an upload (or nowhere, in a dry run), hashing and counting them.
+  class ObjectSink final : public OutputSink {
+   public:
+    explicit ObjectSink(ObjectUpload* upload) : upload_(upload) {}
+    Status append(std::string_view bytes) override {
+      hash_.update(bytes);
+      size_ += bytes.size();
+      return upload_ != nullptr ? upload_->write(bytes) : ok_status();
+    }
+    Sha256Digest digest() { return hash_.finish(); }
+    std::uint64_t size() const { return size_; }
+
+   private:
+    ObjectUpload* upload_;
+    Sha256 hash_;
+    std::uint64_t size_ = 0;
+  };
+
+  /// A client whose events were partly spilled: merged from memory and its runs straight into the
+  /// encoder and a multipart upload, never held whole. Written again from the same sources to the
+  /// ops bucket when the client's bucket refuses it.
+  void process_streamed(ClientJob& job, ObjectStore* store) {
+    constexpr std::size_t kRunBuffer = 64 << 10;
+    std::vector<StoredEvent> memory;
+    memory.reserve(job.events);
+    for (ClientEvents* part : job.parts)
+      memory.insert(memory.end(), part->events.begin(), part->events.end());
+    std::sort(memory.begin(), memory.end(), event_before);
+    const std::uint64_t granted = budget_.acquire(config_.part_size_bytes + job.runs.size() * kRunBuffer);
+
+    std::vector<std::string> columns;
+    if (config_.format == OutputFormat::kCsv) {
+      CsvColumns collect;
+      EventMerger merger(memory, job.runs, kRunBuffer);
+      StoredEvent e;
+      for (;;) {
+        auto more = merger.next(e);
+        if (!more.ok()) return fail(job, std::move(more).error(), granted);
+        if (!*more) break;
+        if (Status st = collect.add(e.body()); !st.ok()) return fail(job, std::move(st).error(), granted);
+      }
+      columns = collect.take();
+    }
+
+    ManifestObject& m = job.result;
+    m.client = job.client;
+    m.bucket = config_.client_bucket(job.client);
+    m.key = key_;
+    m.status = "delivered";
+    // Writes the object once to (bucket, key); returns its digest or the error.
+    auto write_to = [&](std::string_view bucket, std::string_view key,
+                        const s3::PutOptions& options) -> Result<Sha256Digest> {
+      std::unique_ptr<ObjectUpload> upload;
+      if (store != nullptr) {
+        ES_ASSIGN_OR_RETURN(upload, store->begin_upload(bucket, key, options));
+      }
+      ObjectSink sink(upload.get());
+      ES_ASSIGN_OR_RETURN(auto compressor, Compressor::make(config_.compression, sink));
+      EventWriter writer(config_.format, *compressor, columns);
+      EventMerger merger(memory, job.runs, kRunBuffer);
+      StoredEvent e;
+      std::uint64_t count = 0;
+      for (;;) {
+        ES_ASSIGN_OR_RETURN(bool more, merger.next(e));
+        if (!more) break;
+        if (count == 0) m.min_time_us = e.time_us;
+        m.max_time_us = e.time_us;
+        ++count;
+        ES_TRY(writer.add(e.body()));
+      }
+      ES_TRY(writer.finish());
+      ES_TRY(compressor->finish());
+      if (upload) {
+        auto put = upload->finish();
+        if (!put.ok()) return std::move(put).error();
+      }
+      m.events = count;
+      m.bytes = sink.size();
+      return sink.digest();
+    };
+    s3::PutOptions options = put_options(config_, window_, job.events, Sha256Digest{});
+    options.precomputed_sha256.clear();
+    auto written = write_to(m.bucket, m.key, options);
+    if (written.ok()) {
+      m.sha256 = hex_encode(*written);
+    } else {
+      m.status = "undeliverable";
+      m.error = written.error().to_string();
+      m.undeliverable_key = undeliverable_key(job.client, key_);
+      log::error("export.undeliverable",
+                 {{"hour", window_.label()}, {"client", job.client}, {"error", m.error}});
+      s3::PutOptions ops_options = options;
+      ops_options.expected_bucket_owner.clear();
+      ops_options.metadata["intended-bucket"] = m.bucket;
+      auto kept = write_to(config_.ops_bucket, m.undeliverable_key, ops_options);
+      if (!kept.ok()) {
+        job.fatal = std::move(kept).error();
+      } else {
+        m.sha256 = hex_encode(*kept);
+      }
+    }
+    memory = {};
+    for (ClientEvents* part : job.parts) *part = ClientEvents{};
+    budget_.release(granted);
+  }
+
+  void fail(ClientJob& job, Error error, std::uint64_t granted) {
+    job.fatal = std::move(error);
+    budget_.release(granted);
+  }
+
   const ExportConfig& config_;
   const Ports& ports_;
   const ExportOptions& options_;
@@ -191,6 +307,21 @@ class UploadStage {
 };
 
 }  // namespace
+
+MemoryPlan plan_memory(const ExportOptions& options, int reader_threads) {
+  MemoryPlan plan;
+  plan.read.spill_dir = options.spill_dir;
+  plan.upload_bytes = options.upload_memory_bytes;
+  if (options.memory_bytes == 0) return plan;
+  constexpr std::uint64_t kMiB = 1 << 20;
+  const auto threads = static_cast<std::uint64_t>(std::max(reader_threads, 1));
+  plan.upload_bytes =
+      std::max<std::uint64_t>(std::min(options.upload_memory_bytes, options.memory_bytes / 4), kMiB);
+  const std::uint64_t fixed = plan.upload_bytes + threads * 4 * kMiB + 24 * kMiB;
+  const std::uint64_t events = options.memory_bytes > fixed ? options.memory_bytes - fixed : 0;
+  plan.read.bytes_per_thread = std::max<std::uint64_t>(events / threads, 64 << 10);
+  return plan;
+}
 
 std::string rejected_key(const HourWindow& window) {
   return fmt::format("rejected/events-{}.json", window.key_date_part());
@@ -250,7 +381,16 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
       "export.hour_started",
       {{"hour", window.label()}, {"table", config_.table}, {"read_mode", to_string(config_.read_mode)}});
 
-  ES_ASSIGN_OR_RETURN(ReadResult read, read_hour(window, config_, ports_, progress));
+  const int reader_threads =
+      std::min(config_.read_mode == ReadMode::kQuery ? config_.shards : config_.segments, config_.segments);
+  const MemoryPlan memory = plan_memory(options_, reader_threads);
+  ES_ASSIGN_OR_RETURN(ReadResult read, read_hour(window, config_, ports_, progress, memory.read));
+  if (read.spills > 0) {
+    log::info("export.spilled", {{"hour", window.label()},
+                                 {"spills", read.spills},
+                                 {"spilled_bytes", read.spilled_bytes},
+                                 {"bytes_per_thread", memory.read.bytes_per_thread}});
+  }
   report.events_read = read.events_read;
   report.events_rejected = read.rejected.size();
   report.items_scanned = read.items_scanned;
@@ -265,6 +405,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
     for (auto& partition : read.partitions) {
       for (auto& [client, events] : partition) index.emplace(client, 0);
     }
+    for (auto& [client, runs] : read.runs) index.emplace(client, 0);
     jobs.resize(index.size());
     std::size_t i = 0;
     for (auto& [client, slot] : index) {
@@ -277,6 +418,14 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
         job.parts.push_back(&events);
         job.body_bytes += events.body_bytes;
         job.events += events.events.size();
+      }
+    }
+    for (auto& [client, runs] : read.runs) {
+      ClientJob& job = jobs[index[client]];
+      for (auto& run : runs) {
+        job.body_bytes += run.body_bytes;
+        job.events += run.events;
+        job.runs.push_back(std::move(run));
       }
     }
     client_count = jobs.size();
@@ -299,7 +448,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
                                       {"record_bytes", records}});
   }
 
-  UploadStage uploads(config_, ports_, options_, window);
+  UploadStage uploads(config_, ports_, options_, window, memory.upload_bytes);
   uploads.run(jobs);
   for (ClientJob& job : jobs) {
     if (job.fatal) {

@@ -15,13 +15,15 @@ namespace {
 
 /// Shared state of the readers of one hour.
 struct ReadContext {
-  ReadContext(const HourWindow& w, const ExportConfig& c, const Ports& p, ReadProgress* pr)
-      : window(w), config(c), ports(p), progress(pr), filter(make_window_filter(w, c.time_attr)) {}
+  ReadContext(const HourWindow& w, const ExportConfig& c, const Ports& p, ReadProgress* pr,
+              const ReadLimits& l)
+      : window(w), config(c), ports(p), progress(pr), limits(l), filter(make_window_filter(w, c.time_attr)) {}
 
   const HourWindow& window;
   const ExportConfig& config;
   const Ports& ports;
   ReadProgress* progress;
+  const ReadLimits& limits;
   WindowFilter filter;
   std::atomic<int> next_unit{0};
   int units = 0;
@@ -48,7 +50,36 @@ struct ReaderState {
   std::uint64_t out_of_window = 0;
   std::uint64_t pages = 0;
   double consumed = 0;
+  std::shared_ptr<SpillFile> spill_file;
+  std::unordered_map<std::string, std::vector<SpilledRun>, StringHash, std::equal_to<>> runs;
+  std::uint64_t spills = 0;
+  std::uint64_t spilled_bytes = 0;
+
+  [[nodiscard]] std::uint64_t buffered_bytes() const {
+    std::uint64_t n = 0;
+    for (const auto& [client, events] : clients) {
+      n += events.arena.bytes_reserved() + events.events.capacity() * sizeof(StoredEvent);
+    }
+    return n;
+  }
 };
+
+/// Writes every client's buffered events as one sorted run each and frees them.
+Status spill(ReaderState& state, const ReadLimits& limits) {
+  if (!state.spill_file) {
+    ES_ASSIGN_OR_RETURN(state.spill_file, SpillFile::create(limits.spill_dir));
+  }
+  for (auto& [client, events] : state.clients) {
+    ES_ASSIGN_OR_RETURN(SpilledRun run, write_run(state.spill_file, events.events));
+    state.spilled_bytes += run.bytes;
+    auto it = state.runs.find(client);
+    if (it == state.runs.end()) it = state.runs.try_emplace(client).first;
+    it->second.push_back(std::move(run));
+  }
+  state.clients = ClientEventMap{};
+  ++state.spills;
+  return ok_status();
+}
 
 const std::optional<std::string>& client_verdict(ReaderState& state, std::string_view client,
                                                  const ExportConfig& config) {
@@ -138,6 +169,12 @@ Status read_unit(int unit, EventTable& table, PageDecoder& decoder, DecodedPage&
     if (auto units = page.consumed_capacity_units()) state.consumed += *units;
     const std::uint64_t before = state.events_read;
     route_page(state, page, ctx, query_mode);
+    if (ctx.limits.bytes_per_thread != UINT64_MAX && state.buffered_bytes() > ctx.limits.bytes_per_thread) {
+      ES_TRY(spill(state, ctx.limits));
+      log::debug(
+          "read.spilled",
+          {{"hour", ctx.window.label()}, {"spills", state.spills}, {"spilled_bytes", state.spilled_bytes}});
+    }
     if (ctx.progress != nullptr) {
       ctx.progress->items_seen += page.records().size();
       ctx.progress->events_read += state.events_read - before;
@@ -158,8 +195,8 @@ std::string hour_shard(const HourWindow& window, int shard) {
 }
 
 Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config, const Ports& ports,
-                             ReadProgress* progress) {
-  ReadContext ctx(window, config, ports, progress);
+                             ReadProgress* progress, const ReadLimits& limits) {
+  ReadContext ctx(window, config, ports, progress, limits);
   ctx.units = config.read_mode == ReadMode::kQuery ? config.shards : config.segments;
   const int threads = std::min(ctx.units, std::max(config.segments, 1));
   if (progress != nullptr) progress->units_total = ctx.units;
@@ -214,6 +251,12 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
     result.consumed_capacity += s.consumed;
     for (auto& r : s.rejected) result.rejected.push_back(std::move(r));
     result.partitions.push_back(std::move(s.clients));
+    result.spills += s.spills;
+    result.spilled_bytes += s.spilled_bytes;
+    for (auto& [client, runs] : s.runs) {
+      auto& all = result.runs[client];
+      for (auto& run : runs) all.push_back(std::move(run));
+    }
     result.calls += stats[t];
   }
   return result;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "core/time.h"
 #include "export/client_events.h"
 #include "export/ports.h"
+#include "export/spill.h"
 
 namespace es::exporter {
 
@@ -32,8 +34,18 @@ struct ReadProgress {
   std::atomic<std::uint64_t> events_read{0};
 };
 
+/// How much a reader thread may buffer before it spills its events to sorted runs on disk.
+struct ReadLimits {
+  std::uint64_t bytes_per_thread = UINT64_MAX;  ///< arena bytes + records; UINT64_MAX: never spill
+  std::string spill_dir = "/tmp";
+};
+
 struct ReadResult {
-  std::vector<ClientEventMap> partitions;  ///< one per reader thread
+  std::vector<ClientEventMap> partitions;  ///< one per reader thread: what is still in memory
+  /// Per client, the sorted runs spilled to disk (empty when the hour fit in memory).
+  std::map<std::string, std::vector<SpilledRun>, std::less<>> runs;
+  std::uint64_t spills = 0;         ///< times a reader thread spilled
+  std::uint64_t spilled_bytes = 0;  ///< bytes written to spill files
   std::vector<RejectedEvent> rejected;
   std::uint64_t events_read = 0;     ///< in-window events + rejected items
   std::uint64_t items_scanned = 0;   ///< items the service evaluated (ScannedCount)
@@ -48,7 +60,8 @@ struct ReadResult {
 /// Any read error that survives the retries fails the whole hour (nothing is written for it, so a
 /// rerun or the catch-up heals it).
 [[nodiscard]] Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config,
-                                           const Ports& ports, ReadProgress* progress = nullptr);
+                                           const Ports& ports, ReadProgress* progress = nullptr,
+                                           const ReadLimits& limits = {});
 
 /// The hour-shard value of query mode: "2026-11-29T10#07".
 [[nodiscard]] std::string hour_shard(const HourWindow& window, int shard);

@@ -24,12 +24,26 @@ class EventTable {
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
 };
 
+/// An object written in pieces: small objects go up with one PutObject at finish(), larger ones by
+/// multipart upload as the bytes arrive, so memory holds at most about one part.
+class ObjectUpload {
+ public:
+  virtual ~ObjectUpload() = default;
+  [[nodiscard]] virtual Status write(std::string_view bytes) = 0;
+  /// Completes the object. On any error the upload is aborted (no partial object is left).
+  [[nodiscard]] virtual Result<s3::PutResult> finish() = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
   /// Uploads body (single PUT or multipart, as the store decides from its size).
   [[nodiscard]] virtual Result<s3::PutResult> put(std::string_view bucket, std::string_view key,
                                                   std::string_view body, const s3::PutOptions& options) = 0;
+  /// Starts an object written in pieces (see ObjectUpload). options.precomputed_sha256 is ignored.
+  [[nodiscard]] virtual Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket,
+                                                                           std::string_view key,
+                                                                           const s3::PutOptions& options) = 0;
   /// The object's bytes, or kNotFound.
   [[nodiscard]] virtual Result<s3::GetResult> get(std::string_view bucket, std::string_view key) = 0;
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }

@@ -84,6 +84,7 @@ class FakeStoreData {
   std::set<std::string> buckets;
   std::map<std::string, StoredObject> objects;  ///< "bucket/key" -> object
   std::vector<std::string> put_order;           ///< "bucket/key" in the order written
+  int streamed_uploads = 0;                     ///< begin_upload calls
   std::mutex mutex;
 };
 
@@ -108,6 +109,32 @@ class FakeStore final : public exporter::ObjectStore {
     data_.objects[id] = StoredObject{std::string(body), options};
     data_.put_order.push_back(id);
     return s3::PutResult{"etag", "", options.precomputed_sha256};
+  }
+
+  Result<std::unique_ptr<exporter::ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
+                                                               const s3::PutOptions& options) override {
+    class Upload final : public exporter::ObjectUpload {
+     public:
+      Upload(FakeStore& store, std::string bucket, std::string key, s3::PutOptions options)
+          : store_(store), bucket_(std::move(bucket)), key_(std::move(key)), options_(std::move(options)) {}
+      Status write(std::string_view bytes) override {
+        body_.append(bytes);
+        return ok_status();
+      }
+      Result<s3::PutResult> finish() override { return store_.put(bucket_, key_, body_, options_); }
+
+     private:
+      FakeStore& store_;
+      std::string bucket_, key_;
+      s3::PutOptions options_;
+      std::string body_;
+    };
+    {
+      std::lock_guard lock(data_.mutex);
+      ++data_.streamed_uploads;
+    }
+    return std::unique_ptr<exporter::ObjectUpload>(
+        std::make_unique<Upload>(*this, std::string(bucket), std::string(key), options));
   }
 
   Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {

@@ -185,6 +185,73 @@ TEST(Exporter, CompressedCsvGetsItsKeyAndEncoding) {
   EXPECT_EQ(static_cast<unsigned char>(obj.body[1]), 0x8b);
 }
 
+// A big hour: 3,000 events of ~300 bytes over 4 clients (one without a bucket).
+void make_big(World& w) {
+  w.table.items.clear();
+  w.table.page_size = 50;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string client =
+        std::vector<std::string>{"acme", "beta", "nobucket", "acme"}[static_cast<std::size_t>(i % 4)];
+    w.table.items.push_back(item(fmt::format("id{:05}", rng() % 100000), client,
+                                 fmt::format("2026-11-29T10:{:02}:{:02}.{:06}Z", rng() % 60, rng() % 60, i),
+                                 static_cast<int>(rng() % 1000)));
+  }
+}
+
+TEST(Exporter, SpilledHoursGiveTheSameBytesAsInMemoryOnes) {
+  for (auto [format, compression] : {std::pair{OutputFormat::kJson, Compression::kNone},
+                                     std::pair{OutputFormat::kNdjson, Compression::kZstd},
+                                     std::pair{OutputFormat::kCsv, Compression::kGzip}}) {
+    World in_memory;
+    make_big(in_memory);
+    in_memory.config.format = format;
+    in_memory.config.compression = compression;
+    auto reference = in_memory.run();
+    ASSERT_TRUE(reference.ok()) << reference.error().to_string();
+    EXPECT_EQ(in_memory.store.streamed_uploads, 0);
+
+    World spilled;
+    make_big(spilled);
+    spilled.config.format = format;
+    spilled.config.compression = compression;
+    ExportOptions options;
+    options.memory_bytes = 1;  // every reader thread spills as soon as it holds 64 KiB
+    auto report = spilled.run(options);
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    EXPECT_GT(spilled.store.streamed_uploads, 0);
+    EXPECT_EQ(report->events_read, reference->events_read);
+    EXPECT_EQ(report->events_delivered, reference->events_delivered);
+    EXPECT_EQ(report->events_undeliverable, 750u);
+    for (const auto& [id, obj] : in_memory.store.objects) {
+      if (id.find("manifests/") != std::string::npos) continue;
+      ASSERT_TRUE(spilled.store.objects.contains(id)) << id;
+      EXPECT_EQ(spilled.object(id), obj.body) << id << " differs when spilled (" << to_string(format) << ")";
+    }
+    auto a = parse_manifest(in_memory.object("ce-ops/manifests/2026/11/29/10.json"));
+    auto b = parse_manifest(spilled.object("ce-ops/manifests/2026/11/29/10.json"));
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->objects.size(), b->objects.size());
+    for (std::size_t i = 0; i < a->objects.size(); ++i) {
+      EXPECT_EQ(a->objects[i].sha256, b->objects[i].sha256) << a->objects[i].client;
+      EXPECT_EQ(a->objects[i].events, b->objects[i].events);
+      EXPECT_EQ(a->objects[i].min_time_us, b->objects[i].min_time_us);
+      EXPECT_EQ(a->objects[i].max_time_us, b->objects[i].max_time_us);
+    }
+  }
+}
+
+TEST(MemoryPlan, SharesTheBudget) {
+  ExportOptions options;
+  EXPECT_EQ(plan_memory(options, 8).read.bytes_per_thread, UINT64_MAX);  // no budget, no spill
+  options.memory_bytes = 256ULL << 20;
+  const MemoryPlan plan = plan_memory(options, 8);
+  EXPECT_EQ(plan.upload_bytes, 32ULL << 20);
+  EXPECT_EQ(plan.read.bytes_per_thread, (256ULL - 32 - 32 - 24) << 20 >> 3);
+  options.memory_bytes = 16ULL << 20;
+  EXPECT_EQ(plan_memory(options, 8).read.bytes_per_thread, 64ULL << 10);
+}
+
 TEST(RunSummary, ExitCodesFollowTheOutcome) {
   RunSummary s;
   HourReport ok;
