@@ -66,6 +66,13 @@ struct SeedCommand {
   int run();
 };
 
+/// `eaglesense lambda`: the Lambda Runtime API loop (AWS_LAMBDA_RUNTIME_API); see docs/LAMBDA.md.
+struct LambdaCommand {
+  SettingFlags settings;
+  void add_to(CLI::App& app);
+  int run();
+};
+
 /// Reads an error out for the user on stderr (and as a log line) and returns the exit code for it.
 int report_error(const Error& error);
 

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "export/exporter.h"
+#include "export/metrics.h"
 #include "export/summary.h"
 
 namespace es::cli {
@@ -133,6 +134,9 @@ int RunCommand::run() {
   port_options.ca_bundle = config->ca_bundle;
   auto ports = exporter::make_aws_ports(*env, port_options);
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
+  auto metrics =
+      exporter::MetricsPublisher::make(config->metrics.value_or(MetricsMode::kNone), *env, *config);
+  if (!metrics.ok()) return report_error(metrics.error());
 
   exporter::ExportOptions options;
   options.dry_run = dry_run;
@@ -181,6 +185,8 @@ int RunCommand::run() {
   summary.duration_ms = (now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();
   std::cout << exporter::render_summary(summary) << std::flush;
+  // stdout holds the summary: the EMF record goes among the log lines (docs/LAMBDA.md, "Metrics").
+  static_cast<void>((*metrics)->publish(summary, {now_us() / 1000, "", ""}, stderr));
   return exporter::exit_code(summary);
 }
 

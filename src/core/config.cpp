@@ -11,7 +11,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 27> kSettings = {{
+constexpr std::array<SettingSpec, 30> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -45,6 +45,12 @@ constexpr std::array<SettingSpec, 27> kSettings = {{
     {"AWS_ENDPOINT_URL_DYNAMODB", "--dynamodb-endpoint", "",
      "custom DynamoDB endpoint (also AWS_ENDPOINT_URL)"},
     {"AWS_ENDPOINT_URL_S3", "--s3-endpoint", "", "custom S3 endpoint (also AWS_ENDPOINT_URL)"},
+    {"EAGLESENSE_METRICS", "--metrics", "none (run), emf (lambda)",
+     "none | emf (Embedded Metric Format record in the log) | cloudwatch (emf and PutMetricData)"},
+    {"EAGLESENSE_CATCH_UP_HOURS", "--catch-up-hours", "6",
+     "lambda: a scheduled run also exports incomplete hours among the N before its own (0-168)"},
+    {"EAGLESENSE_HOUR_BUDGET_SECONDS", "--hour-budget-seconds", "120",
+     "lambda: start no new hour with less time than this left before the deadline (1-3600)"},
 }};
 
 Error setting_error(std::string_view setting, std::string message) {
@@ -127,6 +133,17 @@ std::string_view trim(std::string_view s) {
 
 std::string_view to_string(ReadMode m) {
   return m == ReadMode::kScan ? "scan" : "query";
+}
+
+std::string_view to_string(MetricsMode m) {
+  switch (m) {
+    case MetricsMode::kEmf:
+      return "emf";
+    case MetricsMode::kCloudWatch:
+      return "cloudwatch";
+    default:
+      return "none";
+  }
 }
 
 std::span<const SettingSpec> export_settings() {
@@ -310,6 +327,18 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   }
   ES_TRY(read_bool(env, "EAGLESENSE_INSECURE_TLS", c.insecure_tls));
   c.ca_bundle = get(env, "AWS_CA_BUNDLE").value_or("");
+  if (get(env, "EAGLESENSE_METRICS")) {
+    MetricsMode metrics = MetricsMode::kNone;
+    ES_TRY(read_enum(
+        env, "EAGLESENSE_METRICS",
+        std::array<std::pair<std::string_view, MetricsMode>, 3>{{{"none", MetricsMode::kNone},
+                                                                 {"emf", MetricsMode::kEmf},
+                                                                 {"cloudwatch", MetricsMode::kCloudWatch}}},
+        metrics));
+    c.metrics = metrics;
+  }
+  ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
+  ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
   return c;
 }
 

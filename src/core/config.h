@@ -21,6 +21,12 @@ enum class ReadMode { kScan, kQuery };
 
 std::string_view to_string(ReadMode m);
 
+/// Where a run's metrics go (EAGLESENSE_METRICS): nowhere, an Embedded Metric Format record in the
+/// log, or that record and a PutMetricData call.
+enum class MetricsMode { kNone, kEmf, kCloudWatch };
+
+std::string_view to_string(MetricsMode m);
+
 /// One setting as the user sees it.
 struct SettingSpec {
   std::string_view env;            ///< "DYNAMODB_TABLE_NAME"
@@ -57,6 +63,15 @@ struct ExportConfig {
   std::string log_level = "info";
   bool insecure_tls = false;  ///< EAGLESENSE_INSECURE_TLS=true: only for testing, logged loudly
   std::string ca_bundle;      ///< AWS_CA_BUNDLE
+  /// EAGLESENSE_METRICS; std::nullopt when not set: each command picks its default (run: none,
+  /// lambda: emf).
+  std::optional<MetricsMode> metrics;
+  /// EAGLESENSE_CATCH_UP_HOURS (lambda): a scheduled run also exports the incomplete hours among the
+  /// N hours before its own. 0 turns catch-up off.
+  int catch_up_hours = 6;
+  /// EAGLESENSE_HOUR_BUDGET_SECONDS (lambda): no new hour is started with less time left than this
+  /// before the invocation's deadline.
+  int hour_budget_seconds = 120;
 
   /// "client-events-acme": the bucket of client (no validation; see validate_client_id).
   [[nodiscard]] std::string client_bucket(std::string_view client) const;

@@ -1,0 +1,95 @@
+// `eaglesense lambda`: the AWS Lambda custom runtime. Everything is made once at init (settings,
+// ports, one Exporter, the metrics publisher) and reused by every warm invocation; the loop in
+// src/lambda owns the Runtime API I/O and the handler does the work.
+
+#include <chrono>
+
+#include "aws/http.h"
+#include "cli/commands.h"
+#include "core/log.h"
+#include "export/exporter.h"
+#include "export/metrics.h"
+#include "lambda/handler.h"
+#include "lambda/runtime_loop.h"
+
+namespace es::cli {
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Reports a failed init to Lambda (which then shows it and stops the environment) and to the log.
+int init_failed(lambda::RuntimeApiClient& api, const Error& error) {
+  const int code = report_error(error);
+  lambda::FunctionError f;
+  f.type = code == kExitConfig ? "InvalidConfiguration" : "InitFailed";
+  f.message = error.to_string();
+  auto posted = api.post_init_error(f);
+  if (!posted.ok()) log::error("lambda.init_error_not_posted", {{"error", posted.error().to_string()}});
+  return code;
+}
+
+}  // namespace
+
+void LambdaCommand::add_to(CLI::App& app) {
+  settings.add_to(app);
+}
+
+int LambdaCommand::run() {
+  const EnvLookup process = process_environment();
+  const std::string runtime_api = process("AWS_LAMBDA_RUNTIME_API").value_or("");
+  auto api = lambda::RuntimeApiClient::make(runtime_api,
+                                            aws::make_curl_http_client(lambda::runtime_api_http_options()));
+  if (!api.ok()) {
+    return report_error(Error(api.error()).with_context("config", "AWS_LAMBDA_RUNTIME_API"));
+  }
+
+  auto env = settings.environment();
+  if (!env.ok()) return init_failed(*api, Error(env.error()).with_context("config"));
+  auto config = load_export_config(*env);
+  if (!config.ok()) return init_failed(*api, config.error());
+  configure_logging(*config, false);
+
+  exporter::AwsPortsOptions port_options;
+  port_options.multipart_threshold = config->multipart_threshold_bytes;
+  port_options.part_size = config->part_size_bytes;
+  port_options.max_attempts = config->max_attempts;
+  port_options.insecure_tls = config->insecure_tls;
+  port_options.ca_bundle = config->ca_bundle;
+  auto ports = exporter::make_aws_ports(*env, port_options);
+  if (!ports.ok()) return init_failed(*api, Error(ports.error()).with_context("config"));
+  const MetricsMode metrics_mode = config->metrics.value_or(MetricsMode::kEmf);
+  auto metrics = exporter::MetricsPublisher::make(metrics_mode, *env, *config);
+  if (!metrics.ok()) return init_failed(*api, metrics.error());
+
+  exporter::Exporter exporter(*config, std::move(*ports));
+  lambda::HandlerContext context;
+  context.exporter = &exporter;
+  context.metrics = metrics->get();
+  context.emf_out = stdout;
+  context.function_name = process("AWS_LAMBDA_FUNCTION_NAME").value_or("");
+  context.catch_up_hours = config->catch_up_hours;
+  context.hour_budget_us = std::int64_t{config->hour_budget_seconds} * kMicrosPerSecond;
+  context.now_us = now_us;
+  context.peak_rss_bytes = peak_rss_bytes;
+  log::info("lambda.init", {{"function", context.function_name},
+                            {"table", config->table},
+                            {"ops_bucket", config->ops_bucket},
+                            {"metrics", to_string(metrics_mode)},
+                            {"catch_up_hours", config->catch_up_hours},
+                            {"hour_budget_s", config->hour_budget_seconds}});
+
+  auto loop = lambda::run_loop(*api, [&context](const lambda::InvocationRequest& request) {
+    return lambda::handle(request, context);
+  });
+  if (!loop.ok()) {
+    log::error("lambda.stopped", {{"error", loop.error().to_string()}});
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace es::cli

@@ -1,0 +1,133 @@
+#include "lambda/event.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace es::lambda {
+namespace {
+
+constexpr std::string_view kAccepted =
+    R"(accepted: an EventBridge scheduled event, {"hour":"2026-11-29T10"} or {"from":"2026-11-29T00","to":"2026-11-29T23"})";
+
+Error invalid_event(std::string message) {
+  Error e = Error::invalid_argument("event", std::move(message));
+  e.code = std::string(kInvalidEvent);
+  e.operation = "lambda.event";
+  return e;
+}
+
+// A member's string value; an error names the member when it is there with another type.
+Result<std::optional<std::string_view>> string_member(simdjson::dom::object object, std::string_view name) {
+  simdjson::dom::element value;
+  if (object[name].get(value) != simdjson::SUCCESS) return std::optional<std::string_view>();
+  std::string_view text;
+  if (value.get(text) != simdjson::SUCCESS) {
+    return invalid_event(fmt::format("'{}' must be a string", name));
+  }
+  return std::optional<std::string_view>(text);
+}
+
+Result<HourWindow> parse_hour_member(std::string_view name, std::string_view text) {
+  auto hour = HourWindow::parse_hour(text);
+  if (!hour.ok()) {
+    return invalid_event(
+        fmt::format("'{}': {} (expected an hour such as 2026-11-29T10)", name, hour.error().message));
+  }
+  return *hour;
+}
+
+Result<LambdaEvent> parse_scheduled(simdjson::dom::object object) {
+  ES_ASSIGN_OR_RETURN(auto detail_type, string_member(object, "detail-type"));
+  ES_ASSIGN_OR_RETURN(auto source, string_member(object, "source"));
+  if (detail_type != std::optional<std::string_view>("Scheduled Event")) {
+    return invalid_event(
+        fmt::format("an EventBridge event of detail-type '{}' from '{}' is not a scheduled event; {}",
+                    detail_type.value_or(""), source.value_or(""), kAccepted));
+  }
+  ES_ASSIGN_OR_RETURN(auto time, string_member(object, "time"));
+  if (!time) return invalid_event("the scheduled event has no 'time'");
+  auto instant = parse_iso8601_us(*time);
+  if (!instant.ok()) {
+    return invalid_event(fmt::format("the scheduled event's 'time' '{}' is not an ISO-8601 instant: {}",
+                                     *time, instant.error().message));
+  }
+  LambdaEvent event;
+  event.kind = EventKind::kScheduled;
+  event.event_time_us = *instant;
+  event.first = HourWindow::last_complete_hour(*instant);
+  event.last = event.first;
+  return event;
+}
+
+Result<LambdaEvent> parse_direct(simdjson::dom::object object) {
+  for (auto field : object) {
+    if (field.key != "hour" && field.key != "from" && field.key != "to") {
+      return invalid_event(fmt::format("unknown member '{}'; {}", field.key, kAccepted));
+    }
+  }
+  ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
+  ES_ASSIGN_OR_RETURN(auto from, string_member(object, "from"));
+  ES_ASSIGN_OR_RETURN(auto to, string_member(object, "to"));
+  LambdaEvent event;
+  if (hour) {
+    if (from || to) return invalid_event("give either 'hour' or 'from' and 'to', not both");
+    ES_ASSIGN_OR_RETURN(event.first, parse_hour_member("hour", *hour));
+    event.kind = EventKind::kHour;
+    event.last = event.first;
+    return event;
+  }
+  if (!from || !to) return invalid_event("give both 'from' and 'to'");
+  ES_ASSIGN_OR_RETURN(event.first, parse_hour_member("from", *from));
+  ES_ASSIGN_OR_RETURN(event.last, parse_hour_member("to", *to));
+  if (event.last < event.first) return invalid_event(fmt::format("'to' {} is before 'from' {}", *to, *from));
+  if ((event.last.start_us - event.first.start_us) / kMicrosPerHour + 1 > kMaxRangeHours) {
+    return invalid_event(
+        fmt::format("'from' {} to 'to' {} spans more than {} hours", *from, *to, kMaxRangeHours));
+  }
+  event.kind = EventKind::kRange;
+  return event;
+}
+
+}  // namespace
+
+Result<LambdaEvent> parse_event(std::string_view payload) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  // padded_string copies: the payload is small (Lambda caps it at 6 MB) and parsed once.
+  const simdjson::padded_string padded(payload);
+  if (auto err = parser.parse(padded).get(doc)) {
+    return invalid_event(
+        fmt::format("the payload is not JSON ({}); {}", simdjson::error_message(err), kAccepted));
+  }
+  simdjson::dom::object object;
+  if (doc.get(object) != simdjson::SUCCESS) {
+    return invalid_event(fmt::format("the payload is not a JSON object; {}", kAccepted));
+  }
+  simdjson::dom::element ignored;
+  const bool direct = object["hour"].get(ignored) == simdjson::SUCCESS ||
+                      object["from"].get(ignored) == simdjson::SUCCESS ||
+                      object["to"].get(ignored) == simdjson::SUCCESS;
+  if (direct) return parse_direct(object);
+  if (object["detail-type"].get(ignored) == simdjson::SUCCESS ||
+      object["source"].get(ignored) == simdjson::SUCCESS) {
+    return parse_scheduled(object);
+  }
+  return invalid_event(fmt::format("the payload names no hour; {}", kAccepted));
+}
+
+Result<HourPlan> plan_hours(const LambdaEvent& event, int catch_up_hours, std::int64_t now_us) {
+  if (event.last.end_us() > now_us) {
+    return invalid_event(fmt::format("hour {} has not ended yet (now {}); only complete hours are exported",
+                                     event.last.label(), format_iso8601_us(now_us)));
+  }
+  HourPlan plan;
+  for (HourWindow w = event.first; w <= event.last; w = w.next()) plan.required.push_back(w);
+  if (event.kind == EventKind::kScheduled) {
+    for (int i = catch_up_hours; i >= 1; --i) {
+      plan.catch_up.push_back(HourWindow{event.first.start_us - i * kMicrosPerHour});
+    }
+  }
+  return plan;
+}
+
+}  // namespace es::lambda

@@ -1,0 +1,138 @@
+#include "lambda/handler.h"
+
+#include <algorithm>
+
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "core/manifest.h"
+
+namespace es::lambda {
+namespace {
+
+std::string_view kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::kScheduled:
+      return "scheduled";
+    case EventKind::kRange:
+      return "range";
+    default:
+      return "hour";
+  }
+}
+
+exporter::HourReport failed_report(const HourWindow& window, const Error& error) {
+  exporter::HourReport report;
+  report.window = window;
+  report.status = "failed";
+  report.error = error.to_string();
+  return report;
+}
+
+}  // namespace
+
+bool enough_time_for_hour(std::int64_t now_us, std::int64_t deadline_us, std::int64_t budget_us,
+                          std::optional<std::int64_t> last_hour_us) {
+  if (deadline_us == 0) return true;
+  std::int64_t needed = budget_us;
+  if (last_hour_us) needed = std::max(needed, *last_hour_us + *last_hour_us / 2);
+  return deadline_us - now_us >= needed;
+}
+
+std::string render_lambda_summary(const exporter::RunSummary& summary,
+                                  const std::vector<HourWindow>& not_done) {
+  std::string out = exporter::render_summary(summary);
+  const auto close = out.rfind('}');
+  std::string extra;
+  json::Writer w(extra);
+  w.begin_array();
+  for (const HourWindow& h : not_done) w.value(h.label());
+  w.end_array();
+  out.insert(close, ",\"hours_not_done\":" + extra);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+Result<std::string> handle(const InvocationRequest& request, HandlerContext& context) {
+  const std::int64_t started = context.now_us();
+  ES_ASSIGN_OR_RETURN(const LambdaEvent event, parse_event(request.payload));
+  ES_ASSIGN_OR_RETURN(const HourPlan plan, plan_hours(event, context.catch_up_hours, started));
+  const std::int64_t deadline_us = request.deadline_ms * 1000;
+  log::info("lambda.invocation",
+            {{"request_id", request.request_id},
+             {"event", kind_name(event.kind)},
+             {"first_hour", event.first.label()},
+             {"last_hour", event.last.label()},
+             {"catch_up_hours", static_cast<std::uint64_t>(plan.catch_up.size())},
+             {"time_left_ms", deadline_us == 0 ? std::int64_t{-1} : (deadline_us - started) / 1000}});
+
+  exporter::Exporter& exporter = *context.exporter;
+  exporter::RunSummary summary;
+  std::vector<HourWindow> not_done;
+  bool started_one = false;
+  const auto run_hour = [&](const HourWindow& w, bool catch_up) {
+    const std::int64_t now = context.now_us();
+    if (started_one &&
+        !enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) {
+      log::warn("lambda.hour_not_started", {{"hour", w.label()},
+                                            {"time_left_ms", (deadline_us - now) / 1000},
+                                            {"budget_ms", context.hour_budget_us / 1000},
+                                            {"reason", "too little time left before the deadline"}});
+      not_done.push_back(w);
+      return;
+    }
+    if (catch_up) {
+      auto complete = exporter.hour_complete(w);
+      if (!complete.ok()) {
+        log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", complete.error().to_string()}});
+        summary.hours.push_back(failed_report(w, complete.error()));
+        return;
+      }
+      if (*complete) {
+        exporter::HourReport skipped;
+        skipped.window = w;
+        skipped.status = "skipped";
+        skipped.manifest_key = manifest_key(w);
+        summary.hours.push_back(std::move(skipped));
+        return;
+      }
+      log::info("lambda.catch_up", {{"hour", w.label()}, {"reason", "no manifest"}});
+    }
+    started_one = true;
+    const std::int64_t hour_started = context.now_us();
+    auto report = exporter.export_hour(w);
+    if (!report.ok()) {
+      log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", report.error().to_string()}});
+      summary.hours.push_back(failed_report(w, report.error()));
+      return;
+    }
+    context.last_hour_us = context.now_us() - hour_started;
+    summary.hours.push_back(std::move(*report));
+  };
+  for (const HourWindow& w : plan.required) run_hour(w, false);
+  for (const HourWindow& w : plan.catch_up) run_hour(w, true);
+
+  const std::int64_t finished = context.now_us();
+  summary.duration_ms = (finished - started) / 1000;
+  if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
+  if (context.metrics != nullptr) {
+    exporter::MetricsContext metrics;
+    metrics.timestamp_ms = finished / 1000;
+    metrics.function_name = context.function_name;
+    metrics.request_id = request.request_id;
+    // A metrics failure is logged by the publisher; it does not fail the export.
+    static_cast<void>(context.metrics->publish(summary, metrics, context.emf_out));
+  }
+
+  std::string body = render_lambda_summary(summary, not_done);
+  if (summary.any_failed() || summary.events_undeliverable() > 0) {
+    Error e;
+    e.kind = ErrorKind::kServiceError;
+    e.operation = "lambda.handle";
+    e.code = std::string(summary.any_failed() ? kHourFailed : kUndeliverable);
+    e.message = std::move(body);
+    return e;
+  }
+  return body;
+}
+
+}  // namespace es::lambda

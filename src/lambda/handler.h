@@ -1,0 +1,60 @@
+#pragma once
+/// The Lambda handler: a plain function from one invocation to its result. The runtime loop
+/// (runtime_loop.h) owns all Runtime API I/O; everything the handler needs is made once at init and
+/// lives in a HandlerContext reused by every warm invocation.
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "export/exporter.h"
+#include "export/metrics.h"
+#include "export/summary.h"
+#include "lambda/event.h"
+#include "lambda/runtime_api.h"
+
+namespace es::lambda {
+
+/// errorType of an invocation whose run left events undeliverable (kept in the ops bucket).
+inline constexpr std::string_view kUndeliverable = "Undeliverable";
+/// errorType of an invocation in which an hour failed (no manifest: the catch-up repeats it).
+inline constexpr std::string_view kHourFailed = "HourFailed";
+
+/// Whether one more hour may start: the time left before the deadline must be at least the larger
+/// of budget_us and 1.5 times the last hour's duration (a run of big hours needs more than the
+/// configured budget). deadline_us 0 means no deadline. Pure.
+[[nodiscard]] bool enough_time_for_hour(std::int64_t now_us, std::int64_t deadline_us, std::int64_t budget_us,
+                                        std::optional<std::int64_t> last_hour_us);
+
+/// The summary JSON of render_summary with "hours_not_done": [labels] added.
+[[nodiscard]] std::string render_lambda_summary(const exporter::RunSummary& summary,
+                                                const std::vector<HourWindow>& not_done);
+
+/// What the handler keeps across invocations. Not thread-safe (Lambda runs one invocation at a time
+/// per environment).
+struct HandlerContext {
+  exporter::Exporter* exporter = nullptr;                ///< required
+  exporter::MetricsPublisher* metrics = nullptr;         ///< null: no metrics
+  std::FILE* emf_out = stdout;                           ///< where EMF records go
+  std::string function_name;                             ///< AWS_LAMBDA_FUNCTION_NAME (metric dimension)
+  int catch_up_hours = 6;                                ///< EAGLESENSE_CATCH_UP_HOURS
+  std::int64_t hour_budget_us = 120 * kMicrosPerSecond;  ///< EAGLESENSE_HOUR_BUDGET_SECONDS
+  std::function<std::int64_t()> now_us;                  ///< wall clock, microseconds since the epoch
+  std::function<std::uint64_t()> peak_rss_bytes;         ///< null: not reported
+  /// Duration of the last hour exported by this environment (feeds enough_time_for_hour).
+  std::optional<std::int64_t> last_hour_us;
+};
+
+/// Handles one invocation: parses the event, exports its hours (the first one always; each later
+/// one only with enough time left; catch-up hours only without a manifest), emits the metrics and
+/// returns the summary (render_lambda_summary). Errors, with Error::code as the errorType:
+/// kInvalidEvent (nothing done), kHourFailed or kUndeliverable (the message is the summary JSON).
+[[nodiscard]] Result<std::string> handle(const InvocationRequest& request, HandlerContext& context);
+
+}  // namespace es::lambda

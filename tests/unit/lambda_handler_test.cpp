@@ -1,0 +1,273 @@
+// The Lambda handler on in-memory ports: the hours an event exports, catch-up, deadline decisions,
+// responses and errors (InvalidEvent, Undeliverable, HourFailed), the EMF record.
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "core/log.h"
+#include "lambda/handler.h"
+#include "support/fake_ports.h"
+
+namespace es::lambda {
+namespace {
+
+using es::testing::FakeStoreData;
+using es::testing::FakeTableData;
+
+std::int64_t at(std::string_view iso) {
+  return *parse_iso8601_us(iso);
+}
+
+std::string item(std::string_view id, std::string_view client, std::string_view time) {
+  return fmt::format(R"({{"eventId":{{"S":"{}"}},"clientId":{{"S":"{}"}},"time":{{"S":"{}"}}}})", id, client,
+                     time);
+}
+
+constexpr std::string_view kScheduled =
+    R"({"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events",)"
+    R"("account":"123456789012","time":"2026-11-29T11:05:00Z","region":"us-east-1","resources":[],"detail":{}})";
+
+struct World {
+  FakeTableData table;
+  FakeStoreData store;
+  ExportConfig config;
+  std::int64_t now = at("2026-11-29T11:05:01Z");
+  std::unique_ptr<exporter::Exporter> exporter;
+  std::unique_ptr<exporter::MetricsPublisher> metrics;
+  HandlerContext context;
+  char* emf_buffer = nullptr;
+  std::size_t emf_size = 0;
+  std::FILE* emf = nullptr;
+
+  explicit World(int catch_up = 2) {
+    log::set_sink([](std::string_view) {});
+    config.bucket_prefix = "ce";
+    config.ops_bucket = "ce-ops";
+    config.segments = 2;
+    store.buckets = {"ce-ops", "ce-acme"};
+    table.items = {item("a1", "acme", "2026-11-29T10:10:00Z"), item("a2", "acme", "2026-11-29T09:20:00Z"),
+                   item("a3", "acme", "2026-11-29T08:30:00Z")};
+    exporter = std::make_unique<exporter::Exporter>(config, es::testing::fake_ports(table, store),
+                                                    exporter::ExportOptions{}, [this] { return now; });
+    metrics = exporter::MetricsPublisher::make(MetricsMode::kEmf, map_environment({}), config).value();
+    emf = open_memstream(&emf_buffer, &emf_size);
+    context.exporter = exporter.get();
+    context.metrics = metrics.get();
+    context.emf_out = emf;
+    context.function_name = "eaglesense-test";
+    context.catch_up_hours = catch_up;
+    context.now_us = [this] { return now; };
+    context.peak_rss_bytes = [] { return std::uint64_t{1} << 20; };
+  }
+  ~World() {
+    std::fclose(emf);
+    std::free(emf_buffer);
+    log::set_sink({});
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  Result<std::string> invoke(std::string_view payload, std::int64_t deadline_ms = 0) {
+    InvocationRequest request;
+    request.request_id = "req-1";
+    request.deadline_ms = deadline_ms;
+    request.payload = std::string(payload);
+    return handle(request, context);
+  }
+
+  std::string emf_text() {
+    std::fflush(emf);
+    return std::string(emf_buffer, emf_size);
+  }
+
+  bool has(const std::string& id) { return store.objects.contains(id); }
+};
+
+std::vector<std::string> statuses(simdjson::dom::element summary) {
+  std::vector<std::string> out;
+  for (simdjson::dom::element h : summary["hours"].get_array()) {
+    out.push_back(std::string(std::string_view(h["hour"])) + " " +
+                  std::string(std::string_view(h["status"])));
+  }
+  return out;
+}
+
+std::vector<std::string> not_done(simdjson::dom::element summary) {
+  std::vector<std::string> out;
+  for (simdjson::dom::element h : summary["hours_not_done"].get_array())
+    out.emplace_back(std::string_view(h));
+  return out;
+}
+
+TEST(EnoughTimeForHour, FollowsTheBudgetAndTheLastHour) {
+  const std::int64_t now = 1'000 * kMicrosPerSecond;
+  const std::int64_t budget = 120 * kMicrosPerSecond;
+  EXPECT_TRUE(enough_time_for_hour(now, 0, budget, std::nullopt));  // no deadline
+  EXPECT_TRUE(enough_time_for_hour(now, now + budget, budget, std::nullopt));
+  EXPECT_FALSE(enough_time_for_hour(now, now + budget - 1, budget, std::nullopt));
+  EXPECT_FALSE(enough_time_for_hour(now, now - 5 * kMicrosPerSecond, budget, std::nullopt));  // past deadline
+  // A last hour of 100 s asks for 150 s, more than the budget.
+  EXPECT_FALSE(enough_time_for_hour(now, now + 149 * kMicrosPerSecond, budget, 100 * kMicrosPerSecond));
+  EXPECT_TRUE(enough_time_for_hour(now, now + 150 * kMicrosPerSecond, budget, 100 * kMicrosPerSecond));
+  // A quick last hour does not lower the budget.
+  EXPECT_FALSE(enough_time_for_hour(now, now + 60 * kMicrosPerSecond, budget, kMicrosPerSecond));
+}
+
+TEST(LambdaSettings, CatchUpHoursAndHourBudgetAreValidated) {
+  auto defaults = load_export_config(map_environment({}));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->catch_up_hours, 6);
+  EXPECT_EQ(defaults->hour_budget_seconds, 120);
+  auto set = load_export_config(
+      map_environment({{"EAGLESENSE_CATCH_UP_HOURS", "0"}, {"EAGLESENSE_HOUR_BUDGET_SECONDS", "30"}}));
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->catch_up_hours, 0);
+  EXPECT_EQ(set->hour_budget_seconds, 30);
+  for (auto [name, value] :
+       {std::pair{"EAGLESENSE_CATCH_UP_HOURS", "-1"}, std::pair{"EAGLESENSE_CATCH_UP_HOURS", "169"},
+        std::pair{"EAGLESENSE_HOUR_BUDGET_SECONDS", "0"},
+        std::pair{"EAGLESENSE_HOUR_BUDGET_SECONDS", "2m"}}) {
+    auto bad = load_export_config(map_environment({{name, value}}));
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_EQ(bad.error().resource, name);
+  }
+}
+
+TEST(LambdaHandler, ScheduledEventExportsItsHourThenCatchesUp) {
+  World w(2);
+  auto result = w.invoke(kScheduled);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  EXPECT_EQ(statuses(summary), (std::vector<std::string>{"2026-11-29T10 exported", "2026-11-29T08 exported",
+                                                         "2026-11-29T09 exported"}));
+  EXPECT_TRUE(not_done(summary).empty());
+  EXPECT_EQ(std::uint64_t(summary["events_delivered"]), 3u);
+  EXPECT_TRUE(w.has("ce-acme/events-2026-11-29-10.json"));
+  EXPECT_TRUE(w.has("ce-acme/events-2026-11-29-08.json"));
+  EXPECT_TRUE(w.has("ce-ops/manifests/2026/11/29/09.json"));
+
+  // The retry of the same event: its own hour again (identical bytes), catch-up hours now complete.
+  const std::string before = w.store.objects.at("ce-acme/events-2026-11-29-10.json").body;
+  w.now = at("2026-11-29T13:00:00Z");
+  auto retry = w.invoke(kScheduled);
+  ASSERT_TRUE(retry.ok()) << retry.error().to_string();
+  simdjson::dom::parser parser2;
+  simdjson::dom::element again = parser2.parse(*retry);
+  EXPECT_EQ(statuses(again), (std::vector<std::string>{"2026-11-29T10 exported", "2026-11-29T08 skipped",
+                                                       "2026-11-29T09 skipped"}));
+  EXPECT_EQ(w.store.objects.at("ce-acme/events-2026-11-29-10.json").body, before);
+}
+
+TEST(LambdaHandler, HourPayloadExportsThatHourOnly) {
+  World w;
+  auto result = w.invoke(R"({"hour":"2026-11-29T09"})");
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  EXPECT_EQ(statuses(parser.parse(*result)), std::vector<std::string>{"2026-11-29T09 exported"});
+  EXPECT_TRUE(w.has("ce-acme/events-2026-11-29-09.json"));
+  EXPECT_FALSE(w.has("ce-acme/events-2026-11-29-10.json"));
+}
+
+TEST(LambdaHandler, NearTheDeadlineStartsTheFirstHourAndReportsTheRest) {
+  World w(3);
+  w.context.hour_budget_us = 120 * kMicrosPerSecond;
+  const std::int64_t deadline_ms = (w.now + 60 * kMicrosPerSecond) / 1000;  // one minute left
+  auto result = w.invoke(kScheduled, deadline_ms);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  EXPECT_EQ(statuses(summary), std::vector<std::string>{"2026-11-29T10 exported"});
+  EXPECT_EQ(not_done(summary), (std::vector<std::string>{"2026-11-29T07", "2026-11-29T08", "2026-11-29T09"}));
+  EXPECT_FALSE(w.has("ce-ops/manifests/2026/11/29/09.json"));
+}
+
+TEST(LambdaHandler, RangeStopsStartingHoursWhenTimeRunsOut) {
+  World w;
+  w.context.hour_budget_us = 10 * kMicrosPerSecond;
+  // Each call of the clock moves it 4 s on: after a few hours, less than 10 s remain.
+  w.context.now_us = [&w] { return w.now += 4 * kMicrosPerSecond; };
+  const std::int64_t deadline_ms = (w.now + 30 * kMicrosPerSecond) / 1000;
+  auto result = w.invoke(R"({"from":"2026-11-29T05","to":"2026-11-29T10"})", deadline_ms);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  const auto done = statuses(summary);
+  const auto left = not_done(summary);
+  EXPECT_GE(done.size(), 1u);
+  EXPECT_GE(left.size(), 1u);
+  EXPECT_EQ(done.size() + left.size(), 6u);
+  EXPECT_EQ(left.back(), "2026-11-29T10");
+}
+
+TEST(LambdaHandler, UndeliverableEventsAreAnInvocationErrorCarryingTheSummary) {
+  World w;
+  w.table.items.push_back(item("g1", "gone", "2026-11-29T10:20:00Z"));
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kUndeliverable);
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary;
+  ASSERT_EQ(parser.parse(result.error().message).get(summary), simdjson::SUCCESS) << result.error().message;
+  EXPECT_EQ(std::uint64_t(summary["events_undeliverable"]), 1u);
+  EXPECT_EQ(std::uint64_t(summary["events_delivered"]), 1u);
+  EXPECT_TRUE(w.has("ce-ops/undeliverable/gone/events-2026-11-29-10.json"));
+}
+
+TEST(LambdaHandler, AFailedHourIsAnInvocationError) {
+  World w;
+  Error e;
+  e.kind = ErrorKind::kThrottled;
+  e.code = "ProvisionedThroughputExceededException";
+  e.message = "slow down";
+  w.table.fail_with = e;
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kHourFailed);
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(result.error().message);
+  EXPECT_EQ(std::uint64_t(summary["hours_failed"]), 1u);
+}
+
+TEST(LambdaHandler, MalformedPayloadIsInvalidEventAndTouchesNothing) {
+  World w;
+  for (std::string_view payload :
+       {"", "{", "[]", R"({"hour":"soon"})", R"({"detail-type":"Scheduled Event"})"}) {
+    auto result = w.invoke(payload);
+    ASSERT_FALSE(result.ok()) << payload;
+    EXPECT_EQ(result.error().code, kInvalidEvent) << payload;
+  }
+  EXPECT_EQ(w.table.requests, 0);
+  EXPECT_TRUE(w.store.objects.empty());
+  EXPECT_EQ(w.emf_text(), "");  // no run, no metrics
+}
+
+TEST(LambdaHandler, WritesOneEmfRecordPerInvocation) {
+  World w;
+  ASSERT_TRUE(w.invoke(R"({"hour":"2026-11-29T10"})").ok());
+  const std::string text = w.emf_text();
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.find('\n'), text.size() - 1);
+  simdjson::dom::parser parser;
+  simdjson::dom::element record = parser.parse(text);
+  EXPECT_EQ(std::string_view(record["FunctionName"]), "eaglesense-test");
+  EXPECT_EQ(std::string_view(record["RequestId"]), "req-1");
+  EXPECT_EQ(double(record["EventsDelivered"]), 1);
+  EXPECT_EQ(double(record["HoursExported"]), 1);
+  EXPECT_EQ(double(record["PeakRssBytes"]), 1 << 20);
+}
+
+TEST(LambdaSummary, AddsTheHoursNotDone) {
+  exporter::RunSummary s;
+  const std::string json = render_lambda_summary(
+      s, {*HourWindow::parse_hour("2026-11-29T08"), *HourWindow::parse_hour("2026-11-29T09")});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_EQ(not_done(doc), (std::vector<std::string>{"2026-11-29T08", "2026-11-29T09"}));
+  EXPECT_EQ(std::uint64_t(doc["events_read"]), 0u);
+  EXPECT_NE(json.back(), '\n');
+}
+
+}  // namespace
+}  // namespace es::lambda
