@@ -1,0 +1,129 @@
+"""Reads the CloudFormation templates of cloudformation/ for the tests: a YAML loader that understands
+the short-form intrinsic functions (!Ref, !Sub, !GetAtt, !If, ...), condition evaluation for a set of
+parameter values, and resolution of Fn::If / AWS::NoValue under those conditions.
+
+Run by Debian's /usr/bin/python3 (python3-yaml). Only what the templates here use is evaluated:
+Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition references on parameters (Ref).
+"""
+import os
+
+import yaml
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TEMPLATE = os.path.join(REPO_ROOT, "cloudformation", "template.yaml")
+CLIENT_TEMPLATE = os.path.join(REPO_ROOT, "cloudformation", "client-bucket.yaml")
+
+NO_VALUE = object()
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_tag(loader, tag_suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "Condition":  # !Condition X is {"Condition": X}, not a Fn::
+        return {"Condition": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+_Loader.add_multi_constructor("!", _construct_tag)
+
+
+def load(path=TEMPLATE):
+    with open(path) as f:
+        return yaml.load(f, Loader=_Loader)
+
+
+def parameter_values(template, overrides=None):
+    """The parameters' values: defaults, then overrides (all as strings, as CloudFormation has them)."""
+    values = {}
+    for name, spec in template.get("Parameters", {}).items():
+        if "Default" in spec:
+            values[name] = str(spec["Default"])
+    for name, value in (overrides or {}).items():
+        if name not in template.get("Parameters", {}):
+            raise KeyError(f"no parameter {name} in the template")
+        values[name] = str(value)
+    return values
+
+
+def conditions(template, params):
+    """Every condition of the template evaluated for params ({name: bool})."""
+    definitions = template.get("Conditions", {})
+    done = {}
+
+    def value(node):
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            if node["Ref"] not in params:
+                raise KeyError(f"parameter {node['Ref']} has no value")
+            return params[node["Ref"]]
+        if isinstance(node, dict) and set(node) == {"Fn::Join"}:
+            sep, items = node["Fn::Join"]
+            items = value(items)
+            return sep.join(items if isinstance(items, list) else [items])
+        if isinstance(node, (str, int, float, bool)):
+            return str(node).lower() if isinstance(node, bool) else str(node)
+        raise ValueError(f"cannot evaluate {node!r} in a condition")
+
+    def evaluate(node):
+        if isinstance(node, dict) and set(node) == {"Condition"}:
+            return named(node["Condition"])
+        (op, args), = node.items()
+        if op == "Fn::Equals":
+            return value(args[0]) == value(args[1])
+        if op == "Fn::Not":
+            return not evaluate(args[0])
+        if op == "Fn::And":
+            return all(evaluate(a) for a in args)
+        if op == "Fn::Or":
+            return any(evaluate(a) for a in args)
+        raise ValueError(f"unsupported condition function {op}")
+
+    def named(name):
+        if name not in done:
+            done[name] = evaluate(definitions[name])
+        return done[name]
+
+    for name in definitions:
+        named(name)
+    return done
+
+
+def resolve(node, conds):
+    """node with every Fn::If chosen by conds and every AWS::NoValue removed (lists and mappings)."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, when_true, when_false = node["Fn::If"]
+            return resolve(when_true if conds[name] else when_false, conds)
+        if node == {"Ref": "AWS::NoValue"}:
+            return NO_VALUE
+        out = {}
+        for k, v in node.items():
+            r = resolve(v, conds)
+            if r is not NO_VALUE:
+                out[k] = r
+        return out
+    if isinstance(node, list):
+        return [r for r in (resolve(v, conds) for v in node) if r is not NO_VALUE]
+    return node
+
+
+def active_resources(template, params):
+    """{logical id: resource} of the resources created with these parameter values, Fn::If resolved."""
+    conds = conditions(template, params)
+    out = {}
+    for name, resource in template["Resources"].items():
+        if "Condition" in resource and not conds[resource["Condition"]]:
+            continue
+        out[name] = resolve(resource, conds)
+    return out
