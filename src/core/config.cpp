@@ -11,7 +11,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 30> kSettings = {{
+constexpr std::array<SettingSpec, 32> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -51,6 +51,9 @@ constexpr std::array<SettingSpec, 30> kSettings = {{
      "lambda: a scheduled run also exports incomplete hours among the N before its own (0-168)"},
     {"EAGLESENSE_HOUR_BUDGET_SECONDS", "--hour-budget-seconds", "120",
      "lambda: start no new hour with less time than this left before the deadline (1-3600)"},
+    {"EAGLESENSE_MEMORY_MB", "--memory-mb", "256",
+     "memory budget of an hour: past it, buffered events spill to sorted runs on disk (16-1048576)"},
+    {"EAGLESENSE_SPILL_DIR", "--spill-dir", "$TMPDIR or /tmp", "where spilled runs go (Lambda: /tmp)"},
 }};
 
 Error setting_error(std::string_view setting, std::string message) {
@@ -339,6 +342,8 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   }
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
   ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
+  ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MEMORY_MB", 16, 1ULL << 20, c.memory_mb));
+  c.spill_dir = get(env, "EAGLESENSE_SPILL_DIR").value_or(get(env, "TMPDIR").value_or("/tmp"));
   return c;
 }
 

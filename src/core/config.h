@@ -72,6 +72,10 @@ struct ExportConfig {
   /// EAGLESENSE_HOUR_BUDGET_SECONDS (lambda): no new hour is started with less time left than this
   /// before the invocation's deadline.
   int hour_budget_seconds = 120;
+  /// EAGLESENSE_MEMORY_MB: the memory budget of an hour; past it, reader threads spill sorted runs.
+  std::uint64_t memory_mb = 256;
+  /// EAGLESENSE_SPILL_DIR (default $TMPDIR, else /tmp): where spilled runs go.
+  std::string spill_dir = "/tmp";
 
   /// "client-events-acme": the bucket of client (no validation; see validate_client_id).
   [[nodiscard]] std::string client_bucket(std::string_view client) const;

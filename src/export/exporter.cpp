@@ -308,17 +308,15 @@ class UploadStage {
 
 }  // namespace
 
-MemoryPlan plan_memory(const ExportOptions& options, int reader_threads) {
-  MemoryPlan plan;
-  plan.read.spill_dir = options.spill_dir;
-  plan.upload_bytes = options.upload_memory_bytes;
-  if (options.memory_bytes == 0) return plan;
+MemoryPlan plan_memory(const ExportConfig& config, const ExportOptions& options, int reader_threads) {
   constexpr std::uint64_t kMiB = 1 << 20;
+  MemoryPlan plan;
+  plan.read.spill_dir = config.spill_dir;
+  const std::uint64_t budget = config.memory_mb * kMiB;
   const auto threads = static_cast<std::uint64_t>(std::max(reader_threads, 1));
-  plan.upload_bytes =
-      std::max<std::uint64_t>(std::min(options.upload_memory_bytes, options.memory_bytes / 4), kMiB);
+  plan.upload_bytes = std::max<std::uint64_t>(std::min(options.upload_memory_bytes, budget / 4), kMiB);
   const std::uint64_t fixed = plan.upload_bytes + threads * 4 * kMiB + 24 * kMiB;
-  const std::uint64_t events = options.memory_bytes > fixed ? options.memory_bytes - fixed : 0;
+  const std::uint64_t events = budget > fixed ? budget - fixed : 0;
   plan.read.bytes_per_thread = std::max<std::uint64_t>(events / threads, 64 << 10);
   return plan;
 }
@@ -383,7 +381,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
 
   const int reader_threads =
       std::min(config_.read_mode == ReadMode::kQuery ? config_.shards : config_.segments, config_.segments);
-  const MemoryPlan memory = plan_memory(options_, reader_threads);
+  const MemoryPlan memory = plan_memory(config_, options_, reader_threads);
   ES_ASSIGN_OR_RETURN(ReadResult read, read_hour(window, config_, ports_, progress, memory.read));
   if (read.spills > 0) {
     log::info("export.spilled", {{"hour", window.label()},

@@ -43,20 +43,17 @@ struct ExportOptions {
   bool dry_run = false;  ///< read and encode, upload nothing
   /// Bytes of encoded objects held in memory at once while uploading (at least one object).
   std::uint64_t upload_memory_bytes = 32ULL << 20;
-  /// Memory budget of an hour (EAGLESENSE_MEMORY_MB): when the buffered events pass their share
-  /// of it, reader threads spill sorted runs to spill_dir. 0: no budget, never spill.
-  std::uint64_t memory_bytes = 0;
-  std::string spill_dir = "/tmp";
 };
 
-/// How a memory budget is shared: uploads get a quarter (at most upload_memory_bytes), each reader
-/// thread ~4 MiB for its page buffers and parser, the process ~24 MiB; the rest buffers events,
-/// split evenly between the reader threads (at least 64 KiB each).
+/// How the memory budget of an hour (ExportConfig::memory_mb) is shared: uploads get a quarter (at most
+/// upload_memory_bytes), each reader thread ~4 MiB for its page buffers and parser, the process ~24 MiB; the
+/// rest buffers events, split evenly between the reader threads (at least 64 KiB each).
 struct MemoryPlan {
   std::uint64_t upload_bytes = 0;
   ReadLimits read;
 };
-[[nodiscard]] MemoryPlan plan_memory(const ExportOptions& options, int reader_threads);
+[[nodiscard]] MemoryPlan plan_memory(const ExportConfig& config, const ExportOptions& options,
+                                     int reader_threads);
 
 class Exporter {
  public:

@@ -73,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"EAGLESENSE_READ_MODE", "index", "scan, query"},
                       BadValue{"EAGLESENSE_INSECURE_TLS", "maybe", "true or false"},
                       BadValue{"EAGLESENSE_REQUIRED_ATTRS", "eventId,,time", "empty name"},
-                      BadValue{"EAGLESENSE_PART_SIZE_MB", "1", "from 5 to 5000"}));
+                      BadValue{"EAGLESENSE_PART_SIZE_MB", "1", "from 5 to 5000"},
+                      BadValue{"EAGLESENSE_MEMORY_MB", "8", "from 16 to 1048576"}));
 
 TEST(ClientIds, AcceptBucketSafeIds) {
   for (std::string_view id : {"acme", "client-007", "a1", "acme.eu"}) {

@@ -215,9 +215,8 @@ TEST(Exporter, SpilledHoursGiveTheSameBytesAsInMemoryOnes) {
     make_big(spilled);
     spilled.config.format = format;
     spilled.config.compression = compression;
-    ExportOptions options;
-    options.memory_bytes = 1;  // every reader thread spills as soon as it holds 64 KiB
-    auto report = spilled.run(options);
+    spilled.config.memory_mb = 16;  // every reader thread spills as soon as it holds 64 KiB
+    auto report = spilled.run();
     ASSERT_TRUE(report.ok()) << report.error().to_string();
     EXPECT_GT(spilled.store.streamed_uploads, 0);
     EXPECT_EQ(report->events_read, reference->events_read);
@@ -242,14 +241,14 @@ TEST(Exporter, SpilledHoursGiveTheSameBytesAsInMemoryOnes) {
 }
 
 TEST(MemoryPlan, SharesTheBudget) {
+  ExportConfig config;  // 256 MB
   ExportOptions options;
-  EXPECT_EQ(plan_memory(options, 8).read.bytes_per_thread, UINT64_MAX);  // no budget, no spill
-  options.memory_bytes = 256ULL << 20;
-  const MemoryPlan plan = plan_memory(options, 8);
+  const MemoryPlan plan = plan_memory(config, options, 8);
   EXPECT_EQ(plan.upload_bytes, 32ULL << 20);
   EXPECT_EQ(plan.read.bytes_per_thread, (256ULL - 32 - 32 - 24) << 20 >> 3);
-  options.memory_bytes = 16ULL << 20;
-  EXPECT_EQ(plan_memory(options, 8).read.bytes_per_thread, 64ULL << 10);
+  config.memory_mb = 16;
+  EXPECT_EQ(plan_memory(config, options, 8).upload_bytes, 4ULL << 20);
+  EXPECT_EQ(plan_memory(config, options, 8).read.bytes_per_thread, 64ULL << 10);
 }
 
 TEST(RunSummary, ExitCodesFollowTheOutcome) {

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
+#
+#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--keep-servers]
+#
+# 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
+# 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
+#    clients in one hour into local DynamoDB (dynalite) and S3 (s3rver), then measures, in one run,
+#    (a) a read-only pass `eaglesense run --dry-run` and (b) the full export, each with wall time,
+#    events/s, the exporter's CPU seconds (user+sys) and peak RSS, and the ratio of (b) to (a);
+#    for the first N also (c) the full export with EAGLESENSE_MEMORY_MB=64.
+# 3. query: seeds 24 hours and prints the read capacity consumed exporting one hour in scan mode
+#    and in query mode.
+# Results go to stdout and build/bench-results.md. Nothing here asserts: these are figures.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+events_list="200000,1000000"
+skip_core=0
+skip_query=0
+keep=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --events) events_list="$2"; shift ;;
+    --skip-core) skip_core=1 ;;
+    --skip-query) skip_query=1 ;;
+    --keep-servers) keep=1 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --keep-servers)" ;;
+  esac
+  shift
+done
+
+"$ES_REPO_ROOT/scripts/setup.sh" >&2
+bin="$ES_REPO_ROOT/build/eaglesense"
+results="$ES_REPO_ROOT/build/bench-results.md"
+: >"$results"
+out() { printf '%s\n' "$*" | tee -a "$results"; }
+
+out "# EagleSense benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git -C "$ES_REPO_ROOT" rev-parse --short HEAD)"
+out ""
+
+if [[ $skip_core -eq 0 ]]; then
+  cmake --build "$ES_REPO_ROOT/build" --target core_bench >&2
+  out "## Core path in memory (one core)"
+  out '```'
+  "$ES_REPO_ROOT/build/bench/core_bench" --benchmark_min_time=1 2>/dev/null | grep -E '^(BM_|Benchmark|-)' | tee -a "$results"
+  out '```'
+  out ""
+fi
+
+state="$ES_REPO_ROOT/.local-aws/bench"
+"$ES_REPO_ROOT/scripts/local-aws.sh" start --backend local --state-dir "$state" >&2
+if [[ $keep -eq 0 ]]; then
+  trap '"$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend local --state-dir "$state" >&2' EXIT
+fi
+set -a
+# shellcheck disable=SC1091
+source "$state/env"
+set +a
+export LOG_LEVEL=warn
+hour="2026-11-29T10"
+stamp=$(date +%s)
+
+# measure LABEL ARGS...: runs eaglesense under /usr/bin/time, prints one table row, keeps the numbers.
+measure() {
+  local label="$1"
+  shift
+  local summary="$state/summary.json" timing="$state/time.txt"
+  /usr/bin/time -f '%e %U %S %M' -o "$timing" "$bin" run --hour "$hour" --no-progress "$@" >"$summary" || true
+  read -r wall user sys rss_kb <"$timing"
+  /usr/bin/python3 - "$summary" "$label" "$wall" "$user" "$sys" "$rss_kb" <<'PY' | tee -a "$results"
+import json, sys
+s = json.load(open(sys.argv[1]))
+label, wall, user, sys_, rss = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+n = s["events_read"]
+cpu = user + sys_
+print(f"| {label} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {cpu / max(n, 1) * 1e6:.2f} | {rss / 1024:.0f} |"
+      f" {s.get('consumed_read_capacity', 0):,.0f} |")
+PY
+  last_wall="$wall"
+}
+
+IFS=',' read -r -a sizes <<<"$events_list"
+first=1
+for n in "${sizes[@]}"; do
+  export DYNAMODB_TABLE_NAME="bench-$n-$stamp" S3_BUCKET_PREFIX="bench-$n-$stamp"
+  out "## Export of $n events, 20 clients, one hour (dynalite + s3rver on 127.0.0.1)"
+  seed_start=$(date +%s.%N)
+  "$bin" seed --events "$n" --clients 20 --hour "$hour" --create-table --create-buckets --writers 8 >/dev/null
+  out "seeded in $(python3 -c "import time;print(f'{time.time()-$seed_start:.0f}')") s"
+  out ""
+  out "| run | events | wall s | events/s | CPU s | CPU µs/event | peak RSS MB | read capacity |"
+  out "|---|---|---|---|---|---|---|---|"
+  measure "(a) read-only pass (--dry-run)" --dry-run
+  dry="$last_wall"
+  measure "(b) full export"
+  full="$last_wall"
+  if [[ $first -eq 1 ]]; then
+    EAGLESENSE_MEMORY_MB=64 measure "(c) full export, EAGLESENSE_MEMORY_MB=64"
+  fi
+  out ""
+  out "full export / read-only pass: $(python3 -c "print(f'{$full/$dry:.2f}')")x"
+  out ""
+  first=0
+done
+
+if [[ $skip_query -eq 0 ]]; then
+  export DYNAMODB_TABLE_NAME="bench-24h-$stamp" S3_BUCKET_PREFIX="bench-24h-$stamp"
+  out "## Read capacity of one hour, scan vs query mode (24 hours x 20,000 events in the table)"
+  for h in $(seq 0 23); do
+    hh=$(printf '2026-11-29T%02d' "$h")
+    extra=()
+    [[ $h -eq 0 ]] && extra=(--create-table --create-buckets)
+    "$bin" seed --events 20000 --clients 20 --hour "$hh" --seed "$((h + 100))" --writers 8 "${extra[@]}" >/dev/null
+  done
+  out ""
+  out "| run | events | wall s | events/s | CPU s | CPU µs/event | peak RSS MB | read capacity |"
+  out "|---|---|---|---|---|---|---|---|"
+  measure "scan mode" --dry-run
+  scan_rcu=$(/usr/bin/python3 -c "import json;print(json.load(open('$state/summary.json'))['consumed_read_capacity'])")
+  measure "query mode" --dry-run --read-mode query
+  query_rcu=$(/usr/bin/python3 -c "import json;print(json.load(open('$state/summary.json'))['consumed_read_capacity'])")
+  out ""
+  out "query / scan read capacity: $(python3 -c "print(f'{$query_rcu/max($scan_rcu,1):.4f} (1/{$scan_rcu/max($query_rcu,1):.0f})')")"
+fi
+echo >&2
+echo "results also in $results" >&2
