@@ -70,16 +70,8 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   std::vector<HourWindow> not_done;
   bool started_one = false;
   const auto run_hour = [&](const HourWindow& w, bool catch_up) {
-    const std::int64_t now = context.now_us();
-    if (started_one &&
-        !enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) {
-      log::warn("lambda.hour_not_started", {{"hour", w.label()},
-                                            {"time_left_ms", (deadline_us - now) / 1000},
-                                            {"budget_ms", context.hour_budget_us / 1000},
-                                            {"reason", "too little time left before the deadline"}});
-      not_done.push_back(w);
-      return;
-    }
+    // A catch-up hour with a manifest is done whatever the time left: look first (one GET), so that
+    // "hours_not_done" lists only hours that really still need a run.
     if (catch_up) {
       auto complete = exporter.hour_complete(w);
       if (!complete.ok()) {
@@ -95,8 +87,18 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
         summary.hours.push_back(std::move(skipped));
         return;
       }
-      log::info("lambda.catch_up", {{"hour", w.label()}, {"reason", "no manifest"}});
     }
+    const std::int64_t now = context.now_us();
+    if (started_one &&
+        !enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) {
+      log::warn("lambda.hour_not_started", {{"hour", w.label()},
+                                            {"time_left_ms", (deadline_us - now) / 1000},
+                                            {"budget_ms", context.hour_budget_us / 1000},
+                                            {"reason", "too little time left before the deadline"}});
+      not_done.push_back(w);
+      return;
+    }
+    if (catch_up) log::info("lambda.catch_up", {{"hour", w.label()}, {"reason", "no manifest"}});
     started_one = true;
     const std::int64_t hour_started = context.now_us();
     auto report = exporter.export_hour(w);

@@ -97,6 +97,18 @@ struct Malformed {
   std::string says;
 };
 
+void PrintTo(const Malformed& m, std::ostream* os) {
+  *os << m.payload;
+}
+
+std::string case_name(const ::testing::TestParamInfo<Malformed>& info) {
+  std::string name = "Case" + std::to_string(info.index) + "_";
+  for (char c : info.param.says) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) name += c;
+  }
+  return name;
+}
+
 class LambdaEventErrors : public ::testing::TestWithParam<Malformed> {};
 
 TEST_P(LambdaEventErrors, AreInvalidEventWithAClearMessage) {
@@ -126,7 +138,8 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{R"({"detail-type":"Scheduled Event","time":"yesterday"})", "not an ISO-8601"},
         Malformed{R"({"detail-type":"Scheduled Event","time":1764414300})", "must be a string"},
         Malformed{R"({"detail-type":"Object Created","source":"aws.s3","time":"2026-11-29T11:05:00Z"})",
-                  "not a scheduled event"}));
+                  "not a scheduled event"}),
+    case_name);
 
 }  // namespace
 }  // namespace es::lambda
