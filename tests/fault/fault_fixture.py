@@ -25,6 +25,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LOCAL_AWS = os.path.join(REPO, "scripts", "local-aws.sh")
 TABLE = "fault-events"
 EVENTS, CLIENTS, BAD, SEED = 3000, 6, 20, 20261129
+MULTIPART_TABLE, MULTIPART_EVENTS = "fault-multipart", 14000
+MULTIPART_ENV = {"EAGLESENSE_MULTIPART_THRESHOLD_MB": "5", "EAGLESENSE_PART_SIZE_MB": "5"}
 
 
 def state_dir(build_dir):
@@ -39,74 +41,85 @@ def start(args):
     shutil.rmtree(fh.results_dir(args.build_dir), ignore_errors=True)
     os.makedirs(fh.results_dir(args.build_dir))
 
-    # Seed once per session (same seed, same items: idempotent if the backend was already running).
-    seed_env = fh.exporter_env({"env_file": env_file, "table": TABLE},
-                               {"AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
-                                "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"]}, "fault-seed")
-    seeded = subprocess.run([args.binary, "seed", "--events", str(EVENTS), "--clients", str(CLIENTS),
-                             "--bad", str(BAD), "--hour", fh.HOUR, "--seed", str(SEED), "--create-table"],
+    session = {"build_dir": args.build_dir, "state_dir": state, "env_file": env_file, "table": TABLE,
+               "binary": os.path.abspath(args.binary), "hour": fh.HOUR}
+    direct = {"AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
+              "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"]}
+    # The main dataset: 3,000 events for 6 clients and 20 to reject; objects of about 200 KB.
+    make_dataset(args, session, env, direct, TABLE, EVENTS, CLIENTS, BAD, SEED, "reference", {})
+    session["reference_dir"] = os.path.join(state, "reference")
+    # The multipart dataset: 14,000 events of one client, a 5.6 MB object sent in two 5 MiB parts.
+    make_dataset(args, session, env, direct, MULTIPART_TABLE, MULTIPART_EVENTS, 1, 0, SEED + 1,
+                 "reference-multipart", MULTIPART_ENV)
+    session["multipart"] = {"table": MULTIPART_TABLE, "reference_dir": os.path.join(state, "reference-multipart"),
+                            "env": dict(MULTIPART_ENV, DYNAMODB_TABLE_NAME=MULTIPART_TABLE)}
+    with open(fh.session_path(args.build_dir), "w") as f:
+        json.dump(session, f, indent=1)
+
+
+def make_dataset(args, session, env, direct, table, events, clients, bad, seed, name, extra_env):
+    """Seeds a table (same seed, same items: idempotent if the backend was already running), runs the
+    fault-free reference export straight to the servers, checks it, saves it under <state>/<name>."""
+    seed_env = fh.exporter_env(dict(session, table=table), direct, "fault-seed")
+    seeded = subprocess.run([args.binary, "seed", "--events", str(events), "--clients", str(clients),
+                             "--bad", str(bad), "--hour", fh.HOUR, "--seed", str(seed), "--create-table"],
                             env=seed_env, capture_output=True, text=True, timeout=300)
     if seeded.returncode != 0:
         sys.exit(f"seed failed ({seeded.returncode}):\n{seeded.stdout}\n{seeded.stderr[-3000:]}")
     fh.log(f"seeded: {seeded.stdout.strip()}")
-
-    session = {"build_dir": args.build_dir, "state_dir": state, "env_file": env_file, "table": TABLE,
-               "binary": os.path.abspath(args.binary), "hour": fh.HOUR}
-    # The reference: a fault-free run straight to the servers.
+    names = [f"client-{i:03d}" for i in range(clients)]
     s3 = fh.s3_client(env)
-    prefix = fh.new_prefix("reference")
-    fh.create_buckets(s3, prefix)
-    run = fh.run_exporter(session, {"AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
-                                    "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"]}, prefix)
+    prefix = fh.new_prefix(name)
+    fh.create_buckets(s3, prefix, names)
+    run = fh.run_exporter(dict(session, table=table), direct, prefix, dict(extra_env, LOG_LEVEL="debug"))
     if run.rc != 0 or run.summary is None:
-        sys.exit(f"reference run failed: {run.describe()}")
-    snap = fh.snapshot(s3, prefix)
-    verify_reference(env, snap, run.summary)
-    fh.Reference.save(os.path.join(state, "reference"), run.summary, snap["ops"][fh.MANIFEST_KEY],
-                      snap["ops"][fh.REJECTED_KEY], {c: snap[c][fh.OBJECT_KEY] for c in fh.CLIENTS},
-                      prefix)
-    session["reference_dir"] = os.path.join(state, "reference")
-    session["reference_seconds"] = round(run.seconds, 3)
-    with open(fh.session_path(args.build_dir), "w") as f:
-        json.dump(session, f, indent=1)
-    fh.delete_buckets(s3, prefix)
-    fh.log(f"reference: {fh.summary_line(run.summary)} in {run.seconds:.2f}s")
+        sys.exit(f"reference run for {table} failed: {run.describe()}")
+    snap = fh.snapshot(s3, prefix, names)
+    verify_reference(env, table, snap, run.summary, events, bad, names)
+    if extra_env.get("EAGLESENSE_MULTIPART_THRESHOLD_MB"):
+        parts = run.stderr.count('"operation":"S3.UploadPart"')
+        fh.check(parts == 2 and '"operation":"S3.CompleteMultipartUpload"' in run.stderr,
+                 f"the multipart reference was not sent as a 2-part multipart upload ({parts} parts)")
+    fh.Reference.save(os.path.join(session["state_dir"], name), run.summary, snap["ops"][fh.MANIFEST_KEY],
+                      snap["ops"].get(fh.REJECTED_KEY), {c: snap[c][fh.OBJECT_KEY] for c in names}, prefix)
+    fh.delete_buckets(s3, prefix, names)
+    fh.log(f"{name}: {fh.summary_line(run.summary)} in {run.seconds:.2f}s")
 
 
-def verify_reference(env, snap, summary):
+def verify_reference(env, table, snap, summary, events, bad, clients):
     """The reference itself, checked independently of the exporter: boto3 counts the table's items,
     every seeded event appears exactly once across the client objects, in (time, eventId) order, and
     the manifest's checksums are those of the objects."""
     ddb = fh.dynamodb_client(env)
     items = 0
-    kwargs = {"TableName": TABLE, "Select": "COUNT"}
+    kwargs = {"TableName": table, "Select": "COUNT"}
     while True:
         page = ddb.scan(**kwargs)
         items += page["Count"]
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    fh.check(items == EVENTS + BAD, f"table holds {items} items, expected {EVENTS + BAD}")
+    fh.check(items == events + bad, f"table holds {items} items, expected {events + bad}")
     fh.check(summary["events_read"] == items, f"reference read {summary['events_read']} of {items} items")
-    fh.check(summary["events_delivered"] == EVENTS and summary["events_rejected"] == BAD,
+    fh.check(summary["events_delivered"] == events and summary["events_rejected"] == bad,
              f"reference: {fh.summary_line(summary)}")
     seen = set()
     manifest = json.loads(snap["ops"][fh.MANIFEST_KEY])
     by_client = {e["client"]: e for e in manifest["objects"]}
-    for c in fh.CLIENTS:
+    for c in clients:
         body = snap[c][fh.OBJECT_KEY]
-        events = json.loads(body)
-        ids = [e["eventId"] for e in events]
-        fh.check(all(e["clientId"] == c for e in events), f"{c}: foreign events")
-        order = [(e["time"], e["eventId"]) for e in events]
+        decoded = json.loads(body)
+        ids = [e["eventId"] for e in decoded]
+        fh.check(all(e["clientId"] == c for e in decoded), f"{c}: foreign events")
+        order = [(e["time"], e["eventId"]) for e in decoded]
         fh.check(order == sorted(order), f"{c}: events not in (time, eventId) order")
         fh.check(not (seen & set(ids)) and len(set(ids)) == len(ids), f"{c}: duplicated events")
         seen |= set(ids)
         fh.check(by_client[c]["sha256"] == hashlib.sha256(body).hexdigest(), f"{c}: manifest sha256")
-        fh.check(by_client[c]["events"] == len(events), f"{c}: manifest count")
-    fh.check(len(seen) == EVENTS, f"{len(seen)} distinct events delivered, expected {EVENTS}")
-    rejected = json.loads(snap["ops"][fh.REJECTED_KEY])
-    fh.check(len(rejected) == BAD, f"{len(rejected)} rejected, expected {BAD}")
+        fh.check(by_client[c]["events"] == len(decoded), f"{c}: manifest count")
+    fh.check(len(seen) == events, f"{len(seen)} distinct events delivered, expected {events}")
+    rejected = json.loads(snap["ops"].get(fh.REJECTED_KEY, b"[]"))
+    fh.check(len(rejected) == bad, f"{len(rejected)} rejected, expected {bad}")
 
 
 def stop(args):

@@ -93,13 +93,13 @@ def new_prefix(tag):
     return f"fx-{re.sub('[^a-z0-9]', '', tag.lower())[:20]}-{secrets.token_hex(3)}"
 
 
-def create_buckets(s3, prefix):
-    for b in [f"{prefix}-{c}" for c in CLIENTS] + [f"{prefix}-ops"]:
+def create_buckets(s3, prefix, clients=CLIENTS):
+    for b in [f"{prefix}-{c}" for c in clients] + [f"{prefix}-ops"]:
         s3.create_bucket(Bucket=b)
 
 
-def delete_buckets(s3, prefix):
-    for b in [f"{prefix}-{c}" for c in CLIENTS] + [f"{prefix}-ops"]:
+def delete_buckets(s3, prefix, clients=CLIENTS):
+    for b in [f"{prefix}-{c}" for c in clients] + [f"{prefix}-ops"]:
         try:
             for key in list_keys(s3, b):
                 s3.delete_object(Bucket=b, Key=key)
@@ -130,10 +130,10 @@ class Snapshot(dict):
         self.prefix = prefix
 
 
-def snapshot(s3, prefix):
+def snapshot(s3, prefix, clients=CLIENTS):
     """Every object of the case's buckets."""
     out = Snapshot(prefix)
-    for name in CLIENTS + ["ops"]:
+    for name in list(clients) + ["ops"]:
         bucket = f"{prefix}-{name}"
         out[name] = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket)}
     return out
@@ -150,12 +150,16 @@ class Reference:
             self.summary = json.load(f)
         with open(os.path.join(directory, "manifest.json"), "rb") as f:
             self.manifest = json.loads(f.read())
-        with open(os.path.join(directory, "rejected.json"), "rb") as f:
-            self.rejected = f.read()
+        rejected = os.path.join(directory, "rejected.json")
+        self.rejected = None
+        if os.path.exists(rejected):
+            with open(rejected, "rb") as f:
+                self.rejected = f.read()
         with open(os.path.join(directory, "prefix")) as f:
             self.prefix = f.read().strip()
         self.objects = {}
-        for c in CLIENTS:
+        self.clients = sorted(n[: -len(".json")] for n in os.listdir(os.path.join(directory, "objects")))
+        for c in self.clients:
             with open(os.path.join(directory, "objects", f"{c}.json"), "rb") as f:
                 self.objects[c] = f.read()
         self.events_of = {e["client"]: e["events"] for e in self.manifest["objects"]}
@@ -163,8 +167,8 @@ class Reference:
     def same_rejected(self, body, prefix):
         """The rejected object names the bucket a bad client id would have formed, so it holds the
         bucket prefix: compared with the prefix masked."""
-        if body is None:
-            return False
+        if body is None or self.rejected is None:
+            return body is None and self.rejected is None
         return body.replace(prefix.encode(), b"<prefix>") == self.rejected.replace(self.prefix.encode(), b"<prefix>")
 
     @staticmethod
@@ -176,8 +180,9 @@ class Reference:
             json.dump(summary, f, indent=1)
         with open(os.path.join(directory, "manifest.json"), "wb") as f:
             f.write(manifest_bytes)
-        with open(os.path.join(directory, "rejected.json"), "wb") as f:
-            f.write(rejected_bytes)
+        if rejected_bytes is not None:
+            with open(os.path.join(directory, "rejected.json"), "wb") as f:
+                f.write(rejected_bytes)
         with open(os.path.join(directory, "prefix"), "w") as f:
             f.write(prefix + "\n")
         for c, body in objects.items():
@@ -189,7 +194,7 @@ def check_complete(snap, ref, summary=None, allow_undeliverable_leftovers=False)
     """The hour's complete, fault-free result: every client object byte-identical to the reference,
     the rejected object identical, a manifest whose per-client figures and sha256 match the reference,
     and (for a run that just completed) the summary's accounting."""
-    for c in CLIENTS:
+    for c in ref.clients:
         body = snap[c].get(OBJECT_KEY)
         check(body is not None, f"{c}: object {OBJECT_KEY} missing")
         check(body == ref.objects[c], f"{c}: object differs from the reference ({len(body)} vs "
@@ -203,7 +208,7 @@ def check_complete(snap, ref, summary=None, allow_undeliverable_leftovers=False)
     for field in ["events_read", "events_delivered", "events_rejected", "events_undeliverable"]:
         check(manifest[field] == ref.manifest[field], f"manifest {field} {manifest[field]} != {ref.manifest[field]}")
     by_client = {e["client"]: e for e in manifest["objects"]}
-    check(sorted(by_client) == CLIENTS, f"manifest clients {sorted(by_client)}")
+    check(sorted(by_client) == ref.clients, f"manifest clients {sorted(by_client)}")
     for want in ref.manifest["objects"]:
         got = by_client[want["client"]]
         check(got["status"] == "delivered", f"manifest: {want['client']} is {got['status']}")
@@ -236,7 +241,7 @@ def check_summary_complete(summary, ref):
 
 def check_partial_objects_match(snap, ref):
     """After a failed or killed run: whatever client object exists is already the final bytes."""
-    for c in CLIENTS:
+    for c in ref.clients:
         for key, body in snap[c].items():
             check(key == OBJECT_KEY, f"{c}: unexpected object {key}")
             check(body == ref.objects[c], f"{c}: object left by the failed run differs from the reference")
