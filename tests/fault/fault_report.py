@@ -65,12 +65,15 @@ def outcome(row):
     if kind == "complete":
         text = f"{row['summary']}; identical to the reference"
         if row.get("retries"):
-            text += f"; {row['retries']} retries"
+            text += f"; {row['retries']} {'retry' if row['retries'] == 1 else 'retries'}"
     elif kind == "read-failed":
         text = "hour failed: nothing written, no manifest"
     elif kind == "client-undeliverable":
-        text = (f"{row['summary']}; client-002's object kept in the ops bucket under undeliverable/ "
-                "(same bytes), manifest marks it undeliverable")
+        text = (f"{row['summary']}; {row.get('victim', 'the client')}'s object kept in the ops bucket under "
+                "undeliverable/ (same bytes), manifest marks it undeliverable")
+    elif row.get("manifest_after"):
+        text = ("the run reports the hour failed, but the manifest PUT had reached S3 (only its answer was "
+                "lost): the manifest is present, complete and correct")
     else:
         text = "hour failed: no manifest"
     return text + (f"; {notes}" if notes else "")

@@ -263,6 +263,7 @@ class Case:
         s = run.summary
         fh.check_accounting(s)
         victim = self.spec["victim"]
+        self.row["victim"] = victim
         lost = ref.events_of[victim]
         fh.check(s["events_undeliverable"] == lost, f"undeliverable {s['events_undeliverable']} != {lost}")
         fh.check(s["events_delivered"] == ref.summary["events_delivered"] - lost, fh.summary_line(s))
@@ -289,13 +290,13 @@ class Case:
         fh.check(run.summary is not None and run.summary.get("hours_failed") == 1,
                  f"summary should report the failed hour: {run.stdout[:400]}")
         fh.check_partial_objects_match(snap, self.ctx.ref)
+        self.row["manifest_after"] = fh.MANIFEST_KEY in snap["ops"]
         if fh.MANIFEST_KEY in snap["ops"]:
             # reset/truncated let the PUT through and cut only its answer: the manifest is stored while
             # the exporter, never told so, reports the hour failed. It must then name a complete hour.
             fh.check(self.fault in ("reset", "truncated"), "manifest written although the ops bucket failed")
             fh.check_complete(snap, self.ctx.ref)
-            self.note("the manifest PUT reached S3, only its answer was lost: manifest present and complete "
-                      "although the run reports the hour failed")
+
         present = sum(1 for c in self.ctx.ref.clients if fh.OBJECT_KEY in snap[c])
         self.note(f"{present}/{len(self.ctx.ref.clients)} client objects present, all already final")
 
