@@ -81,7 +81,7 @@ Result<std::size_t> CloudWatchClient::put_metric_data(std::string_view metric_na
       return invalid(metric_namespace, fmt::format("metric {} has a value that is not finite", d.name));
     }
   }
-  constexpr std::string_view kOperation = "CloudWatch.PutMetricData";
+  static constexpr std::string_view kOperation = "CloudWatch.PutMetricData";
   std::size_t calls = 0;
   for (std::size_t first = 0; first < data.size(); first += kMaxMetricDataPerCall) {
     const std::span<const MetricDatum> batch =
