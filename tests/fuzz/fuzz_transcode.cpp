@@ -1,0 +1,87 @@
+// libFuzzer target: the DynamoDB-JSON transcoder. The input is taken as a Scan/Query response page
+// (PageDecoder::decode) and as a single item (PageDecoder::transcode_item).
+//
+// Invariants: no crash or sanitizer report; when decode succeeds, one record per element of "Items"
+// (counted independently with simdjson On-Demand), every accepted record's body is one valid JSON
+// object with a non-empty client id and a parsed time, and every view lies inside the page's arena;
+// a successful transcode_item is one valid JSON object.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "core/transcode.h"
+#include "json_validity.h"
+
+namespace {
+
+void require(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "fuzz_transcode: invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+bool inside(std::string_view arena, std::string_view part) {
+  if (part.empty()) return true;
+  return part.data() >= arena.data() && part.data() + part.size() <= arena.data() + arena.size();
+}
+
+// Number of elements of the top-level "Items" array, or -1 when it cannot be counted.
+std::int64_t count_items(const std::string& body) {
+  static simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return -1;
+  simdjson::ondemand::array items;
+  if (doc["Items"].get_array().get(items) != simdjson::SUCCESS) return -1;
+  std::size_t n = 0;
+  if (items.count_elements().get(n) != simdjson::SUCCESS) return -1;
+  return static_cast<std::int64_t>(n);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static es::PageDecoder decoder([] {
+    es::EventAttributes a;
+    a.required = {"eventId", "clientId", "time"};
+    return a;
+  }());
+  static es::DecodedPage page;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  std::string body(input);
+  es::ensure_json_padding(body);
+  if (decoder.decode(body, page).ok()) {
+    const std::int64_t items = count_items(body);
+    require(items >= 0, "decode accepted a page whose Items On-Demand cannot count");
+    require(page.records().size() == static_cast<std::size_t>(items), "one record per item");
+    std::size_t rejected = 0;
+    for (const es::DecodedRecord& r : page.records()) {
+      require(inside(page.arena(), page.body(r)), "body inside the arena");
+      require(inside(page.arena(), page.client_id(r)), "client id inside the arena");
+      require(inside(page.arena(), page.event_id(r)), "event id inside the arena");
+      require(inside(page.arena(), page.message(r)), "message inside the arena");
+      if (r.ok()) {
+        require(es::fuzz::is_valid_json_object(page.body(r)), "an accepted body is one JSON object");
+        require(!page.client_id(r).empty(), "an accepted record has a client id");
+        require(r.has_time, "an accepted record has a time");
+        require(page.message(r).empty(), "an accepted record has no message");
+      } else {
+        ++rejected;
+        require(!page.message(r).empty(), "a rejection says why");
+      }
+    }
+    require(rejected == page.rejected_count(), "rejected_count matches the records");
+  }
+
+  auto item = decoder.transcode_item(input);
+  if (item.ok()) require(es::fuzz::is_valid_json_object(*item), "transcode_item output is one JSON object");
+  return 0;
+}
