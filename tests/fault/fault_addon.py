@@ -18,7 +18,8 @@ the file's content changes (each plan carries a fresh "generation" string):
 
 A rule matches a request when every condition it names holds: service (this proxy's fault_service),
 target (DynamoDB: the operation of X-Amz-Target, e.g. "Scan"), method, path (a regular expression
-searched in the path with its query). The first matching rule that still has faults to give decides;
+searched in the path with its query), body (a regular expression searched in the request body, e.g.
+"ExclusiveStartKey" for the pages after a Scan's first). The first matching rule that still has faults to give decides;
 "times": N faults only its first N matching requests (transient), null faults all (persistent).
 
 Faults (what the client sees):
@@ -128,6 +129,8 @@ class FaultInjector:
             if rule.get("method") and rule["method"].upper() != flow.request.method.upper():
                 continue
             if rule.get("path") and not re.search(rule["path"], flow.request.path):
+                continue
+            if rule.get("body") and not re.search(rule["body"], flow.request.get_text(strict=False) or ""):
                 continue
             times = rule.get("times")
             if times is not None and self.counts[i] >= times:
