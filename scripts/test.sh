@@ -45,11 +45,14 @@ fi
 
 # Safety net: the fixtures' cleanup tests stop the servers; this catches a run that was interrupted.
 stop_leftover_servers() {
-  local state
+  local state backend
   for state in "$build_dir"/local-aws/*/; do
     [[ -d "$state" ]] || continue
     if [[ -n "$(ls "$state"/*.pid 2>/dev/null)" ]]; then
-      "$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend "$(basename "$state")" --state-dir "$state" >/dev/null 2>&1 || true
+      # The state folder's name is not always the backend (the fault suite's is "fault"): ask its env file.
+      backend=$(sed -n 's/^EAGLESENSE_BACKEND=//p' "$state/env" 2>/dev/null)
+      [[ -n "$backend" ]] || backend=$(basename "$state")
+      "$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend "$backend" --state-dir "$state" >/dev/null 2>&1 || true
     fi
   done
 }

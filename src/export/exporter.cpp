@@ -508,6 +508,11 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
     const std::string text = render_manifest(manifest);
     auto put = store->put(config_.ops_bucket, report.manifest_key, text, ops);
     if (!put.ok()) return std::move(put).error().with_context("export", "manifest");
+    // The ops-bucket writes count too (regression: fault.summary_requests found them missing).
+    const aws::CallStats ops_stats = store->stats();
+    report.requests += ops_stats.requests;
+    report.retries += ops_stats.retries;
+    report.throttles += ops_stats.throttles;
   }
   report.duration_ms = (now_us_() - started) / 1000;
   report.status =
