@@ -50,14 +50,7 @@ if [[ $skip_core -eq 0 ]]; then
 fi
 
 state="$ES_REPO_ROOT/.local-aws/bench"
-"$ES_REPO_ROOT/scripts/local-aws.sh" start --backend local --state-dir "$state" >&2
-if [[ $keep -eq 0 ]]; then
-  trap '"$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend local --state-dir "$state" >&2' EXIT
-fi
-set -a
-# shellcheck disable=SC1091
-source "$state/env"
-set +a
+es_use_local_aws "$state" "$keep"
 export LOG_LEVEL=warn
 hour="2026-11-29T10"
 stamp=$(date +%s)

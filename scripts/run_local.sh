@@ -25,14 +25,7 @@ done
 "$ES_REPO_ROOT/scripts/setup.sh" >&2
 
 state="$ES_REPO_ROOT/.local-aws/demo"
-"$ES_REPO_ROOT/scripts/local-aws.sh" start --backend local --state-dir "$state" >&2
-if [[ $keep -eq 0 ]]; then
-  trap '"$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend local --state-dir "$state" >&2' EXIT
-fi
-set -a
-# shellcheck disable=SC1091
-source "$state/env"
-set +a
+es_use_local_aws "$state" "$keep"
 export DYNAMODB_TABLE_NAME="demo-events-$(date +%s)"
 export S3_BUCKET_PREFIX="demo-$(date +%s)"
 export LOG_LEVEL=warn

@@ -60,3 +60,17 @@ es_npm_ci_if_needed() {
 es_system_python_has() {
   "$ES_SYSTEM_PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)' "$1" 2>/dev/null
 }
+
+# es_use_local_aws STATE_DIR KEEP: starts the local backend (dynalite + s3rver) in STATE_DIR, exports
+# its endpoints and credentials into this shell, and (unless KEEP is 1) stops it when the script exits.
+es_use_local_aws() {
+  ES_LOCAL_AWS_STATE="$1"
+  "$ES_REPO_ROOT/scripts/local-aws.sh" start --backend local --state-dir "$ES_LOCAL_AWS_STATE" >&2
+  if [[ "${2:-0}" -ne 1 ]]; then
+    trap '"$ES_REPO_ROOT/scripts/local-aws.sh" stop --backend local --state-dir "$ES_LOCAL_AWS_STATE" >&2' EXIT
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  source "$ES_LOCAL_AWS_STATE/env"
+  set +a
+}
