@@ -510,8 +510,12 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   if (root.get_object().get(envelope) != simdjson::SUCCESS) return fail("response is not a JSON object");
   array items;
   bool has_items = false;
+  bool has_last_key = false;
   for (auto kv : envelope) {
     if (kv.key == "Items") {
+      // A second "Items" (or "LastEvaluatedKey") makes the page ambiguous: taking either one could
+      // drop items, so the page is refused (found by fuzz_transcode).
+      if (has_items) return fail("duplicate \"Items\"");
       if (kv.value.get_array().get(items) != simdjson::SUCCESS) return fail("\"Items\" is not an array");
       has_items = true;
     } else if (kv.key == "Count") {
@@ -522,6 +526,8 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
         return fail("\"ScannedCount\" is not an integer");
       }
     } else if (kv.key == "LastEvaluatedKey") {
+      if (has_last_key) return fail("duplicate \"LastEvaluatedKey\"");
+      has_last_key = true;
       if (!kv.value.is_object()) return fail("\"LastEvaluatedKey\" is not an object");
       page.last_evaluated_key_ = simdjson::to_string(kv.value);
     } else if (kv.key == "ConsumedCapacity") {

@@ -608,6 +608,23 @@ TEST(PageDecoder, MalformedPages) {
   EXPECT_TRUE(d.decode(page_of({good_item("a", "c", "2026-11-29T10:00:00Z")}), page).ok());
 }
 
+// Regression (fuzz_transcode, crash-db5a29f7): a page with two "Items" arrays decoded the last one
+// only, silently dropping the items of the first. Now an ambiguous envelope is an error.
+TEST(PageDecoder, FuzzDuplicateItemsKeyIsRefused) {
+  PageDecoder d;
+  DecodedPage page;
+  const std::string two_items =
+      R"({"Items":[)" + good_item("a", "c", "2026-11-29T10:00:00Z") + R"(],"Count":1,"Items":[]})";
+  auto st = d.decode(two_items, page);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalidData);
+  EXPECT_NE(st.error().message.find("duplicate \"Items\""), std::string::npos) << st.error().message;
+  auto keys =
+      d.decode(R"({"Items":[],"LastEvaluatedKey":{"k":{"S":"a"}},"LastEvaluatedKey":{"k":{"S":"b"}}})", page);
+  ASSERT_FALSE(keys.ok());
+  EXPECT_NE(keys.error().message.find("duplicate \"LastEvaluatedKey\""), std::string::npos);
+}
+
 TEST(PageDecoder, MutatedPagesNeverCrashAndNeverDropItems) {
   const std::string base = page_of({
       good_item("e1", "acme", "2026-11-29T10:00:00Z"),
