@@ -19,6 +19,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitConfig = 2;
 inline constexpr int kExitUndeliverable = 3;
+/// `eaglesense verify`: the hour differs from its manifest (or has none); see docs/VERIFY.md.
+inline constexpr int kExitMismatch = 4;
 
 /// The settings of export_settings() as flags of a subcommand, and their layering:
 /// defaults < config file < environment < flags.
@@ -69,6 +71,17 @@ struct SeedCommand {
 /// `eaglesense lambda`: the Lambda Runtime API loop (AWS_LAMBDA_RUNTIME_API); see docs/LAMBDA.md.
 struct LambdaCommand {
   SettingFlags settings;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+/// `eaglesense verify --hour H [--source] [--json]`: checks an exported hour against its manifest
+/// (docs/VERIFY.md). Exit 0 all matches, 4 a mismatch, 2 a configuration error, 1 a read failure.
+struct VerifyCommand {
+  SettingFlags settings;
+  std::string hour;
+  bool source = false;
+  bool json = false;
   void add_to(CLI::App& app);
   int run();
 };

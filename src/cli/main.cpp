@@ -23,10 +23,13 @@ int main(int argc, char** argv) {
   es::cli::RunCommand run;
   es::cli::SeedCommand seed;
   es::cli::LambdaCommand lambda;
+  es::cli::VerifyCommand verify;
   run.add_to(*app.add_subcommand("run", "export hours (default: the last complete hour)"));
   seed.add_to(*app.add_subcommand("seed", "write synthetic events of the reference shape (load generator)"));
   lambda.add_to(
       *app.add_subcommand("lambda", "the AWS Lambda Runtime API loop (the packaged bootstrap runs it)"));
+  verify.add_to(
+      *app.add_subcommand("verify", "check an exported hour against its manifest (docs/VERIFY.md)"));
 
   try {
     app.parse(argc, argv);
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("run")) return run.run();
     if (app.got_subcommand("seed")) return seed.run();
     if (app.got_subcommand("lambda")) return lambda.run();
+    if (app.got_subcommand("verify")) return verify.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "eaglesense: internal error: %s\n", e.what());
     return es::cli::kExitFailure;
