@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan + UBSan) and runs each for a while.
 #
-#   scripts/fuzz.sh [--seconds N] [--target NAME]... [--build-dir DIR] [--jobs J]
+#   scripts/fuzz.sh [--seconds N] [--target NAME]... [--build-dir DIR] [--jobs J] [--parallel P]
 #
 #   --seconds N      how long each target runs (default 30, or EAGLESENSE_FUZZ_SECONDS)
 #   --target NAME    run only this target (transcode, time, aws_errors, lambda_event); repeatable
 #   --build-dir DIR  the clang build (default build-fuzz/); configured here when it does not exist
 #   --jobs J         parallel compile jobs (default 2)
+#   --parallel P     targets fuzzed at the same time, one core each (default 1)
 #
 # Each target starts from its seeds in tests/fuzz/corpus/<name>/ and keeps what it finds in
 # <build-dir>/corpus/<name>/ (so later runs go deeper); a crash, leak, sanitizer report, timeout or
@@ -19,6 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 seconds="${EAGLESENSE_FUZZ_SECONDS:-30}"
 build_dir="$ES_REPO_ROOT/build-fuzz"
 jobs=2
+parallel=1
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -42,11 +44,16 @@ while [[ $# -gt 0 ]]; do
       jobs="$2"
       shift
       ;;
+    --parallel)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || es_die "--parallel needs a positive number"
+      parallel="$2"
+      shift
+      ;;
     -h | --help)
-      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
-    *) es_die "unknown option '$1' (allowed: --seconds N, --target NAME, --build-dir DIR, --jobs J)" ;;
+    *) es_die "unknown option '$1' (allowed: --seconds N, --target NAME, --build-dir DIR, --jobs J, --parallel P)" ;;
   esac
   shift
 done
@@ -81,32 +88,49 @@ es_log "build took $((SECONDS - started)) s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# fuzz_one NAME: runs one target; its exit code goes to <build-dir>/fuzz-NAME.rc.
+fuzz_one() {
+  local t="$1" corpus="$build_dir/corpus/$1" artifacts="$build_dir/artifacts/$1" rc=0
+  mkdir -p "$corpus" "$artifacts"
+  "$build_dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -artifact_prefix="$artifacts/" "$corpus" "$ES_REPO_ROOT/tests/fuzz/corpus/$t" \
+    >"$build_dir/fuzz-$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$build_dir/fuzz-$t.rc"
+}
+
+stamp="$build_dir/fuzz-run.stamp"
+touch "$stamp"
+running=0
+for t in "${targets[@]}"; do
+  rm -f "$build_dir/fuzz-$t.rc"
+  es_log "fuzz_$t for ${seconds} s"
+  fuzz_one "$t" &
+  running=$((running + 1))
+  if [[ $running -ge $parallel ]]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+
 failed=()
 summary=()
 for t in "${targets[@]}"; do
-  corpus="$build_dir/corpus/$t"
-  artifacts="$build_dir/artifacts/$t"
   log="$build_dir/fuzz-$t.log"
-  mkdir -p "$corpus" "$artifacts"
-  es_log "fuzz_$t for ${seconds} s"
-  set +e
-  "$build_dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -artifact_prefix="$artifacts/" "$corpus" "$ES_REPO_ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1
-  rc=$?
-  set -e
+  artifacts="$build_dir/artifacts/$t"
+  rc="$(cat "$build_dir/fuzz-$t.rc" 2>/dev/null || echo 1)"
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   secs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
   cov="$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')"
-  if [[ $rc -ne 0 ]]; then
+  if [[ "$rc" != 0 ]]; then
     failed+=("$t")
-    summary+=("$(printf '%-14s FOUND SOMETHING (exit %d)  see %s' "$t" "$rc" "$log")")
+    summary+=("$(printf '%-14s FOUND SOMETHING (exit %s)  see %s' "$t" "$rc" "$log")")
     es_warn "fuzz_$t exited $rc; its report:"
-    grep -E 'ERROR|SUMMARY|invariant broken|runtime error|Test unit written|^==' "$log" | head -40 >&2 || true
+    grep -E 'ERROR|SUMMARY|invariant broken|runtime error|Test unit written' "$log" | head -40 >&2 || true
     tail -n 30 "$log" >&2
-    for a in "$artifacts"/*; do
-      [[ -f "$a" ]] || continue
+    while IFS= read -r a; do
       es_warn "reproduce: $build_dir/tests/fuzz/fuzz_$t $a"
-    done
+    done < <(find "$artifacts" -type f -newer "$stamp")
   else
     summary+=("$(printf '%-14s ok  %10s runs  %7s exec/s  cov %s' "$t" "${runs:-?}" "${secs:-?}" "${cov:-?}")")
   fi
