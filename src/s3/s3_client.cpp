@@ -56,6 +56,26 @@ Result<HttpResponse> S3Client::send(std::string_view operation, std::string_view
   return response;
 }
 
+Result<ObjectHead> S3Client::head_object(std::string_view bucket, std::string_view key,
+                                         std::string_view expected_owner) {
+  static constexpr std::string_view kOperation = "S3.HeadObject";
+  ES_TRY(detail::check_names(kOperation, bucket, key));
+  HttpRequest request;
+  request.method = "HEAD";
+  request.url = s3_url(caller_.context().endpoint, bucket, key);
+  request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
+  detail::add_owner_header(request.headers, expected_owner);
+  ES_ASSIGN_OR_RETURN(HttpResponse response,
+                      send(kOperation, resource_of(bucket, key), request, expected_owner));
+  ObjectHead head;
+  const std::string length = detail::header_or_empty(response, "content-length");
+  head.size = length.empty() ? 0 : std::stoull(length);
+  head.etag = unquote_etag(detail::header_or_empty(response, "etag"));
+  if (const auto checksum = response.header("x-amz-checksum-sha256"))
+    head.checksum_sha256 = std::string(*checksum);
+  return head;
+}
+
 Status S3Client::head_bucket(std::string_view bucket, std::string_view expected_owner) {
   static constexpr std::string_view kOperation = "S3.HeadBucket";
   ES_TRY(detail::check_names(kOperation, bucket, {}));

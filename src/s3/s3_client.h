@@ -34,6 +34,10 @@ class S3Client {
   /// which with expected_owner set also means "owned by another account".
   [[nodiscard]] Status head_bucket(std::string_view bucket, std::string_view expected_owner = {});
 
+  /// HeadObject with x-amz-checksum-mode: ENABLED. kNotFound when the key does not exist.
+  [[nodiscard]] Result<ObjectHead> head_object(std::string_view bucket, std::string_view key,
+                                               std::string_view expected_owner = {});
+
   /// CreateBucket in the context's region (LocationConstraint outside us-east-1). A bucket that
   /// already exists and is ours (BucketAlreadyOwnedByYou) is a success.
   [[nodiscard]] Status create_bucket(std::string_view bucket);
@@ -109,6 +113,11 @@ class S3Client {
   Result<aws::HttpResponse> send(std::string_view operation, std::string_view resource,
                                  const aws::HttpRequest& request, std::string_view expected_owner,
                                  bool check_error_body = false);
+  /// After a CompleteMultipartUpload whose answer was lost: the PutResult when the key holds exactly
+  /// the object these parts make (size, checksum, multipart ETag), else nullopt.
+  std::optional<PutResult> completed_object_matches(std::string_view bucket, std::string_view key,
+                                                    std::span<const UploadedPart> parts,
+                                                    const PutOptions& options);
   Result<PutResult> upload_multipart(std::string_view bucket, std::string_view key, std::string_view body,
                                      const PutOptions& options, std::size_t part_size);
 

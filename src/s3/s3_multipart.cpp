@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <utility>
 
 #include <fmt/format.h>
@@ -103,6 +104,7 @@ Result<UploadedPart> S3Client::upload_part(std::string_view bucket, std::string_
         *response, kOperation, resource);
   }
   if (options.checksum_sha256) part.checksum_sha256 = digests.base64;
+  part.size = body.size();
   return part;
 }
 
@@ -126,8 +128,24 @@ Result<PutResult> S3Client::complete_multipart_upload(std::string_view bucket, s
   if (options.if_none_match) request.headers.emplace_back("if-none-match", "*");
   detail::add_owner_header(request.headers, options.expected_bucket_owner);
 
-  ES_ASSIGN_OR_RETURN(HttpResponse response, send(kOperation, resource, request,
-                                                  options.expected_bucket_owner, /*check_error_body=*/true));
+  Result<HttpResponse> sent =
+      send(kOperation, resource, request, options.expected_bucket_owner, /*check_error_body=*/true);
+  if (!sent.ok()) {
+    // The object may be complete although the answer was lost (a reset after S3 assembled it):
+    // every retry then finds the upload gone (NoSuchUpload, or a 5xx from some servers). Before
+    // calling the upload failed, look at the key: the same size and checksum mean it is ours.
+    const Error& e = sent.error();
+    if (e.retryable || e.code == "NoSuchUpload") {
+      if (auto done = completed_object_matches(bucket, key, parts, options)) {
+        log::warn(
+            "s3.complete_answer_lost",
+            {{"bucket", bucket}, {"key", key}, {"error", e.to_string()}, {"resolution", "object verified"}});
+        return *done;
+      }
+    }
+    return std::move(sent).error();
+  }
+  HttpResponse& response = sent.value();
   Result<CompletedUpload> completed = parse_complete_multipart_upload(response.body);
   if (!completed.ok())
     return with_response_context(std::move(completed).error(), response, kOperation, resource);
@@ -138,6 +156,38 @@ Result<PutResult> S3Client::complete_multipart_upload(std::string_view bucket, s
     result.checksum_sha256 = !completed->checksum_sha256.empty() ? std::move(completed->checksum_sha256)
                                                                  : composite_checksum(parts);
   }
+  return result;
+}
+
+std::optional<PutResult> S3Client::completed_object_matches(std::string_view bucket, std::string_view key,
+                                                            std::span<const UploadedPart> parts,
+                                                            const PutOptions& options) {
+  Result<ObjectHead> head = head_object(bucket, key, options.expected_bucket_owner);
+  if (!head.ok()) return std::nullopt;
+  std::uint64_t size = 0;
+  for (const UploadedPart& p : parts) size += p.size;
+  if (head->size != size) return std::nullopt;
+  const std::string composite = options.checksum_sha256 ? composite_checksum(parts) : std::string();
+  if (head->checksum_sha256 && !composite.empty() && *head->checksum_sha256 != composite) return std::nullopt;
+  // S3's multipart ETag is the MD5 of the parts' MD5s, "-N": check it when the server gives one.
+  if (head->etag.find('-') != std::string::npos) {
+    std::string raw;
+    for (const UploadedPart& p : parts) {
+      if (p.etag.size() != 32) return std::nullopt;  // not an MD5 (e.g. SSE-KMS parts): cannot tell
+      for (std::size_t i = 0; i < p.etag.size(); i += 2) {
+        unsigned byte = 0;
+        const char* first = p.etag.data() + i;
+        if (std::from_chars(first, first + 2, byte, 16).ptr != first + 2) return std::nullopt;
+        raw += static_cast<char>(byte);
+      }
+    }
+    if (head->etag != fmt::format("{}-{}", hex_encode(md5(raw)), parts.size())) return std::nullopt;
+  } else if (!head->checksum_sha256) {
+    return std::nullopt;  // nothing but the size to go by: not enough to call it ours
+  }
+  PutResult result;
+  result.etag = head->etag;
+  result.checksum_sha256 = head->checksum_sha256.value_or(composite);
   return result;
 }
 

@@ -68,6 +68,14 @@ struct UploadedPart {
   int part_number = 0;          ///< 1..10000
   std::string etag;             ///< without surrounding quotes
   std::string checksum_sha256;  ///< base64; empty when not sent
+  std::uint64_t size = 0;       ///< bytes of the part
+};
+
+/// What HeadObject tells about an object.
+struct ObjectHead {
+  std::uint64_t size = 0;
+  std::string etag;                            ///< without surrounding quotes
+  std::optional<std::string> checksum_sha256;  ///< base64 or composite "...-N", when stored
 };
 
 /// Inclusive byte range of a GetObject (HTTP Range: bytes=first-last).
