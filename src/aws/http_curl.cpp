@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <mutex>
 
@@ -44,7 +45,17 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   std::string name(trim(line.substr(0, colon)));
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  response->headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+  const std::string_view value = trim(line.substr(colon + 1));
+  if (name == "content-length") {
+    // One allocation of the right size (plus simdjson's padding) instead of doubling and copying a
+    // 1 MB Scan page up from 4 KB: the copies were 10% of the exporter's CPU.
+    std::uint64_t length = 0;
+    if (std::from_chars(value.data(), value.data() + value.size(), length).ec == std::errc() &&
+        length <= (256ULL << 20)) {
+      response->body.reserve(static_cast<std::size_t>(length) + HttpResponse::kBodyPadding);
+    }
+  }
+  response->headers.emplace_back(std::move(name), std::string(value));
   return n;
 }
 

@@ -6,9 +6,9 @@
 #include <limits>
 #include <memory>
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <zlib.h>
 
 namespace es {
 namespace {
@@ -131,15 +131,9 @@ Sha256Digest Sha256::finish() {
 }
 
 std::uint32_t crc32(std::string_view data) {
-  // zlib takes uInt lengths: feed anything larger than 4 GiB in pieces.
-  constexpr std::size_t kChunk = std::numeric_limits<uInt>::max();
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  while (!data.empty()) {
-    const std::size_t n = data.size() < kChunk ? data.size() : kChunk;
-    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n));  // NOLINT
-    data.remove_prefix(n);
-  }
-  return static_cast<std::uint32_t>(crc);
+  // libdeflate's CRC-32 (same polynomial as zlib) uses carry-less multiplication where the CPU has
+  // it: every DynamoDB page is checked, and zlib's version was 3% of the exporter's CPU.
+  return libdeflate_crc32(0, data.data(), data.size());
 }
 
 std::string hex_encode(std::string_view bytes) {
