@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
 #
-#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--keep-servers]
+#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--keep-servers]
 #
 # 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
 # 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
@@ -11,6 +11,8 @@
 #    for the first N also (c) the full export with EAGLESENSE_MEMORY_MB=64.
 # 3. query: seeds 24 hours and prints the read capacity consumed exporting one hour in scan mode
 #    and in query mode.
+# 4. --huge (long, ~15 min): 2,000,000 events with client-000 holding half of them, exported with the
+#    default memory budget: peak RSS against EAGLESENSE_MEMORY_MB (spilling, multipart streaming).
 # Results go to stdout and build/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -18,15 +20,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 events_list="200000,1000000"
 skip_core=0
 skip_query=0
+huge=0
 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --events) events_list="$2"; shift ;;
     --skip-core) skip_core=1 ;;
     --skip-query) skip_query=1 ;;
+    --huge) huge=1 ;;
     --keep-servers) keep=1 ;;
     -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --keep-servers)" ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --keep-servers)" ;;
   esac
   shift
 done
@@ -116,6 +120,16 @@ if [[ $skip_query -eq 0 ]]; then
   query_rcu=$(/usr/bin/python3 -c "import json;print(json.load(open('$state/summary.json'))['consumed_read_capacity'])")
   out ""
   out "query / scan read capacity: $(python3 -c "print(f'{$query_rcu/max($scan_rcu,1):.4f} (1/{$scan_rcu/max($query_rcu,1):.0f})')")"
+fi
+if [[ $huge -eq 1 ]]; then
+  export DYNAMODB_TABLE_NAME="bench-huge-$stamp" S3_BUCKET_PREFIX="bench-huge-$stamp"
+  out "## 2,000,000 events, client-000 holding half, default budget (EAGLESENSE_MEMORY_MB=${EAGLESENSE_MEMORY_MB:-256})"
+  "$bin" seed --events 2000000 --clients 20 --skew 0.5 --hour "$hour" --create-table --create-buckets --writers 8 >/dev/null
+  out ""
+  out "| run | events | wall s | events/s | CPU s | CPU µs/event | peak RSS MB | read capacity |"
+  out "|---|---|---|---|---|---|---|---|"
+  measure "full export, 2M, one client half"
+  /usr/bin/python3 -c "import json;s=json.load(open('$state/summary.json'));print('objects', s['objects'], 'bytes', s['bytes'], 'undeliverable', s['events_undeliverable'])" | tee -a "$results"
 fi
 echo >&2
 echo "results also in $results" >&2

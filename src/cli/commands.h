@@ -64,6 +64,7 @@ struct SeedCommand {
   std::uint64_t bad = 0;
   int writers = 4;
   std::uint64_t seed = 1;
+  double skew = -1;  ///< < 0: even spread
   void add_to(CLI::App& app);
   int run();
 };

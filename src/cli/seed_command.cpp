@@ -41,15 +41,19 @@ void put_s(json::Writer& w, std::string_view name, std::string_view value) {
 /// Builds items of the reference shape, deterministically from (seed, index).
 class EventFactory {
  public:
-  EventFactory(const ExportConfig& config, HourWindow hour, int clients, std::uint64_t seed)
-      : config_(config), hour_(hour), clients_(clients), seed_(seed) {}
+  EventFactory(const ExportConfig& config, HourWindow hour, int clients, std::uint64_t seed, double skew)
+      : config_(config), hour_(hour), clients_(clients), seed_(seed), skew_(skew) {}
 
   std::string client_name(int i) const { return fmt::format("client-{:03}", i); }
 
   std::string good(std::uint64_t index) const {
     std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ULL + index);
     const std::string id = event_id(rng);
-    const int client = static_cast<int>(rng() % static_cast<std::uint64_t>(clients_));
+    // With skew s, client-000 gets a fraction s of the events and the rest share the others.
+    const double draw = static_cast<double>(rng() % 1'000'000) / 1e6;
+    const int client = (draw < skew_ || clients_ == 1)
+                           ? 0
+                           : 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(clients_ - 1));
     const std::int64_t t = hour_.start_us + static_cast<std::int64_t>(rng() % kMicrosPerHour);
     std::string time = format_iso8601_us(t);
     time.pop_back();
@@ -123,6 +127,7 @@ class EventFactory {
   HourWindow hour_;
   int clients_;
   std::uint64_t seed_;
+  double skew_;
 };
 
 }  // namespace
@@ -140,6 +145,8 @@ void SeedCommand::add_to(CLI::App& app) {
   app.add_option("--bad", bad, "also write N events that must be rejected");
   app.add_option("--writers", writers, "parallel BatchWriteItem writers")->check(CLI::Range(1, 64));
   app.add_option("--seed", seed, "random seed (same seed, same events)");
+  app.add_option("--skew", skew, "fraction of the events that go to client-000 (default: even spread)")
+      ->check(CLI::Range(0.0, 1.0));
   settings.add_to(app);
 }
 
@@ -177,7 +184,7 @@ int SeedCommand::run() {
   s3->endpoint = *s3_endpoint;
   s3->signing = {region, "s3", true};
 
-  EventFactory factory(*config, window, clients, seed);
+  EventFactory factory(*config, window, clients, seed, skew < 0 ? 1.0 / clients : skew);
   if (create_table) {
     dynamodb::DynamoDbClient client(ddb, aws::make_curl_http_client({}));
     dynamodb::CreateTableRequest request;
