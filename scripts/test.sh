@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds EagleSense and runs its whole test suite (ctest labels unit, integration, fault).
+# Builds EagleSense and runs its whole test suite (ctest labels unit, integration, fault, fuzz), then
+# the unit and integration tests again in an AddressSanitizer + UBSan build (~15 min in all on 2 cores).
 #
-#   scripts/test.sh [--label LABEL] [--sanitize] [--long]
+#   scripts/test.sh [--label LABEL] [--sanitize] [--no-sanitizer-pass] [--long]
 #
-#   --label LABEL  run only the tests with that ctest label (ctest -L LABEL), e.g. unit or integration
-#   --sanitize     build with AddressSanitizer + UBSan into build-asan/ and test there
-#   --long         EAGLESENSE_LONG_TESTS=1: the long variants of tests that have one
+#   --label LABEL        run only the tests with that ctest label (ctest -L LABEL), e.g. unit
+#   --sanitize           build with AddressSanitizer + UBSan into build-asan/ and test there only
+#   --no-sanitizer-pass  the whole suite without the final sanitizer pass
+#   --long               EAGLESENSE_LONG_TESTS=1: the long variants of tests that have one
 #
 # With CI=true the formatting is checked first (scripts/format.sh --check) and fails the run; locally
 # unformatted files are only listed. The integration tests start and stop their local servers through
@@ -16,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 label=""
 sanitize=0
+sanitizer_pass=1
 long=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -25,12 +28,13 @@ while [[ $# -gt 0 ]]; do
       shift
       ;;
     --sanitize) sanitize=1 ;;
+    --no-sanitizer-pass) sanitizer_pass=0 ;;
     --long) long=1 ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
-    *) es_die "unknown option '$1' (allowed: --label LABEL, --sanitize, --long)" ;;
+    *) es_die "unknown option '$1' (allowed: --label LABEL, --sanitize, --no-sanitizer-pass, --long)" ;;
   esac
   shift
 done
@@ -81,3 +85,12 @@ if [[ -n "$label" ]]; then
 fi
 es_log "ctest ${ctest_args[*]}"
 ctest "${ctest_args[@]}"
+
+# The whole suite (no --label, no --sanitize) ends with the unit and integration tests again in an
+# AddressSanitizer + UBSan build (about 8 minutes on 2 cores); --no-sanitizer-pass skips it.
+if [[ -z "$label" && $sanitize -eq 0 && $sanitizer_pass -eq 1 ]]; then
+  es_log "sanitizer pass: unit and integration tests in build-asan/ (skip with --no-sanitizer-pass)"
+  extra=()
+  [[ $long -eq 1 ]] && extra+=(--long)
+  "$0" --sanitize --label 'unit|integration' "${extra[@]}"
+fi
