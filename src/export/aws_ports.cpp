@@ -95,7 +95,10 @@ class S3Store final : public ObjectStore {
   Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
                                                      const s3::PutOptions& options) override {
     return std::unique_ptr<ObjectUpload>(std::make_unique<S3Upload>(
-        client_, std::string(bucket), std::string(key), options, threshold_, part_size_));
+        // A streamed object switches to multipart as soon as one part is full, so it never holds
+        // more than a part in memory (the 64 MB single-PUT threshold would, for a spilled client).
+        client_, std::string(bucket), std::string(key), options, std::min(threshold_, part_size_),
+        part_size_));
   }
   Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
     return client_.get_object(bucket, key);
