@@ -10,11 +10,8 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from es_harness import check, dynamodb, load_env, run_eaglesense, s3, session, unique  # noqa: E402
-
-METRIC_NAMES = {"EventsRead", "EventsDelivered", "EventsRejected", "EventsUndeliverable", "Clients", "Objects",
-                "Bytes", "DurationMs", "EventsPerSecond", "PeakRssBytes", "Retries", "ConsumedReadCapacity",
-                "HoursExported", "HoursFailed"}
+from es_harness import (METRIC_NAMES, check, dynamodb, load_env, run_eaglesense, s3, session,  # noqa: E402
+                        unique)
 
 env = load_env()
 backend = env.get("EAGLESENSE_BACKEND", "local")

@@ -21,12 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
-from es_harness import binary_path, check, dynamodb, load_env, s3, session, unique  # noqa: E402
+from es_harness import (METRIC_NAMES, binary_path, check, dynamodb, load_env, s3, session,  # noqa: E402
+                        unique)
 from fake_lambda_runtime import FakeLambdaRuntime, Invocation  # noqa: E402
-
-METRIC_NAMES = {"EventsRead", "EventsDelivered", "EventsRejected", "EventsUndeliverable", "Clients", "Objects",
-                "Bytes", "DurationMs", "EventsPerSecond", "PeakRssBytes", "Retries", "ConsumedReadCapacity",
-                "HoursExported", "HoursFailed"}
 
 env = load_env()
 backend = env.get("EAGLESENSE_BACKEND", "local")

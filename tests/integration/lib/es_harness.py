@@ -16,6 +16,12 @@ import boto3
 from boto3.dynamodb.types import Binary
 
 
+# The metrics of every run (src/export/metrics.cpp), as EMF records and PutMetricData name them.
+METRIC_NAMES = {"EventsRead", "EventsDelivered", "EventsRejected", "EventsUndeliverable", "Clients", "Objects",
+                "Bytes", "DurationMs", "EventsPerSecond", "PeakRssBytes", "Retries", "ConsumedReadCapacity",
+                "HoursExported", "HoursFailed"}
+
+
 def load_env():
     path = os.environ.get("EAGLESENSE_TEST_ENV_FILE")
     if not path:
