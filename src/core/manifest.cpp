@@ -11,6 +11,25 @@ std::string manifest_key(const HourWindow& window) {
   return fmt::format("manifests/{}.json", window.manifest_path_part());
 }
 
+std::string render_manifest_object(const ManifestObject& o) {
+  std::string out;
+  json::Writer ow(out);
+  ow.begin_object();
+  ow.key("client").value(o.client);
+  ow.key("bucket").value(o.bucket);
+  ow.key("key").value(o.key);
+  ow.key("status").value(o.status);
+  ow.key("events").value(o.events);
+  ow.key("bytes").value(o.bytes);
+  ow.key("sha256").value(o.sha256);
+  ow.key("min_time").value(format_iso8601_us(o.min_time_us));
+  ow.key("max_time").value(format_iso8601_us(o.max_time_us));
+  if (!o.error.empty()) ow.key("error").value(o.error);
+  if (!o.undeliverable_key.empty()) ow.key("undeliverable_key").value(o.undeliverable_key);
+  ow.end_object();
+  return out;
+}
+
 std::string render_manifest(const Manifest& m) {
   std::string out;
   json::Writer w(out);
@@ -33,20 +52,7 @@ std::string render_manifest(const Manifest& m) {
   for (const ManifestObject& o : m.objects) {
     // One object per line: readable in the console, still one JSON document.
     std::string line = "\n  ";
-    json::Writer ow(line);
-    ow.begin_object();
-    ow.key("client").value(o.client);
-    ow.key("bucket").value(o.bucket);
-    ow.key("key").value(o.key);
-    ow.key("status").value(o.status);
-    ow.key("events").value(o.events);
-    ow.key("bytes").value(o.bytes);
-    ow.key("sha256").value(o.sha256);
-    ow.key("min_time").value(format_iso8601_us(o.min_time_us));
-    ow.key("max_time").value(format_iso8601_us(o.max_time_us));
-    if (!o.error.empty()) ow.key("error").value(o.error);
-    if (!o.undeliverable_key.empty()) ow.key("undeliverable_key").value(o.undeliverable_key);
-    ow.end_object();
+    line += render_manifest_object(o);
     w.raw(line);
   }
   if (!m.objects.empty()) out += "\n";
@@ -85,7 +91,32 @@ Status read_time(simdjson::dom::element e, std::string_view field, std::int64_t&
   return ok_status();
 }
 
+Status read_object(simdjson::dom::element o, ManifestObject& mo) {
+  ES_TRY(read_string(o, "client", mo.client));
+  ES_TRY(read_string(o, "bucket", mo.bucket));
+  ES_TRY(read_string(o, "key", mo.key));
+  ES_TRY(read_string(o, "status", mo.status));
+  ES_TRY(read(o, "events", mo.events));
+  ES_TRY(read(o, "bytes", mo.bytes));
+  ES_TRY(read_string(o, "sha256", mo.sha256));
+  ES_TRY(read_time(o, "min_time", mo.min_time_us));
+  ES_TRY(read_time(o, "max_time", mo.max_time_us));
+  std::string_view v;
+  if (o["error"].get(v) == simdjson::SUCCESS) mo.error = std::string(v);
+  if (o["undeliverable_key"].get(v) == simdjson::SUCCESS) mo.undeliverable_key = std::string(v);
+  return ok_status();
+}
+
 }  // namespace
+
+Result<ManifestObject> parse_manifest_object(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(json.data(), json.size()).get(doc)) return field_error("(document)", err);
+  ManifestObject mo;
+  ES_TRY(read_object(doc, mo));
+  return mo;
+}
 
 Result<Manifest> parse_manifest(std::string_view json) {
   simdjson::dom::parser parser;
@@ -108,18 +139,7 @@ Result<Manifest> parse_manifest(std::string_view json) {
   if (auto err = doc["objects"].get(objects)) return field_error("objects", err);
   for (simdjson::dom::element o : objects) {
     ManifestObject mo;
-    ES_TRY(read_string(o, "client", mo.client));
-    ES_TRY(read_string(o, "bucket", mo.bucket));
-    ES_TRY(read_string(o, "key", mo.key));
-    ES_TRY(read_string(o, "status", mo.status));
-    ES_TRY(read(o, "events", mo.events));
-    ES_TRY(read(o, "bytes", mo.bytes));
-    ES_TRY(read_string(o, "sha256", mo.sha256));
-    ES_TRY(read_time(o, "min_time", mo.min_time_us));
-    ES_TRY(read_time(o, "max_time", mo.max_time_us));
-    std::string_view v;
-    if (o["error"].get(v) == simdjson::SUCCESS) mo.error = std::string(v);
-    if (o["undeliverable_key"].get(v) == simdjson::SUCCESS) mo.undeliverable_key = std::string(v);
+    ES_TRY(read_object(o, mo));
     m.objects.push_back(std::move(mo));
   }
   ES_TRY(read(doc, "duration_ms", m.duration_ms));

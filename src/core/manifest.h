@@ -49,6 +49,11 @@ struct Manifest {
 /// Pretty JSON (one field per line) of m.
 [[nodiscard]] std::string render_manifest(const Manifest& m);
 
+/// One object entry as a single-line JSON object (as it appears in the manifest).
+[[nodiscard]] std::string render_manifest_object(const ManifestObject& o);
+/// Reads back render_manifest_object's output. kInvalidData naming the field on anything malformed.
+[[nodiscard]] Result<ManifestObject> parse_manifest_object(std::string_view json);
+
 /// Reads back render_manifest's output. kInvalidData naming the field on anything malformed.
 [[nodiscard]] Result<Manifest> parse_manifest(std::string_view json);
 

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "aws/endpoint.h"
 #include "export/ports.h"
 #include "s3/s3_client.h"
@@ -102,6 +104,34 @@ class S3Store final : public ObjectStore {
   }
   Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
     return client_.get_object(bucket, key);
+  }
+  Result<std::string> get_range(std::string_view bucket, std::string_view key, std::uint64_t first,
+                                std::uint64_t last) override {
+    s3::GetOptions options;
+    options.range = s3::ByteRange{first, last};
+    ES_ASSIGN_OR_RETURN(s3::GetResult got, client_.get_object(bucket, key, options));
+    if (got.body.size() != last - first + 1) {
+      return Error::invalid_data(fmt::format("{}/{}", bucket, key),
+                                 fmt::format("asked for bytes {}-{}, got {} bytes", first, last, got.body.size()))
+          .with_context("S3.GetObject");
+    }
+    return std::move(got.body);
+  }
+  Result<std::vector<std::string>> list(std::string_view bucket, std::string_view prefix) override {
+    ES_ASSIGN_OR_RETURN(std::vector<s3::ObjectInfo> objects, client_.list_all(bucket, prefix));
+    std::vector<std::string> keys;
+    keys.reserve(objects.size());
+    for (auto& o : objects) keys.push_back(std::move(o.key));
+    return keys;
+  }
+  Status remove(std::string_view bucket, const std::vector<std::string>& keys) override {
+    constexpr std::size_t kBatch = 1000;  // DeleteObjects' limit
+    for (std::size_t i = 0; i < keys.size(); i += kBatch) {
+      const std::span<const std::string> batch(keys.data() + i, std::min(kBatch, keys.size() - i));
+      ES_ASSIGN_OR_RETURN(s3::DeleteObjectsResult done, client_.delete_objects(bucket, batch));
+      if (!done.errors.empty()) return std::move(done.errors.front());
+    }
+    return ok_status();
   }
   aws::CallStats stats() const override { return client_.stats(); }
 

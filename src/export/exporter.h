@@ -55,6 +55,17 @@ struct MemoryPlan {
 [[nodiscard]] MemoryPlan plan_memory(const ExportConfig& config, const ExportOptions& options,
                                      int reader_threads);
 
+/// What the end of an hour needs: the read's figures, every client's object, the rejected events.
+struct HourOutcome {
+  std::uint64_t events_read = 0;
+  std::uint64_t items_scanned = 0;
+  std::uint64_t out_of_window = 0;
+  double consumed_capacity = 0;
+  std::vector<ManifestObject> objects;  ///< sorted by client
+  std::vector<RejectedEvent> rejected;
+  aws::CallStats calls;  ///< every request of the hour so far
+};
+
 class Exporter {
  public:
   Exporter(ExportConfig config, Ports ports, ExportOptions options = {},
@@ -64,10 +75,19 @@ class Exporter {
   /// so a rerun or the catch-up repeats it; client objects already written are rewritten identically.
   [[nodiscard]] Result<HourReport> export_hour(const HourWindow& window, ReadProgress* progress = nullptr);
 
+  /// The end of an hour whose objects are written: checks the accounting (read = delivered +
+  /// rejected + undeliverable), writes the rejected file and then the manifest (unless a dry run).
+  /// Shared by export_hour and the scale-out finish stage, so both write the same manifest.
+  [[nodiscard]] Result<HourReport> complete_hour(const HourWindow& window, HourOutcome outcome,
+                                                 std::int64_t started_us);
+
   /// True when the hour's manifest exists in the ops bucket.
   [[nodiscard]] Result<bool> hour_complete(const HourWindow& window);
 
   [[nodiscard]] const ExportConfig& config() const { return config_; }
+  [[nodiscard]] const Ports& ports() const { return ports_; }
+  [[nodiscard]] const ExportOptions& options() const { return options_; }
+  [[nodiscard]] std::int64_t now_us() const { return now_us_(); }
 
  private:
   ExportConfig config_;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/env.h"
 #include "core/result.h"
@@ -46,6 +47,14 @@ class ObjectStore {
                                                                            const s3::PutOptions& options) = 0;
   /// The object's bytes, or kNotFound.
   [[nodiscard]] virtual Result<s3::GetResult> get(std::string_view bucket, std::string_view key) = 0;
+  /// Bytes [first, last] of the object (a ranged GET), or kNotFound.
+  [[nodiscard]] virtual Result<std::string> get_range(std::string_view bucket, std::string_view key,
+                                                      std::uint64_t first, std::uint64_t last) = 0;
+  /// Every key under prefix, in key order.
+  [[nodiscard]] virtual Result<std::vector<std::string>> list(std::string_view bucket,
+                                                             std::string_view prefix) = 0;
+  /// Deletes keys (missing keys are fine); any key that could not be deleted is an error.
+  [[nodiscard]] virtual Status remove(std::string_view bucket, const std::vector<std::string>& keys) = 0;
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
 };
 

@@ -1,6 +1,7 @@
 #include "export/spill.h"
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -69,6 +70,18 @@ Status SpillFile::read_at(std::uint64_t offset, char* out, std::size_t n) const 
   return ok_status();
 }
 
+void append_run_record(std::string& out, const StoredEvent& e) {
+  // Every Lambda architecture (x86_64, arm64) and this build's hosts are little-endian: the host
+  // order is the format's.
+  static_assert(std::endian::native == std::endian::little, "run records are little-endian");
+  char header[kRecordHeader];
+  std::memcpy(header, &e.time_us, sizeof e.time_us);
+  std::memcpy(header + 8, &e.body_size, sizeof e.body_size);
+  std::memcpy(header + 12, &e.id_size, sizeof e.id_size);
+  out.append(header, kRecordHeader);
+  out.append(e.data, e.body_size + e.id_size);
+}
+
 Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector<StoredEvent>& events) {
   std::sort(events.begin(), events.end(), event_before);
   SpilledRun run;
@@ -86,12 +99,7 @@ Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector
     return ok_status();
   };
   for (const StoredEvent& e : events) {
-    char header[kRecordHeader];
-    std::memcpy(header, &e.time_us, sizeof e.time_us);
-    std::memcpy(header + 8, &e.body_size, sizeof e.body_size);
-    std::memcpy(header + 12, &e.id_size, sizeof e.id_size);
-    buffer.append(header, kRecordHeader);
-    buffer.append(e.data, e.body_size + e.id_size);
+    append_run_record(buffer, e);
     run.body_bytes += e.body_size;
     if (buffer.size() >= (1 << 20)) ES_TRY(flush());
   }

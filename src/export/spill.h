@@ -14,21 +14,29 @@
 
 namespace es::exporter {
 
+/// Where a run's bytes live: a local spill file, or (scale-out) an object in the ops bucket.
+class RunSource {
+ public:
+  virtual ~RunSource() = default;
+  /// Reads exactly n bytes at offset.
+  [[nodiscard]] virtual Status read_at(std::uint64_t offset, char* out, std::size_t n) const = 0;
+};
+
 /// An anonymous temporary file (unlinked as soon as it is created, so a crash leaves nothing
 /// behind) that runs are appended to and read back from with pread. Appends come from one thread;
 /// reads may come from several at once.
-class SpillFile {
+class SpillFile final : public RunSource {
  public:
   /// Creates the file in dir (Lambda: /tmp). kIo naming dir on failure.
   [[nodiscard]] static Result<std::shared_ptr<SpillFile>> create(const std::string& dir);
-  ~SpillFile();
+  ~SpillFile() override;
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
 
   /// Appends bytes; returns the offset they start at.
   [[nodiscard]] Result<std::uint64_t> append(std::string_view bytes);
   /// Reads exactly n bytes at offset.
-  [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const;
+  [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
   [[nodiscard]] std::uint64_t size() const { return size_; }
 
  private:
@@ -38,18 +46,20 @@ class SpillFile {
   std::uint64_t size_ = 0;
 };
 
-/// One client's sorted events in a spill file.
+/// One client's sorted events in a spill file (or another RunSource).
 struct SpilledRun {
-  std::shared_ptr<SpillFile> file;
+  std::shared_ptr<const RunSource> file;
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   std::uint64_t events = 0;
   std::uint64_t body_bytes = 0;
 };
 
-/// Sorts events (event_before) and appends them to file as one run. Record layout: int64 time_us,
-/// uint32 body size, uint32 id size, body, id (little-endian, the host's order: runs never leave
-/// the process that wrote them).
+/// Appends one event in the run record layout: int64 time_us, uint32 body size, uint32 id size,
+/// body, id; integers little-endian (scale-out runs travel between machines through S3).
+void append_run_record(std::string& out, const StoredEvent& e);
+
+/// Sorts events (event_before) and appends them to file as one run of append_run_record records.
 [[nodiscard]] Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file,
                                            std::vector<StoredEvent>& events);
 

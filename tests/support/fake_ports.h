@@ -85,6 +85,7 @@ class FakeStoreData {
   std::map<std::string, StoredObject> objects;  ///< "bucket/key" -> object
   std::vector<std::string> put_order;           ///< "bucket/key" in the order written
   int streamed_uploads = 0;                     ///< begin_upload calls
+  int ranged_gets = 0;                          ///< get_range calls
   std::mutex mutex;
 };
 
@@ -149,6 +150,32 @@ class FakeStore final : public exporter::ObjectStore {
     s3::GetResult r;
     r.body = it->second.body;
     return r;
+  }
+
+  Result<std::string> get_range(std::string_view bucket, std::string_view key, std::uint64_t first,
+                                std::uint64_t last) override {
+    ES_ASSIGN_OR_RETURN(s3::GetResult whole, get(bucket, key));
+    std::lock_guard lock(data_.mutex);
+    ++data_.ranged_gets;
+    if (first > last || last >= whole.body.size()) {
+      return Error::invalid_argument("range", fmt::format("{}-{} of {} bytes", first, last, whole.body.size()));
+    }
+    return whole.body.substr(first, last - first + 1);
+  }
+
+  Result<std::vector<std::string>> list(std::string_view bucket, std::string_view prefix) override {
+    std::lock_guard lock(data_.mutex);
+    const std::string from = fmt::format("{}/{}", bucket, prefix);
+    std::vector<std::string> keys;
+    for (auto it = data_.objects.lower_bound(from); it != data_.objects.end() && it->first.starts_with(from); ++it)
+      keys.push_back(it->first.substr(bucket.size() + 1));
+    return keys;
+  }
+
+  Status remove(std::string_view bucket, const std::vector<std::string>& keys) override {
+    std::lock_guard lock(data_.mutex);
+    for (const auto& key : keys) data_.objects.erase(fmt::format("{}/{}", bucket, key));
+    return ok_status();
   }
 
  private:

@@ -1,0 +1,285 @@
+#include "export/upload_stage.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "core/log.h"
+#include "export/exporter.h"
+
+namespace es::exporter {
+
+std::uint64_t ByteBudget::acquire(std::uint64_t bytes) {
+  const std::uint64_t want = std::min(bytes, capacity_);
+  std::unique_lock lock(mutex_);
+  available_cv_.wait(lock, [&] { return used_ + want <= capacity_; });
+  used_ += want;
+  return want;
+}
+
+void ByteBudget::release(std::uint64_t granted) {
+  {
+    std::lock_guard lock(mutex_);
+    used_ -= granted;
+  }
+  available_cv_.notify_all();
+}
+
+s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w, std::uint64_t events,
+                                  const Sha256Digest& digest) {
+  s3::PutOptions o;
+  o.content_type = std::string(content_type(c.format));
+  o.content_encoding = std::string(content_encoding(c.compression));
+  o.checksum_sha256 = true;
+  o.precomputed_sha256 = base64_encode(digest);
+  o.encryption = c.sse == "aws:kms" ? s3::Encryption::kKms : s3::Encryption::kAes256;
+  o.kms_key_id = c.kms_key_id;
+  o.expected_bucket_owner = c.expected_bucket_owner;
+  o.metadata = {{"event-count", std::to_string(events)},
+                {"window-start", format_iso8601_us(w.start_us)},
+                {"window-end", format_iso8601_us(w.end_us())}};
+  return o;
+}
+
+std::vector<ClientJob> gather_jobs(ReadResult& read) {
+  std::map<std::string_view, std::size_t> index;
+  for (auto& partition : read.partitions) {
+    for (auto& [client, events] : partition) index.emplace(client, 0);
+  }
+  for (auto& [client, runs] : read.runs) index.emplace(client, 0);
+  std::vector<ClientJob> jobs(index.size());
+  std::size_t i = 0;
+  for (auto& [client, slot] : index) {
+    slot = i;
+    jobs[i++].client = std::string(client);
+  }
+  for (auto& partition : read.partitions) {
+    for (auto& [client, events] : partition) {
+      ClientJob& job = jobs[index[client]];
+      job.parts.push_back(&events);
+      job.body_bytes += events.body_bytes;
+      job.events += events.events.size();
+    }
+  }
+  for (auto& [client, runs] : read.runs) {
+    ClientJob& job = jobs[index[client]];
+    for (auto& run : runs) {
+      job.body_bytes += run.body_bytes;
+      job.events += run.events;
+      job.runs.push_back(std::move(run));
+    }
+  }
+  return jobs;
+}
+
+std::vector<StoredEvent> sorted_memory_events(const ClientJob& job) {
+  std::size_t n = 0;
+  for (const ClientEvents* part : job.parts) n += part->events.size();
+  std::vector<StoredEvent> events;
+  events.reserve(n);
+  for (const ClientEvents* part : job.parts)
+    events.insert(events.end(), part->events.begin(), part->events.end());
+  std::sort(events.begin(), events.end(), event_before);
+  return events;
+}
+
+UploadStage::UploadStage(const ExportConfig& config, const Ports& ports, bool dry_run,
+                         const HourWindow& window, std::uint64_t upload_bytes, std::size_t run_buffer_bytes)
+    : config_(config),
+      ports_(ports),
+      dry_run_(dry_run),
+      window_(window),
+      budget_(upload_bytes),
+      run_buffer_bytes_(run_buffer_bytes),
+      key_(config.object_key(window.key_date_part())) {}
+
+void UploadStage::run(std::vector<ClientJob>& jobs) {
+  run(jobs, [this](ClientJob& job, ObjectStore* store) { process(job, store); });
+}
+
+void UploadStage::run(std::vector<ClientJob>& jobs, const Processor& process) {
+  std::atomic<std::size_t> next{0};
+  const auto workers =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(config_.upload_concurrency, 1)), jobs.size());
+  std::vector<std::jthread> threads;
+  threads.reserve(workers);
+  for (std::size_t t = 0; t < workers; ++t) {
+    threads.emplace_back([&] {
+      std::unique_ptr<ObjectStore> store;
+      if (!dry_run_) {
+        auto made = ports_.make_store();
+        if (!made.ok()) {
+          for (std::size_t i = next++; i < jobs.size(); i = next++) jobs[i].fatal = made.error();
+          return;
+        }
+        store = std::move(made).value();
+      }
+      for (std::size_t i = next++; i < jobs.size(); i = next++) process(jobs[i], store.get());
+      if (store) add_stats(store->stats());
+    });
+  }
+}
+
+void UploadStage::add_stats(const aws::CallStats& s) {
+  std::lock_guard lock(stats_mutex_);
+  stats_ += s;
+}
+
+void UploadStage::process(ClientJob& job, ObjectStore* store) {
+  if (!job.runs.empty()) {
+    process_streamed(job, store);
+    return;
+  }
+  std::vector<StoredEvent> events = sorted_memory_events(job);
+  std::vector<std::string_view> bodies;
+  bodies.reserve(events.size());
+  for (const StoredEvent& e : events) bodies.push_back(e.body());
+
+  const std::uint64_t granted = budget_.acquire(job.body_bytes + 2 * job.events + 16);
+  std::string object;
+  object.reserve(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16
+                                                           : 1 << 20);
+  StringSink sink(object);
+  Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
+
+  ManifestObject& m = job.result;
+  m.client = job.client;
+  m.bucket = config_.client_bucket(job.client);
+  m.key = key_;
+  m.events = events.size();
+  m.min_time_us = events.front().time_us;
+  m.max_time_us = events.back().time_us;
+  // The events are in `object` now (or failed to encode): free them before uploading.
+  bodies = {};
+  events = {};
+  for (ClientEvents* part : job.parts) *part = ClientEvents{};
+
+  if (!encoded.ok()) {
+    job.fatal = std::move(encoded).error();
+    budget_.release(granted);
+    return;
+  }
+  const Sha256Digest digest = sha256(object);
+  m.bytes = object.size();
+  m.sha256 = hex_encode(digest);
+  m.status = "delivered";
+  if (store != nullptr) {
+    const s3::PutOptions options = object_put_options(config_, window_, m.events, digest);
+    auto put = store->put(m.bucket, m.key, object, options);
+    if (!put.ok()) {
+      const Error& e = put.error();
+      m.status = "undeliverable";
+      m.error = e.to_string();
+      m.undeliverable_key = undeliverable_key(job.client, key_);
+      log::error("export.undeliverable", {{"hour", window_.label()},
+                                          {"client", job.client},
+                                          {"bucket", m.bucket},
+                                          {"events", m.events},
+                                          {"error", m.error}});
+      s3::PutOptions ops_options = options;
+      ops_options.expected_bucket_owner.clear();
+      ops_options.metadata["intended-bucket"] = m.bucket;
+      auto kept = store->put(config_.ops_bucket, m.undeliverable_key, object, ops_options);
+      if (!kept.ok()) job.fatal = std::move(kept).error();
+    } else {
+      log::debug("export.object_written",
+                 {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
+    }
+  }
+  budget_.release(granted);
+}
+
+
+/// A client whose events were partly spilled: merged from memory and its runs straight into the
+/// encoder and a multipart upload, never held whole. Written again from the same sources to the
+/// ops bucket when the client's bucket refuses it.
+void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
+  const std::size_t kRunBuffer = run_buffer_bytes_;
+  std::vector<StoredEvent> memory = sorted_memory_events(job);
+  const std::uint64_t granted = budget_.acquire(config_.part_size_bytes + job.runs.size() * kRunBuffer);
+
+  std::vector<std::string> columns;
+  if (config_.format == OutputFormat::kCsv) {
+    CsvColumns collect;
+    EventMerger merger(memory, job.runs, kRunBuffer);
+    StoredEvent e;
+    for (;;) {
+      auto more = merger.next(e);
+      if (!more.ok()) return fail(job, std::move(more).error(), granted);
+      if (!*more) break;
+      if (Status st = collect.add(e.body()); !st.ok()) return fail(job, std::move(st).error(), granted);
+    }
+    columns = collect.take();
+  }
+
+  ManifestObject& m = job.result;
+  m.client = job.client;
+  m.bucket = config_.client_bucket(job.client);
+  m.key = key_;
+  m.status = "delivered";
+  // Writes the object once to (bucket, key); returns its digest or the error.
+  auto write_to = [&](std::string_view bucket, std::string_view key,
+                      const s3::PutOptions& options) -> Result<Sha256Digest> {
+    std::unique_ptr<ObjectUpload> upload;
+    if (store != nullptr) {
+      ES_ASSIGN_OR_RETURN(upload, store->begin_upload(bucket, key, options));
+    }
+    ObjectSink sink(upload.get());
+    ES_ASSIGN_OR_RETURN(auto compressor, Compressor::make(config_.compression, sink));
+    EventWriter writer(config_.format, *compressor, columns);
+    EventMerger merger(memory, job.runs, kRunBuffer);
+    StoredEvent e;
+    std::uint64_t count = 0;
+    for (;;) {
+      ES_ASSIGN_OR_RETURN(bool more, merger.next(e));
+      if (!more) break;
+      if (count == 0) m.min_time_us = e.time_us;
+      m.max_time_us = e.time_us;
+      ++count;
+      ES_TRY(writer.add(e.body()));
+    }
+    ES_TRY(writer.finish());
+    ES_TRY(compressor->finish());
+    if (upload) {
+      auto put = upload->finish();
+      if (!put.ok()) return std::move(put).error();
+    }
+    m.events = count;
+    m.bytes = sink.size();
+    return sink.digest();
+  };
+  s3::PutOptions options = object_put_options(config_, window_, job.events, Sha256Digest{});
+  options.precomputed_sha256.clear();
+  auto written = write_to(m.bucket, m.key, options);
+  if (written.ok()) {
+    m.sha256 = hex_encode(*written);
+  } else {
+    m.status = "undeliverable";
+    m.error = written.error().to_string();
+    m.undeliverable_key = undeliverable_key(job.client, key_);
+    log::error("export.undeliverable",
+               {{"hour", window_.label()}, {"client", job.client}, {"error", m.error}});
+    s3::PutOptions ops_options = options;
+    ops_options.expected_bucket_owner.clear();
+    ops_options.metadata["intended-bucket"] = m.bucket;
+    auto kept = write_to(config_.ops_bucket, m.undeliverable_key, ops_options);
+    if (!kept.ok()) {
+      job.fatal = std::move(kept).error();
+    } else {
+      m.sha256 = hex_encode(*kept);
+    }
+  }
+  memory = {};
+  for (ClientEvents* part : job.parts) *part = ClientEvents{};
+  budget_.release(granted);
+}
+
+
+void UploadStage::fail(ClientJob& job, Error error, std::uint64_t granted) {
+  job.fatal = std::move(error);
+  budget_.release(granted);
+}
+
+
+}  // namespace es::exporter

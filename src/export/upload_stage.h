@@ -1,0 +1,116 @@
+#pragma once
+/// The write side of an hour: one job per client (its events in each reader partition and its
+/// spilled or staged runs), processed by a few upload workers under a byte budget. Used by
+/// `run` (final objects) and by the scale-out stages (`work` writes runs, `merge` final objects).
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/hash.h"
+#include "core/manifest.h"
+#include "core/time.h"
+#include "export/hour_reader.h"
+#include "export/ports.h"
+
+namespace es::exporter {
+
+struct ExportOptions;
+
+/// Bounds the bytes held at once by the upload workers. A request larger than the whole budget
+/// takes all of it, so it still goes through, alone.
+class ByteBudget {
+ public:
+  explicit ByteBudget(std::uint64_t capacity) : capacity_(std::max<std::uint64_t>(capacity, 1)) {}
+  /// Blocks until bytes (capped at the capacity) are free; returns what was granted.
+  std::uint64_t acquire(std::uint64_t bytes);
+  void release(std::uint64_t granted);
+
+ private:
+  std::uint64_t capacity_;
+  std::uint64_t used_ = 0;
+  std::mutex mutex_;
+  std::condition_variable available_cv_;
+};
+
+/// One client's work item.
+struct ClientJob {
+  std::string client;
+  std::vector<ClientEvents*> parts;  ///< its events in each reader partition
+  std::vector<SpilledRun> runs;      ///< its events in sorted runs (spill files or staged objects)
+  std::uint64_t body_bytes = 0;
+  std::uint64_t events = 0;
+  ManifestObject result;
+  std::optional<Error> fatal;  ///< the job failed in a way that fails the hour
+};
+
+/// One job per client of read, in client-name order (parts point into read.partitions, whose
+/// lifetime must cover the jobs'; read.runs is moved into the jobs).
+[[nodiscard]] std::vector<ClientJob> gather_jobs(ReadResult& read);
+
+/// The events of job's in-memory parts, sorted in output order (pointers into the parts' arenas).
+[[nodiscard]] std::vector<StoredEvent> sorted_memory_events(const ClientJob& job);
+
+/// The PutObject options of a client object: content type/encoding, SHA-256 checksum, SSE,
+/// expected owner and the event-count/window metadata.
+[[nodiscard]] s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w,
+                                                std::uint64_t events, const Sha256Digest& digest);
+
+/// Passes bytes on to an upload (or nowhere, in a dry run), hashing and counting them.
+class ObjectSink final : public OutputSink {
+ public:
+  explicit ObjectSink(ObjectUpload* upload) : upload_(upload) {}
+  Status append(std::string_view bytes) override {
+    hash_.update(bytes);
+    size_ += bytes.size();
+    return upload_ != nullptr ? upload_->write(bytes) : ok_status();
+  }
+  Sha256Digest digest() { return hash_.finish(); }
+  [[nodiscard]] std::uint64_t size() const { return size_; }
+
+ private:
+  ObjectUpload* upload_;
+  Sha256 hash_;
+  std::uint64_t size_ = 0;
+};
+
+class UploadStage {
+ public:
+  /// run_buffer_bytes: the read buffer of each run being merged (larger for runs in S3, each refill
+  /// being one ranged GET).
+  UploadStage(const ExportConfig& config, const Ports& ports, bool dry_run, const HourWindow& window,
+              std::uint64_t upload_bytes, std::size_t run_buffer_bytes = 64 << 10);
+
+  /// Writes every job's final object (config.upload_concurrency workers, one store each).
+  void run(std::vector<ClientJob>& jobs);
+
+  /// Runs process on every job instead (store is null in a dry run).
+  using Processor = std::function<void(ClientJob& job, ObjectStore* store)>;
+  void run(std::vector<ClientJob>& jobs, const Processor& process);
+
+  [[nodiscard]] ByteBudget& budget() { return budget_; }
+  [[nodiscard]] aws::CallStats stats() const { return stats_; }
+
+ private:
+  void add_stats(const aws::CallStats& s);
+  void process(ClientJob& job, ObjectStore* store);
+  void process_streamed(ClientJob& job, ObjectStore* store);
+  void fail(ClientJob& job, Error error, std::uint64_t granted);
+
+  const ExportConfig& config_;
+  const Ports& ports_;
+  bool dry_run_;
+  const HourWindow& window_;
+  ByteBudget budget_;
+  std::size_t run_buffer_bytes_;
+  std::string key_;
+  std::mutex stats_mutex_;
+  aws::CallStats stats_;
+};
+
+}  // namespace es::exporter
