@@ -6,11 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "core/config.h"
 #include "core/env.h"
+#include "core/time.h"
 
 namespace es::cli {
 
@@ -48,9 +50,45 @@ struct RunCommand {
   int catch_up = 0;
   bool dry_run = false;
   bool no_progress = false;
+  int workers = 0;  ///< > 0: the scale-out stages as separate processes (docs/SCALING.md)
   void add_to(CLI::App& app);
   int run();
 };
+
+/// `eaglesense plan --hour H --workers W`: the first scale-out stage (docs/SCALING.md).
+struct PlanCommand {
+  SettingFlags settings;
+  std::string hour;
+  int workers = 1;
+  bool skip_complete = false;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+/// `eaglesense work --hour H --unit I`: one work unit.
+struct WorkCommand {
+  SettingFlags settings;
+  std::string hour;
+  int unit = 0;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+/// `eaglesense merge --hour H (--list-clients | --client C | --finish)`.
+struct MergeCommand {
+  SettingFlags settings;
+  std::string hour;
+  std::string client;
+  bool list_clients = false;
+  bool finish = false;
+  void add_to(CLI::App& app);
+  int run();
+};
+
+/// `eaglesense run --workers W` for hours: plan, W work processes, list-clients, the merges (at most W
+/// at a time) and finish, each a child process of this program, as the state machine runs them.
+int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hours, const EnvLookup& env,
+                   const ExportConfig& config);
 
 struct SeedCommand {
   SettingFlags settings;

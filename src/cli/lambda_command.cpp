@@ -53,13 +53,7 @@ int LambdaCommand::run() {
   if (!config.ok()) return init_failed(*api, config.error());
   configure_logging(*config, false);
 
-  exporter::AwsPortsOptions port_options;
-  port_options.multipart_threshold = config->multipart_threshold_bytes;
-  port_options.part_size = config->part_size_bytes;
-  port_options.max_attempts = config->max_attempts;
-  port_options.insecure_tls = config->insecure_tls;
-  port_options.ca_bundle = config->ca_bundle;
-  auto ports = exporter::make_aws_ports(*env, port_options);
+  auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return init_failed(*api, Error(ports.error()).with_context("config"));
   const MetricsMode metrics_mode = config->metrics.value_or(MetricsMode::kEmf);
   auto metrics = exporter::MetricsPublisher::make(metrics_mode, *env, *config);

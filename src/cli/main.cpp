@@ -24,12 +24,20 @@ int main(int argc, char** argv) {
   es::cli::SeedCommand seed;
   es::cli::LambdaCommand lambda;
   es::cli::VerifyCommand verify;
+  es::cli::PlanCommand plan;
+  es::cli::WorkCommand work;
+  es::cli::MergeCommand merge;
   run.add_to(*app.add_subcommand("run", "export hours (default: the last complete hour)"));
   seed.add_to(*app.add_subcommand("seed", "write synthetic events of the reference shape (load generator)"));
   lambda.add_to(
       *app.add_subcommand("lambda", "the AWS Lambda Runtime API loop (the packaged bootstrap runs it)"));
   verify.add_to(
       *app.add_subcommand("verify", "check an exported hour against its manifest (docs/VERIFY.md)"));
+
+  plan.add_to(*app.add_subcommand("plan", "scale-out stage 1: split an hour into work units (docs/SCALING.md)"));
+  work.add_to(*app.add_subcommand("work", "scale-out stage 2: read one work unit into sorted runs per client"));
+  merge.add_to(*app.add_subcommand(
+      "merge", "scale-out stages 3-5: list the clients, merge one client's runs, finish the hour"));
 
   try {
     app.parse(argc, argv);
@@ -44,6 +52,9 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("seed")) return seed.run();
     if (app.got_subcommand("lambda")) return lambda.run();
     if (app.got_subcommand("verify")) return verify.run();
+    if (app.got_subcommand("plan")) return plan.run();
+    if (app.got_subcommand("work")) return work.run();
+    if (app.got_subcommand("merge")) return merge.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "eaglesense: internal error: %s\n", e.what());
     return es::cli::kExitFailure;

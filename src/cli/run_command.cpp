@@ -79,6 +79,9 @@ void RunCommand::add_to(CLI::App& app) {
       ->check(CLI::Range(1, 24 * 31));
   app.add_flag("--dry-run", dry_run, "read and encode, upload nothing");
   app.add_flag("--no-progress", no_progress, "no progress line even on a terminal");
+  app.add_option("--workers", workers,
+                 "scale out: plan, W work processes, one merge per client (docs/SCALING.md)")
+      ->check(CLI::Range(1, 10000));
   settings.add_to(app);
 }
 
@@ -126,13 +129,8 @@ int RunCommand::run() {
     for (int i = n - 1; i >= 0; --i) hours.push_back(HourWindow{last.start_us - i * kMicrosPerHour});
   }
 
-  exporter::AwsPortsOptions port_options;
-  port_options.multipart_threshold = config->multipart_threshold_bytes;
-  port_options.part_size = config->part_size_bytes;
-  port_options.max_attempts = config->max_attempts;
-  port_options.insecure_tls = config->insecure_tls;
-  port_options.ca_bundle = config->ca_bundle;
-  auto ports = exporter::make_aws_ports(*env, port_options);
+  if (workers > 0) return run_scaled_out(*this, hours, *env, *config);
+  auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
   auto metrics =
       exporter::MetricsPublisher::make(config->metrics.value_or(MetricsMode::kNone), *env, *config);

@@ -104,13 +104,7 @@ int VerifyCommand::run() {
   auto window = HourWindow::parse_hour(hour);
   if (!window.ok()) return report_error(Error(window.error()).with_context("config", "--hour"));
 
-  exporter::AwsPortsOptions port_options;
-  port_options.multipart_threshold = config->multipart_threshold_bytes;
-  port_options.part_size = config->part_size_bytes;
-  port_options.max_attempts = config->max_attempts;
-  port_options.insecure_tls = config->insecure_tls;
-  port_options.ca_bundle = config->ca_bundle;
-  auto ports = exporter::make_aws_ports(*env, port_options);
+  auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
 
   exporter::VerifyOptions options;

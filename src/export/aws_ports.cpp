@@ -143,6 +143,16 @@ class S3Store final : public ObjectStore {
 
 }  // namespace
 
+AwsPortsOptions port_options_for(const ExportConfig& config) {
+  AwsPortsOptions o;
+  o.multipart_threshold = config.multipart_threshold_bytes;
+  o.part_size = config.part_size_bytes;
+  o.max_attempts = config.max_attempts;
+  o.insecure_tls = config.insecure_tls;
+  o.ca_bundle = config.ca_bundle;
+  return o;
+}
+
 Result<Ports> make_aws_ports(const EnvLookup& env, const AwsPortsOptions& options) {
   const std::string region = aws::resolve_region(env);
   ES_ASSIGN_OR_RETURN(aws::Endpoint ddb_endpoint, aws::resolve_endpoint("dynamodb", env, region));

@@ -25,8 +25,9 @@ struct ReadContext {
   ReadProgress* progress;
   const ReadLimits& limits;
   WindowFilter filter;
-  std::atomic<int> next_unit{0};
-  int units = 0;
+  std::atomic<std::size_t> next_unit{0};
+  std::vector<int> units;  ///< the scan segments / hour shards to read
+  int total_segments = 0;
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::optional<Error> error;
@@ -152,7 +153,7 @@ Status read_unit(int unit, EventTable& table, PageDecoder& decoder, DecodedPage&
   } else {
     scan.table = config.table;
     scan.segment = unit;
-    scan.total_segments = config.segments;
+    scan.total_segments = ctx.total_segments;
     scan.filter_expression = ctx.filter.expression;
     scan.attributes = ctx.filter.attributes;
   }
@@ -195,11 +196,18 @@ std::string hour_shard(const HourWindow& window, int shard) {
 }
 
 Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config, const Ports& ports,
-                             ReadProgress* progress, const ReadLimits& limits) {
+                             ReadProgress* progress, const ReadLimits& limits, const ReadScope& scope) {
   ReadContext ctx(window, config, ports, progress, limits);
-  ctx.units = config.read_mode == ReadMode::kQuery ? config.shards : config.segments;
-  const int threads = std::min(ctx.units, std::max(config.segments, 1));
-  if (progress != nullptr) progress->units_total = ctx.units;
+  ctx.total_segments = scope.total_segments > 0 ? scope.total_segments : config.segments;
+  if (scope.units.empty()) {
+    const int all = config.read_mode == ReadMode::kQuery ? config.shards : config.segments;
+    for (int u = 0; u < all; ++u) ctx.units.push_back(u);
+  } else {
+    ctx.units = scope.units;
+  }
+  const int units = static_cast<int>(ctx.units.size());
+  const int threads = std::max(std::min(units, std::max(config.segments, 1)), 1);
+  if (progress != nullptr) progress->units_total = units;
 
   EventAttributes attributes;
   attributes.client = config.client_attr;
@@ -225,7 +233,8 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
         PageDecoder decoder(attributes);
         DecodedPage page;
         ReaderState& state = states[static_cast<std::size_t>(t)];
-        for (int unit = ctx.next_unit++; unit < ctx.units && !ctx.failed; unit = ctx.next_unit++) {
+        for (std::size_t i = ctx.next_unit++; i < ctx.units.size() && !ctx.failed; i = ctx.next_unit++) {
+          const int unit = ctx.units[i];
           Status s = read_unit(unit, **table, decoder, page, state, ctx);
           if (!s.ok()) {
             ctx.fail(std::move(s).error());

@@ -40,6 +40,12 @@ struct ReadLimits {
   std::string spill_dir = "/tmp";
 };
 
+/// Which part of the hour to read (a scale-out work unit reads a part): by default all of it.
+struct ReadScope {
+  std::vector<int> units;  ///< scan segments or query hour shards to read; empty: every one
+  int total_segments = 0;  ///< scan mode: the Scan's TotalSegments; 0: config.segments
+};
+
 struct ReadResult {
   std::vector<ClientEventMap> partitions;  ///< one per reader thread: what is still in memory
   /// Per client, the sorted runs spilled to disk (empty when the hour fit in memory).
@@ -61,7 +67,7 @@ struct ReadResult {
 /// rerun or the catch-up heals it).
 [[nodiscard]] Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config,
                                            const Ports& ports, ReadProgress* progress = nullptr,
-                                           const ReadLimits& limits = {});
+                                           const ReadLimits& limits = {}, const ReadScope& scope = {});
 
 /// The hour-shard value of query mode: "2026-11-29T10#07".
 [[nodiscard]] std::string hour_shard(const HourWindow& window, int shard);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
 #include "core/env.h"
 #include "core/result.h"
 #include "dynamodb/dynamodb_client.h"
@@ -71,6 +72,9 @@ struct AwsPortsOptions {
   bool insecure_tls = false;
   std::string ca_bundle;
 };
+
+/// The options config asks for (multipart sizes, attempts, TLS).
+[[nodiscard]] AwsPortsOptions port_options_for(const ExportConfig& config);
 
 /// Ports backed by DynamoDbClient and S3Client, configured from env (endpoints, region,
 /// credentials chain). Validates endpoints without any network call.
