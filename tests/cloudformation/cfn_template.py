@@ -6,6 +6,7 @@ Run by Debian's /usr/bin/python3 (python3-yaml). Only what the templates here us
 Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition references on parameters (Ref).
 """
 import os
+import re
 
 import yaml
 
@@ -69,7 +70,7 @@ def conditions(template, params):
             return params[node["Ref"]]
         if isinstance(node, dict) and set(node) == {"Fn::Join"}:
             sep, items = node["Fn::Join"]
-            items = value(items)
+            items = [value(i) for i in items] if isinstance(items, list) else value(items)
             return sep.join(items if isinstance(items, list) else [items])
         if isinstance(node, (str, int, float, bool)):
             return str(node).lower() if isinstance(node, bool) else str(node)
@@ -127,3 +128,71 @@ def active_resources(template, params):
             continue
         out[name] = resolve(resource, conds)
     return out
+
+
+def render_sub(node, names):
+    """The string an Fn::Sub node stands for: names maps ${Name} and ${Resource.Attribute} to strings;
+    the variables of the two-argument form must be strings. ${!Literal} renders as ${Literal}."""
+    if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
+        node = node["Fn::Sub"]
+    if isinstance(node, list):
+        text, variables = node
+        for k, v in variables.items():
+            if not isinstance(v, str):
+                raise ValueError(f"Fn::Sub variable {k} is not a string: {v!r}")
+        names = {**names, **variables}
+    else:
+        text = node
+
+    def one(m):
+        name = m.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
+        if name not in names:
+            raise KeyError(f"Fn::Sub: no value for ${{{name}}}")
+        return str(names[name])
+    return re.sub(r"\$\{([^}]*)\}", one, text)
+
+
+def pseudo_names(params, stack="eaglesense", region="us-east-1", account="123456789012"):
+    """Values for Fn::Sub: the parameters, the pseudo parameters and the attributes the state machine's
+    definition uses, as CloudFormation would give them for a stack of that name."""
+    return {
+        **params,
+        "AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
+        "ExporterFunction.Arn": f"arn:aws:lambda:{region}:{account}:function:{stack}-exporter",
+    }
+
+
+def state_machine_definition_text(template, params, **kw):
+    """ExportStateMachine's DefinitionString with every ${...} substituted (a JSON text)."""
+    props = template["Resources"]["ExportStateMachine"]["Properties"]
+    return render_sub(props["DefinitionString"], pseudo_names(params, **kw))
+
+
+def _write_rendered_state_machine(out):
+    """A template holding only the state machine with its definition rendered (ScaleOutWorkers 8,
+    ScaleOutMaxConcurrency 25): cfn-lint validates a plain DefinitionString, not one under Fn::Sub."""
+    import json
+    template = load()
+    params = parameter_values(template, {"ArtifactBucket": "artifacts", "ArtifactKey": "k.zip",
+                                         "BucketPrefix": "acme-events", "ScaleOutWorkers": 8,
+                                         "ScaleOutMaxConcurrency": 25})
+    rendered = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "cloudformation/template.yaml's ExportStateMachine, definition rendered (lint_test.sh)",
+        "Resources": {"ExportStateMachine": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {"StateMachineType": "STANDARD",
+                           "RoleArn": "arn:aws:iam::123456789012:role/eaglesense-state-machine",
+                           "DefinitionString": state_machine_definition_text(template, params)}}},
+    }
+    with open(out, "w") as f:
+        json.dump(rendered, f, indent=1)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "render-state-machine":
+        sys.exit("usage: cfn_template.py render-state-machine OUT.json")
+    _write_rendered_state_machine(sys.argv[2])

@@ -1,7 +1,10 @@
-"""The exporter role is least privilege: for every combination of UseKmsKey and EnableVpc its
-actions are exactly the expected list, each on the expected resources, the KMS and VPC additions
-only under their conditions, PutMetricData only in the EagleSense namespace. Also checks the template
-invariants a reader relies on (reserved concurrency 1, schedule, environment, table shape).
+"""The roles are least privilege. The exporter role: for every combination of UseKmsKey, EnableVpc
+and scale-out (ScaleOutWorkers 1 or more) its actions are exactly the expected list, each on the
+expected resources, the KMS, VPC and scale-out additions only under their conditions, PutMetricData
+only in the EagleSense namespace. With ScaleOutWorkers > 1 the state machine's role and the schedule's
+role are exact too (every resource scoped; "*" only for the log-delivery actions, which take no
+other), and with ScaleOutWorkers 1 neither exists, nor the state machine. Also checks the template
+invariants a reader relies on (reserved concurrency, schedule target, environment, table shape).
 
 Offline: reads cloudformation/*.yaml with cfn_template's loader. Exit 0 = pass.
 """
@@ -24,6 +27,10 @@ VPC_ACTIONS = {
     "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
+# Scale-out: the stages read and write staging/{hour}/ in the ops bucket with the base s3:GetObject,
+# s3:PutObject and s3:ListBucket (already on the whole ops bucket); the finish stage deletes it.
+SCALE_OUT_ACTIONS = {"s3:DeleteObject"}
+STAGING = {"Fn::Sub": "${OpsBucket.Arn}/staging/*"}
 
 TABLE = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"}
 TABLE_INDEXES = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
@@ -40,6 +47,7 @@ EXPECTED_RESOURCES = {
     "sqs:SendMessage": [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
     "kms:GenerateDataKey": [{"Fn::GetAtt": ["DataKey", "Arn"]}],
     "kms:Decrypt": [{"Fn::GetAtt": ["DataKey", "Arn"]}],
+    "s3:DeleteObject": [STAGING],
 }
 for action in VPC_ACTIONS:
     EXPECTED_RESOURCES[action] = ["*"]  # network interface actions only work on "*"
@@ -56,9 +64,10 @@ def as_list(x):
     return x if isinstance(x, list) else [x]
 
 
-def role_statements(resources):
-    role = resources["ExporterRole"]["Properties"]
-    check("ManagedPolicyArns" not in role, f"the role has managed policies: {role.get('ManagedPolicyArns')}")
+def role_statements(resources, name="ExporterRole"):
+    role = resources[name]["Properties"]
+    check("ManagedPolicyArns" not in role, f"{name} has managed policies: {role.get('ManagedPolicyArns')}")
+    check("PermissionsBoundary" not in role and "RoleName" not in role, f"{name}: unexpected role properties")
     statements = []
     for policy in role.get("Policies", []):
         doc = policy["PolicyDocument"]
@@ -71,15 +80,20 @@ def role_statements(resources):
     return statements
 
 
-def check_role(use_kms, use_vpc):
+def stack_resources(use_kms, use_vpc, workers):
     template = cfn.load()
     params = cfn.parameter_values(template, {
         "ArtifactBucket": "artifacts", "ArtifactKey": "k.zip", "BucketPrefix": "acme-events",
         "UseKmsKey": str(use_kms).lower(), "EnableVpc": str(use_vpc).lower(),
         "SubnetIds": "subnet-0123abcd", "SecurityGroupId": "sg-0123abcd",
-        "VpcId": "vpc-0123abcd", "RouteTableIds": "rtb-0123abcd"})
-    resources = cfn.active_resources(template, params)
-    where = f"UseKmsKey={use_kms} EnableVpc={use_vpc}"
+        "VpcId": "vpc-0123abcd", "RouteTableIds": "rtb-0123abcd", "ScaleOutWorkers": workers})
+    return cfn.active_resources(template, params)
+
+
+def check_role(use_kms, use_vpc, workers):
+    resources = stack_resources(use_kms, use_vpc, workers)
+    scale_out = workers > 1
+    where = f"UseKmsKey={use_kms} EnableVpc={use_vpc} ScaleOutWorkers={workers}"
     statements = role_statements(resources)
 
     expected = set(BASE_ACTIONS)
@@ -87,6 +101,8 @@ def check_role(use_kms, use_vpc):
         expected |= KMS_ACTIONS
     if use_vpc:
         expected |= VPC_ACTIONS
+    if scale_out:
+        expected |= SCALE_OUT_ACTIONS
 
     granted = {}
     for st in statements:
@@ -120,7 +136,101 @@ def check_role(use_kms, use_vpc):
     check(len(trust) == 1 and trust[0]["Principal"] == {"Service": "lambda.amazonaws.com"}
           and trust[0]["Action"] == "sts:AssumeRole",
           f"{where}: the role must be assumable by Lambda only: {trust}")
+    check_scale_out_roles(resources, use_kms, scale_out, where)
     return resources
+
+
+SCALE_OUT_RESOURCES = {"StateMachineLogGroup": "AWS::Logs::LogGroup", "StateMachineRole": "AWS::IAM::Role",
+                       "ExportStateMachine": "AWS::StepFunctions::StateMachine", "ScheduleRole": "AWS::IAM::Role",
+                       "StateMachineFailedAlarm": "AWS::CloudWatch::Alarm"}
+STATE_MACHINE_NAME = "${AWS::StackName}-export"
+# The state machine role, action -> its exact resources.
+LOG_DELIVERY_ACTIONS = {
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+STATE_MACHINE_ROLE = {
+    "lambda:InvokeFunction": [{"Fn::GetAtt": ["ExporterFunction", "Arn"]}, {"Fn::Sub": "${ExporterFunction.Arn}:*"}],
+    "states:StartExecution": [{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+                                          + STATE_MACHINE_NAME}],
+    "states:DescribeExecution": [{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+                                             + STATE_MACHINE_NAME + "/*"}],
+    "states:StopExecution": [{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+                                         + STATE_MACHINE_NAME + "/*"}],
+    "s3:GetObject": [STAGING],
+    **{a: ["*"] for a in LOG_DELIVERY_ACTIONS},
+}
+STATE_MACHINE_ROLE_KMS = {"kms:Decrypt": [{"Fn::GetAtt": ["DataKey", "Arn"]}]}
+
+
+def exact_statements(statements, expected, where):
+    """Every statement Allow, no Not*/Principal/Condition, each action once, on exactly its resources."""
+    granted = {}
+    for st in statements:
+        sid = st.get("Sid", "?")
+        check(st.get("Effect") == "Allow", f"{where}: statement {sid} is not Effect Allow")
+        for forbidden in ("NotAction", "NotResource", "Principal", "NotPrincipal", "Condition"):
+            check(forbidden not in st, f"{where}: statement {sid} has {forbidden}")
+        actions = as_list(st["Action"])
+        resources_of = as_list(st["Resource"])
+        for a in actions:
+            check("*" not in a, f"{where}: statement {sid} has a wildcard action {a}")
+            check(a not in granted, f"{where}: {a} granted twice")
+            granted[a] = resources_of
+            want = expected.get(a)
+            check(want is not None and sorted(map(repr, resources_of)) == sorted(map(repr, want)),
+                  f"{where}: {a} on {resources_of}, expected {want}")
+        if "*" in resources_of:
+            check(set(actions) <= LOG_DELIVERY_ACTIONS,
+                  f"{where}: statement {sid} puts {actions} on \"*\": only the log-delivery actions may")
+    check(set(granted) == set(expected),
+          f"{where}: actions differ: extra {sorted(set(granted) - set(expected))}, "
+          f"missing {sorted(set(expected) - set(granted))}")
+
+
+def check_scale_out_roles(resources, use_kms, scale_out, where):
+    present = {k: r["Type"] for k, r in resources.items() if k in SCALE_OUT_RESOURCES}
+    target, = resources["HourlySchedule"]["Properties"]["Targets"]
+    concurrency = resources["ExporterFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    if not scale_out:
+        check(present == {}, f"{where}: scale-out resources exist with ScaleOutWorkers=1: {sorted(present)}")
+        check(target["Arn"] == {"Fn::GetAtt": ["ExporterFunction", "Arn"]} and "RoleArn" not in target,
+              f"{where}: the schedule must invoke the function: {target}")
+        check("SchedulePermission" in resources, f"{where}: no permission for the schedule to invoke the function")
+        check(concurrency == 1, f"{where}: reserved concurrency {concurrency}, expected 1")
+        return
+    check(present == SCALE_OUT_RESOURCES, f"{where}: scale-out resources {present}")
+    check("SchedulePermission" not in resources,
+          f"{where}: the function keeps an invoke permission for the schedule, which starts the state machine")
+    check(target["Arn"] == {"Ref": "ExportStateMachine"}
+          and target["RoleArn"] == {"Fn::GetAtt": ["ScheduleRole", "Arn"]},
+          f"{where}: the schedule must start the state machine with ScheduleRole: {target}")
+    check(set(target["RetryPolicy"]) == {"MaximumRetryAttempts", "MaximumEventAgeInSeconds"}
+          and target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}},
+          f"{where}: the state machine target lost the retry policy or the dead-letter queue: {target}")
+    check(concurrency == {"Ref": "ScaleOutMaxConcurrency"},
+          f"{where}: reserved concurrency {concurrency}, expected the state machine's (ScaleOutMaxConcurrency)")
+
+    expected = dict(STATE_MACHINE_ROLE)
+    if use_kms:
+        expected.update(STATE_MACHINE_ROLE_KMS)  # the ItemReader reads an SSE-KMS object
+    exact_statements(role_statements(resources, "StateMachineRole"), expected, f"{where} StateMachineRole")
+    trust = as_list(resources["StateMachineRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+    check(len(trust) == 1 and trust[0]["Principal"] == {"Service": "states.amazonaws.com"}
+          and trust[0]["Action"] == "sts:AssumeRole", f"{where}: StateMachineRole trust {trust}")
+
+    exact_statements(role_statements(resources, "ScheduleRole"),
+                     {"states:StartExecution": [{"Ref": "ExportStateMachine"}]}, f"{where} ScheduleRole")
+    trust = as_list(resources["ScheduleRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+    check(len(trust) == 1 and trust[0]["Principal"] == {"Service": "events.amazonaws.com"}
+          and trust[0]["Action"] == "sts:AssumeRole", f"{where}: ScheduleRole trust {trust}")
+
+    sm = resources["ExportStateMachine"]["Properties"]
+    check(sm["RoleArn"] == {"Fn::GetAtt": ["StateMachineRole", "Arn"]}, f"{where}: state machine role {sm['RoleArn']}")
+    check(sm["StateMachineName"] == {"Fn::Sub": STATE_MACHINE_NAME},
+          f"{where}: the state machine's name must be the one its role's ARNs are built from: {sm['StateMachineName']}")
+    check("TracingConfiguration" not in sm, f"{where}: tracing is on, but the role has no X-Ray actions")
 
 
 def check_conditional_statements():
@@ -133,13 +243,26 @@ def check_conditional_statements():
             name, when_true, when_false = st["Fn::If"]
             check(when_false == {"Ref": "AWS::NoValue"}, f"Fn::If {name}: the false branch must be AWS::NoValue")
             conditional[name] = set(as_list(when_true["Action"]))
-    check(conditional == {"UseKms": KMS_ACTIONS, "UseVpc": VPC_ACTIONS},
+    check(conditional == {"UseKms": KMS_ACTIONS, "UseVpc": VPC_ACTIONS, "ScaleOut": SCALE_OUT_ACTIONS},
           f"conditional statements: {conditional}")
     conds = template["Conditions"]
     check(conds["UseKms"] == {"Fn::Equals": [{"Ref": "UseKmsKey"}, "true"]}, f"UseKms is {conds['UseKms']}")
     check(conds["UseVpc"] == {"Fn::Equals": [{"Ref": "EnableVpc"}, "true"]}, f"UseVpc is {conds['UseVpc']}")
     check(template["Parameters"]["UseKmsKey"]["Default"] == "false", "UseKmsKey must be off by default")
     check(template["Parameters"]["EnableVpc"]["Default"] == "false", "EnableVpc must be off by default")
+    workers_is_1 = {"Fn::Equals": [{"Fn::Join": ["", [{"Ref": "ScaleOutWorkers"}]]}, "1"]}
+    check(conds["ScaleOut"] == {"Fn::Not": [workers_is_1]}, f"ScaleOut is {conds['ScaleOut']}")
+    check(conds["SingleFunction"] == workers_is_1, f"SingleFunction is {conds['SingleFunction']}")
+    workers = template["Parameters"]["ScaleOutWorkers"]
+    check((workers["Type"], workers["Default"], workers["MinValue"]) == ("Number", 1, 1),
+          f"ScaleOutWorkers must be a Number, 1 (off) by default and at least 1: {workers}")
+    for name, r in template["Resources"].items():
+        if name in SCALE_OUT_RESOURCES:
+            check(r.get("Condition") == "ScaleOut", f"{name} must have Condition ScaleOut")
+    check(template["Resources"]["SchedulePermission"].get("Condition") == "SingleFunction",
+          "SchedulePermission must have Condition SingleFunction")
+    check(template["Outputs"]["StateMachineArn"].get("Condition") == "ScaleOut",
+          "output StateMachineArn must have Condition ScaleOut")
 
 
 def check_invariants(resources):
@@ -194,11 +317,11 @@ def check_invariants(resources):
 
 
 def main():
-    combos = list(itertools.product([False, True], repeat=2))
+    combos = list(itertools.product([False, True], [False, True], [1, 2, 1000]))
     default_resources = None
-    for use_kms, use_vpc in combos:
-        r = check_role(use_kms, use_vpc)
-        if not use_kms and not use_vpc:
+    for use_kms, use_vpc, workers in combos:
+        r = check_role(use_kms, use_vpc, workers)
+        if not use_kms and not use_vpc and workers == 1:
             default_resources = r
     check_conditional_statements()
     check_invariants(default_resources)
@@ -206,9 +329,12 @@ def main():
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))
         return 1
-    print(f"ok: exporter role actions exact in {len(combos)} condition combinations "
-          f"({len(BASE_ACTIONS)} base, +{len(KMS_ACTIONS)} with UseKmsKey, +{len(VPC_ACTIONS)} with EnableVpc); "
-          "PutMetricData limited to namespace EagleSense; template invariants hold")
+    print(f"ok: exporter role actions exact in {len(combos)} parameter combinations "
+          f"({len(BASE_ACTIONS)} base, +{len(KMS_ACTIONS)} with UseKmsKey, +{len(VPC_ACTIONS)} with EnableVpc, "
+          f"+{len(SCALE_OUT_ACTIONS)} with ScaleOutWorkers > 1); PutMetricData limited to namespace EagleSense; "
+          f"scale-out: state machine role exact ({len(STATE_MACHINE_ROLE)} actions, +{len(STATE_MACHINE_ROLE_KMS)} "
+          "with UseKmsKey; \"*\" only for log delivery), schedule role exact, none of it with ScaleOutWorkers=1; "
+          "template invariants hold")
     return 0
 
 
