@@ -1,5 +1,8 @@
 #include "lambda/event.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -88,7 +91,84 @@ Result<LambdaEvent> parse_direct(simdjson::dom::object object) {
   return event;
 }
 
+Result<std::int64_t> int_member(simdjson::dom::object object, std::string_view name, std::int64_t min,
+                                std::int64_t max) {
+  simdjson::dom::element value;
+  if (object[name].get(value) != simdjson::SUCCESS) return invalid_event(fmt::format("'{}' is missing", name));
+  std::int64_t v = 0;
+  if (value.get(v) != simdjson::SUCCESS || v < min || v > max) {
+    return invalid_event(fmt::format("'{}' must be an integer from {} to {}", name, min, max));
+  }
+  return v;
+}
+
 }  // namespace
+
+Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const simdjson::padded_string padded(payload);
+  simdjson::dom::object object;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(object) != simdjson::SUCCESS) {
+    return std::optional<StageEvent>();  // parse_event explains
+  }
+  ES_ASSIGN_OR_RETURN(auto stage, string_member(object, "stage"));
+  if (!stage) return std::optional<StageEvent>();
+  StageEvent event;
+  std::vector<std::string_view> allowed = {"stage", "hour"};
+  if (*stage == "plan") {
+    event.stage = Stage::kPlan;
+    allowed.insert(allowed.end(), {"time", "workers"});
+  } else if (*stage == "work") {
+    event.stage = Stage::kWork;
+    allowed.emplace_back("unit");
+  } else if (*stage == "list-clients") {
+    event.stage = Stage::kListClients;
+  } else if (*stage == "merge") {
+    event.stage = Stage::kMerge;
+    allowed.emplace_back("client");
+  } else if (*stage == "finish") {
+    event.stage = Stage::kFinish;
+  } else {
+    return invalid_event(
+        fmt::format("unknown stage '{}' (plan, work, list-clients, merge or finish)", *stage));
+  }
+  for (auto field : object) {
+    if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) {
+      return invalid_event(fmt::format("unknown member '{}' for stage '{}'", field.key, *stage));
+    }
+  }
+  ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
+  if (event.stage == Stage::kPlan) {
+    ES_ASSIGN_OR_RETURN(auto time, string_member(object, "time"));
+    if (hour.has_value() == time.has_value()) return invalid_event("the plan stage needs either 'hour' or 'time'");
+    if (time) {
+      auto instant = parse_iso8601_us(*time);
+      if (!instant.ok()) {
+        return invalid_event(fmt::format("'time' '{}' is not an ISO-8601 instant: {}", *time, instant.error().message));
+      }
+      event.hour = HourWindow::last_complete_hour(*instant);
+      event.skip_complete = true;
+    }
+    ES_ASSIGN_OR_RETURN(auto workers, int_member(object, "workers", 1, 10000));
+    event.workers = static_cast<int>(workers);
+  }
+  if (hour) {
+    ES_ASSIGN_OR_RETURN(event.hour, parse_hour_member("hour", *hour));
+  } else if (event.stage != Stage::kPlan) {
+    return invalid_event(fmt::format("the {} stage needs 'hour'", *stage));
+  }
+  if (event.stage == Stage::kWork) {
+    ES_ASSIGN_OR_RETURN(auto unit, int_member(object, "unit", 0, 9999));
+    event.unit = static_cast<int>(unit);
+  }
+  if (event.stage == Stage::kMerge) {
+    ES_ASSIGN_OR_RETURN(auto client, string_member(object, "client"));
+    if (!client || client->empty()) return invalid_event("the merge stage needs 'client'");
+    event.client = std::string(*client);
+  }
+  return std::optional<StageEvent>(std::move(event));
+}
 
 Result<LambdaEvent> parse_event(std::string_view payload) {
   simdjson::dom::parser parser;

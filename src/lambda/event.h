@@ -8,6 +8,8 @@
 /// - {"from":"2026-11-29T00","to":"2026-11-29T23"}: every hour from one to the other, inclusive.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +32,28 @@ struct LambdaEvent {
   HourWindow last;                 ///< the last one, inclusive (== first unless kRange)
   std::int64_t event_time_us = 0;  ///< scheduled: the event's `time`
 };
+
+/// The scale-out stages (docs/SCALING.md), each invoked by the Step Functions state machine:
+///   {"stage":"plan","time":"<scheduled event time>","workers":W}  the last complete hour before time
+///   {"stage":"plan","hour":H,"workers":W}                          that hour, even if already exported
+///   {"stage":"work","hour":H,"unit":I}
+///   {"stage":"list-clients","hour":H}
+///   {"stage":"merge","hour":H,"client":C}
+///   {"stage":"finish","hour":H}
+enum class Stage { kPlan, kWork, kListClients, kMerge, kFinish };
+
+struct StageEvent {
+  Stage stage = Stage::kPlan;
+  HourWindow hour;
+  int workers = 1;             ///< plan
+  bool skip_complete = false;  ///< plan from a scheduled time: nothing to do when the hour has its manifest
+  int unit = 0;                ///< work
+  std::string client;          ///< merge
+};
+
+/// A payload with a "stage" member as a StageEvent; std::nullopt when it has none (then it is one of
+/// parse_event's forms). Error code kInvalidEvent naming the member that is missing or wrong.
+[[nodiscard]] Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload);
 
 /// Parses an invocation payload. Error kInvalidArgument, code kInvalidEvent, with a message that
 /// says what is wrong and what is accepted: not JSON, not an object, a scheduled event without a

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "export/scale_out.h"
 
 namespace es::lambda {
 namespace {
@@ -26,6 +29,94 @@ exporter::HourReport failed_report(const HourWindow& window, const Error& error)
   report.status = "failed";
   report.error = error.to_string();
   return report;
+}
+
+/// A stage's failure as the function's error: InvalidEvent and StageNotReady keep their errorType,
+/// anything else is HourFailed (the state machine retries it, then fails the execution).
+Error stage_error(Error e) {
+  if (e.code == kInvalidEvent || e.code == exporter::kStageNotReady) return e;
+  Error wrapped;
+  wrapped.kind = e.kind;
+  wrapped.operation = "lambda.stage";
+  wrapped.code = std::string(kHourFailed);
+  wrapped.message = e.to_string();
+  return wrapped;
+}
+
+Result<std::string> handle_stage(const StageEvent& event, const InvocationRequest& request,
+                                 HandlerContext& context) {
+  const std::int64_t started = context.now_us();
+  exporter::Exporter& exporter = *context.exporter;
+  exporter::ScaleOut stages(exporter);
+  const HourWindow& w = event.hour;
+  log::info("lambda.stage", {{"request_id", request.request_id}, {"hour", w.label()}});
+  switch (event.stage) {
+    case Stage::kPlan: {
+      if (w.end_us() > started) {
+        Error e = Error::invalid_argument("event", fmt::format("hour {} has not ended yet", w.label()));
+        e.code = std::string(kInvalidEvent);
+        return e;
+      }
+      auto planned = stages.plan(w, event.workers, event.skip_complete);
+      if (!planned.ok()) return stage_error(std::move(planned).error());
+      return exporter::render_plan_output(*planned);
+    }
+    case Stage::kWork: {
+      auto done = stages.work(w, event.unit);
+      if (!done.ok()) return stage_error(std::move(done).error());
+      std::string out;
+      json::Writer jw(out);
+      jw.begin_object();
+      jw.key("hour").value(w.label());
+      jw.key("unit").value(event.unit);
+      jw.key("events_read").value(done->events_read);
+      jw.key("clients").value(static_cast<std::uint64_t>(done->runs.size()));
+      jw.key("events_rejected").value(done->rejected);
+      jw.end_object();
+      return out;
+    }
+    case Stage::kListClients: {
+      auto clients = stages.list_clients(w);
+      if (!clients.ok()) return stage_error(std::move(clients).error());
+      return exporter::render_clients_output(w, clients->size(), exporter.config().ops_bucket);
+    }
+    case Stage::kMerge: {
+      // An undeliverable client is not the merge's failure: its copy is kept, finish reports it.
+      auto merged = stages.merge(w, event.client);
+      if (!merged.ok()) return stage_error(std::move(merged).error());
+      return render_manifest_object(merged->object);
+    }
+    case Stage::kFinish:
+      break;
+  }
+  exporter::RunSummary summary;
+  auto report = stages.finish(w);
+  if (!report.ok()) {
+    if (report.error().code == exporter::kStageNotReady) return std::move(report).error();
+    summary.hours.push_back(failed_report(w, report.error()));
+  } else {
+    summary.hours.push_back(std::move(*report));
+  }
+  const std::int64_t finished = context.now_us();
+  summary.duration_ms = (finished - started) / 1000;
+  if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
+  if (context.metrics != nullptr) {
+    exporter::MetricsContext metrics;
+    metrics.timestamp_ms = finished / 1000;
+    metrics.function_name = context.function_name;
+    metrics.request_id = request.request_id;
+    static_cast<void>(context.metrics->publish(summary, metrics, context.emf_out));
+  }
+  std::string body = render_lambda_summary(summary, {});
+  if (summary.any_failed() || summary.events_undeliverable() > 0) {
+    Error e;
+    e.kind = ErrorKind::kServiceError;
+    e.operation = "lambda.handle";
+    e.code = std::string(summary.any_failed() ? kHourFailed : kUndeliverable);
+    e.message = std::move(body);
+    return e;
+  }
+  return body;
 }
 
 }  // namespace
@@ -53,6 +144,8 @@ std::string render_lambda_summary(const exporter::RunSummary& summary,
 }
 
 Result<std::string> handle(const InvocationRequest& request, HandlerContext& context) {
+  ES_ASSIGN_OR_RETURN(const std::optional<StageEvent> stage, parse_stage_event(request.payload));
+  if (stage) return handle_stage(*stage, request, context);
   const std::int64_t started = context.now_us();
   ES_ASSIGN_OR_RETURN(const LambdaEvent event, parse_event(request.payload));
   ES_ASSIGN_OR_RETURN(const HourPlan plan, plan_hours(event, context.catch_up_hours, started));
