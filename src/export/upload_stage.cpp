@@ -219,6 +219,9 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   m.key = key_;
   m.status = "delivered";
   // Writes the object once to (bucket, key); returns its digest or the error.
+  // A failure to read the events (a spill file, a staged run) is not the destination's fault: it
+  // fails the hour instead of making the client undeliverable.
+  bool source_failed = false;
   auto write_to = [&](std::string_view bucket, std::string_view key,
                       const s3::PutOptions& options) -> Result<Sha256Digest> {
     std::unique_ptr<ObjectUpload> upload;
@@ -232,8 +235,12 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
     StoredEvent e;
     std::uint64_t count = 0;
     for (;;) {
-      ES_ASSIGN_OR_RETURN(bool more, merger.next(e));
-      if (!more) break;
+      auto more = merger.next(e);
+      if (!more.ok()) {
+        source_failed = true;
+        return std::move(more).error();
+      }
+      if (!*more) break;
       if (count == 0) m.min_time_us = e.time_us;
       m.max_time_us = e.time_us;
       ++count;
@@ -254,6 +261,8 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   auto written = write_to(m.bucket, m.key, options);
   if (written.ok()) {
     m.sha256 = hex_encode(*written);
+  } else if (source_failed) {
+    job.fatal = std::move(written).error();
   } else {
     m.status = "undeliverable";
     m.error = written.error().to_string();
