@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "lambda/handler.h"
+#include "export/scale_out.h"
 #include "support/fake_ports.h"
 
 namespace es::lambda {
@@ -272,4 +273,77 @@ TEST(LambdaSummary, AddsTheHoursNotDone) {
 }
 
 }  // namespace
+
+// The scale-out stages, invoked as the state machine does: plan -> work units -> list-clients ->
+// merges -> finish; the outputs are the items the next Map state reads.
+TEST(LambdaStages, RunAnHourAsTheStateMachineDoes) {
+  World w;
+  w.table.items.push_back(item("g1", "gone", "2026-11-29T10:20:00Z"));
+  auto plan = w.invoke(R"({"stage":"plan","time":"2026-11-29T11:05:00Z","workers":3})");
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element out = parser.parse(*plan);
+  EXPECT_EQ(std::string_view(out["hour"]), "2026-11-29T10");
+  EXPECT_FALSE(bool(out["complete"]));
+  std::vector<std::string> units;
+  for (simdjson::dom::element u : out["units"].get_array()) units.push_back(simdjson::minify(u));
+  ASSERT_EQ(units.size(), 3u);
+  EXPECT_EQ(units[1], R"({"stage":"work","hour":"2026-11-29T10","unit":1})");
+
+  // A merge before the units are done is refused as not ready (the Map retries it).
+  auto early = w.invoke(R"({"stage":"merge","hour":"2026-11-29T10","client":"acme"})");
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, exporter::kStageNotReady);
+
+  for (const auto& u : units) ASSERT_TRUE(w.invoke(u).ok()) << u;
+  auto listed = w.invoke(R"({"stage":"list-clients","hour":"2026-11-29T10"})");
+  ASSERT_TRUE(listed.ok()) << listed.error().to_string();
+  simdjson::dom::parser p2;
+  simdjson::dom::element l = p2.parse(*listed);
+  EXPECT_EQ(std::uint64_t(l["clients"]), 2u);
+  EXPECT_EQ(std::string_view(l["items_bucket"]), "ce-ops");
+  const std::string items = w.store.objects.at("ce-ops/" + std::string(std::string_view(l["items_key"]))).body;
+  EXPECT_NE(items.find(R"({"stage":"merge","hour":"2026-11-29T10","client":"gone"})"), std::string::npos);
+
+  ASSERT_TRUE(w.invoke(R"({"stage":"merge","hour":"2026-11-29T10","client":"acme"})").ok());
+  // The client without a bucket: kept in the ops bucket, the merge itself succeeds.
+  auto gone = w.invoke(R"({"stage":"merge","hour":"2026-11-29T10","client":"gone"})");
+  ASSERT_TRUE(gone.ok()) << gone.error().to_string();
+  EXPECT_NE(gone->find(R"("status":"undeliverable")"), std::string::npos);
+
+  auto finish = w.invoke(R"({"stage":"finish","hour":"2026-11-29T10"})");
+  ASSERT_FALSE(finish.ok());
+  EXPECT_EQ(finish.error().code, kUndeliverable);  // as the single function reports it
+  EXPECT_TRUE(w.has("ce-ops/manifests/2026/11/29/10.json"));
+  EXPECT_TRUE(w.has("ce-acme/events-2026-11-29-10.json"));
+  EXPECT_NE(w.emf_text().find("HoursExported"), std::string::npos);  // finish emits the hour's metrics
+
+  // The next scheduled plan of the same hour finds it complete.
+  auto again = w.invoke(R"({"stage":"plan","time":"2026-11-29T11:05:00Z","workers":3})");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->find(R"("complete":true)"), std::string::npos);
+}
+
+TEST(LambdaStages, MalformedStageEventsAreInvalidEvents) {
+  World w;
+  for (std::string_view payload : {
+           R"({"stage":"reduce","hour":"2026-11-29T10"})",
+           R"({"stage":"plan","workers":2})",
+           R"({"stage":"plan","hour":"2026-11-29T10","time":"2026-11-29T11:05:00Z","workers":2})",
+           R"({"stage":"plan","hour":"2026-11-29T10","workers":0})",
+           R"({"stage":"plan","hour":"2026-11-29T10"})",
+           R"({"stage":"plan","hour":"2026-11-29T12","workers":2})",
+           R"({"stage":"work","hour":"2026-11-29T10"})",
+           R"({"stage":"work","hour":"2026-11-29T10","unit":"1"})",
+           R"({"stage":"merge","hour":"2026-11-29T10"})",
+           R"({"stage":"finish"})",
+           R"({"stage":"finish","hour":"2026-11-29T10","extra":1})",
+       }) {
+    auto result = w.invoke(payload);
+    ASSERT_FALSE(result.ok()) << payload;
+    EXPECT_EQ(result.error().code, kInvalidEvent) << payload << ": " << result.error().to_string();
+  }
+  EXPECT_TRUE(w.store.objects.empty());
+}
+
 }  // namespace es::lambda
