@@ -652,10 +652,21 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     outcome.objects.push_back(std::move(mo));
   }
   ES_ASSIGN_OR_RETURN(HourReport report, exporter_.complete_hour(window, std::move(outcome), in.plan.created_us));
-  // The manifest is written: the staging objects have served. A failure here leaves garbage
-  // (a later finish, or the bucket's lifecycle rule, removes it), not a wrong hour.
-  auto keys = store->list(config.ops_bucket, staging_prefix(window));
-  Status removed = keys.ok() ? store->remove(config.ops_bucket, *keys) : Status(std::move(keys).error());
+  // The manifest is written: the staging objects have served. First every key the plan and the unit
+  // manifests name, then whatever a listing still finds (an earlier plan's units). A failure here
+  // leaves garbage (the ops bucket's lifecycle rule expires staging/), not a wrong hour.
+  std::vector<std::string> known = {plan_key(window), clients_key(window)};
+  for (const UnitManifest& m : in.units) {
+    known.push_back(unit_manifest_key(window, m.unit));
+    if (!m.rejected_key.empty()) known.push_back(m.rejected_key);
+    for (const UnitRun& r : m.runs) known.push_back(r.key);
+  }
+  for (const std::string& client : clients) known.push_back(merged_key(window, client));
+  Status removed = store->remove(config.ops_bucket, known);
+  if (removed.ok()) {
+    auto left = store->list(config.ops_bucket, staging_prefix(window));
+    removed = left.ok() ? store->remove(config.ops_bucket, *left) : Status(std::move(left).error());
+  }
   if (!removed.ok()) {
     log::warn("scale_out.staging_left",
               {{"hour", window.label()}, {"prefix", staging_prefix(window)}, {"error", removed.error().to_string()}});
