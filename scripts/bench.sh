@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
 #
-#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--keep-servers]
+#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--workers W[,W...]]
+#                    [--keep-servers]
 #
 # 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
 # 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
@@ -13,6 +14,9 @@
 #    and in query mode.
 # 4. --huge (long, ~15 min): 2,000,000 events with client-000 holding half of them, exported with the
 #    default memory budget: peak RSS against EAGLESENSE_MEMORY_MB (spilling, multipart streaming).
+# 5. --workers W,... (e.g. 1,2,4): 1,000,000 events exported with `run --workers W` (plan, W work
+#    processes, one merge process per client, finish) for each W: wall time and time per stage, with
+#    the single-process export of the same table for comparison. Alone: --workers 1,2,4 --events 0.
 # Results go to stdout and build/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -21,6 +25,7 @@ events_list="200000,1000000"
 skip_core=0
 skip_query=0
 huge=0
+workers_list=""
 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -28,9 +33,10 @@ while [[ $# -gt 0 ]]; do
     --skip-core) skip_core=1 ;;
     --skip-query) skip_query=1 ;;
     --huge) huge=1 ;;
+    --workers) workers_list="$2"; shift ;;
     --keep-servers) keep=1 ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --keep-servers)" ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --keep-servers)" ;;
   esac
   shift
 done
@@ -81,6 +87,7 @@ PY
 IFS=',' read -r -a sizes <<<"$events_list"
 first=1
 for n in "${sizes[@]}"; do
+  [[ "$n" -gt 0 ]] || continue
   export DYNAMODB_TABLE_NAME="bench-$n-$stamp" S3_BUCKET_PREFIX="bench-$n-$stamp"
   out "## Export of $n events, 20 clients, one hour (dynalite + s3rver on 127.0.0.1)"
   seed_start=$(date +%s.%N)
@@ -130,6 +137,37 @@ if [[ $huge -eq 1 ]]; then
   out "|---|---|---|---|---|---|---|---|"
   measure "full export, 2M, one client half"
   /usr/bin/python3 -c "import json;s=json.load(open('$state/summary.json'));print('objects', s['objects'], 'bytes', s['bytes'], 'undeliverable', s['events_undeliverable'])" | tee -a "$results"
+fi
+if [[ -n "$workers_list" ]]; then
+  n=1000000
+  export DYNAMODB_TABLE_NAME="bench-workers-$stamp" S3_BUCKET_PREFIX="bench-workers-$stamp"
+  out "## Scale-out: $n events, 20 clients, \`run --workers W\` (separate processes, same machine)"
+  "$bin" seed --events "$n" --clients 20 --hour "$hour" --create-table --create-buckets --writers 8 >/dev/null
+  out ""
+  out "| run | events | wall s | events/s | CPU s | CPU µs/event | peak RSS MB | read capacity |"
+  out "|---|---|---|---|---|---|---|---|"
+  measure "single process (run)"
+  IFS=',' read -r -a workers_sizes <<<"$workers_list"
+  stage_rows=()
+  for w in "${workers_sizes[@]}"; do
+    LOG_LEVEL=info measure "run --workers $w" --workers "$w" 2>"$state/workers-$w.log"
+    stage_rows+=("$(/usr/bin/python3 - "$state/workers-$w.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    if '"scale_out.hour_done"' in line:
+        s = json.loads(line)
+        print(f"| {s['workers']} | {s['clients']} | {s['plan_ms'] / 1000:.2f} | {s['work_ms'] / 1000:.2f} |"
+              f" {s['merge_ms'] / 1000:.2f} | {s['finish_ms'] / 1000:.2f} | {s['duration_ms'] / 1000:.2f} |")
+PY
+)")
+  done
+  out ""
+  out "(CPU and peak RSS of the --workers rows: all stage processes together; peak RSS is the largest one's.)"
+  out ""
+  out "| W | clients | plan s | work s | merge s | finish s | total s |"
+  out "|---|---|---|---|---|---|---|"
+  for row in "${stage_rows[@]}"; do out "$row"; done
+  out ""
 fi
 echo >&2
 echo "results also in $results" >&2
