@@ -1,4 +1,5 @@
-// libFuzzer target: the Lambda invocation payload parser (lambda::parse_event) and the hour plan.
+// libFuzzer target: the Lambda invocation payload parsers (lambda::parse_event, parse_stage_event) and
+// the hour plan.
 //
 // Invariants: no crash or sanitizer report; every error is a value of kind kInvalidArgument with code
 // InvalidEvent and a message; a parsed event names whole hours, first <= last, at most
@@ -25,6 +26,17 @@ void require(bool condition, const char* what) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
+  auto stage = es::lambda::parse_stage_event(payload);
+  if (!stage.ok()) {
+    require(stage.error().code == es::lambda::kInvalidEvent && !stage.error().message.empty(),
+            "stage errors carry InvalidEvent and say why");
+  } else if (stage->has_value()) {
+    const es::lambda::StageEvent& s = **stage;
+    require(s.hour.start_us % es::kMicrosPerHour == 0, "a stage names a whole hour");
+    require(s.workers >= 1 && s.workers <= 10000 && s.unit >= 0, "workers and unit in range");
+    require(s.stage != es::lambda::Stage::kMerge || !s.client.empty(), "a merge names its client");
+    return 0;
+  }
   auto event = es::lambda::parse_event(payload);
   if (!event.ok()) {
     const es::Error& e = event.error();
