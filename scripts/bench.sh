@@ -59,7 +59,7 @@ if [[ $skip_core -eq 0 ]]; then
   out ""
 fi
 
-state="$ES_REPO_ROOT/.local-aws/bench"
+state="${EAGLESENSE_BENCH_STATE:-$ES_REPO_ROOT/.local-aws/bench}"  # servers and scratch files
 es_use_local_aws "$state" "$keep"
 export LOG_LEVEL=warn
 hour="2026-11-29T10"
