@@ -39,6 +39,7 @@ Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_vie
         return std::move(sent).value();
       }
       error = std::move(*failure);
+      http_->recycle_body(std::move(response.body));  // the error is parsed already
     } else {
       error = std::move(sent).error();
       classify(error);

@@ -56,6 +56,9 @@ class AwsCaller {
   [[nodiscard]] Result<HttpResponse> call(std::string_view operation, std::string_view resource,
                                           const HttpRequest& request, const ResponseClassifier& classify);
 
+  /// Hands a spent response body back to the transport, to receive a later response into.
+  void recycle_body(std::string body) { http_->recycle_body(std::move(body)); }
+
   /// Retries stop (returning the last error) when their wait would end after deadline.
   void set_deadline(std::optional<TimePoint> deadline) { deadline_ = deadline; }
 

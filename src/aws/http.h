@@ -60,6 +60,10 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   [[nodiscard]] virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  /// Hands back a spent response body: a later send() may receive into its capacity instead of a
+  /// fresh allocation. A reader fetching 1 MB page after page then allocates (and faults in) its
+  /// receive buffer once instead of once per page. A hint only: transports may ignore it.
+  virtual void recycle_body(std::string body) { static_cast<void>(body); }
 };
 
 /// libcurl backend with a reusable easy handle (keep-alive).

@@ -1,6 +1,7 @@
 #include "dynamodb/dynamodb_client.h"
 
 #include <charconv>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -112,6 +113,49 @@ std::string query_request_json(const QueryRequest& r) {
   return out;
 }
 
+/// Where a dropped Page leaves its body for its client's next request.
+class BodyRecycler {
+ public:
+  /// Below this a buffer is not worth keeping (a small answer, an empty or moved-from body).
+  static constexpr std::size_t kMinCapacity = 64 << 10;
+
+  void put(std::string body) noexcept {
+    if (body.capacity() < kMinCapacity) return;
+    std::lock_guard lock(mutex_);
+    if (body.capacity() > spare_.capacity()) spare_ = std::move(body);
+  }
+  std::string take() noexcept {
+    std::lock_guard lock(mutex_);
+    return std::exchange(spare_, std::string());
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string spare_;
+};
+
+Page& Page::operator=(const Page& other) {
+  if (this != &other) body = other.body;
+  return *this;
+}
+
+Page& Page::operator=(Page&& other) noexcept {
+  if (this != &other) {
+    recycle();
+    body = std::move(other.body);
+    recycler_ = std::move(other.recycler_);
+  }
+  return *this;
+}
+
+Page::~Page() {
+  recycle();
+}
+
+void Page::recycle() noexcept {
+  if (recycler_) recycler_->put(std::move(body));
+}
+
 Result<PageMeta> parse_page_meta(const Page& page) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -133,7 +177,12 @@ Result<PageMeta> parse_page_meta(const Page& page) {
 
 DynamoDbClient::DynamoDbClient(std::shared_ptr<const aws::ServiceContext> context,
                                std::unique_ptr<aws::HttpClient> http)
-    : caller_(std::move(context), std::move(http)) {}
+    : caller_(std::move(context), std::move(http)), recycler_(std::make_shared<BodyRecycler>()) {}
+
+void DynamoDbClient::reuse_returned_body() {
+  std::string spare = recycler_->take();
+  if (spare.capacity() >= BodyRecycler::kMinCapacity) caller_.recycle_body(std::move(spare));
+}
 
 Result<aws::HttpResponse> DynamoDbClient::call(std::string_view operation, std::string_view resource,
                                                const std::string& body) {
@@ -268,13 +317,15 @@ Status DynamoDbClient::delete_table(const std::string& table) {
 }
 
 Result<Page> DynamoDbClient::scan(const ScanRequest& request) {
+  reuse_returned_body();
   ES_ASSIGN_OR_RETURN(aws::HttpResponse response, call("Scan", request.table, scan_request_json(request)));
-  return Page{std::move(response.body)};
+  return Page(std::move(response.body), recycler_);
 }
 
 Result<Page> DynamoDbClient::query(const QueryRequest& request) {
+  reuse_returned_body();
   ES_ASSIGN_OR_RETURN(aws::HttpResponse response, call("Query", request.table, query_request_json(request)));
-  return Page{std::move(response.body)};
+  return Page(std::move(response.body), recycler_);
 }
 
 Result<BatchWriteResult> DynamoDbClient::batch_write(const std::string& table,

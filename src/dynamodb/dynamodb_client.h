@@ -54,10 +54,32 @@ struct QueryRequest {
   bool scan_index_forward = true;
 };
 
+class BodyRecycler;
+
 /// A Scan/Query response. body is the raw JSON ({"Items":[...],"Count":..,"LastEvaluatedKey":..})
 /// with at least aws::HttpResponse::kBodyPadding spare bytes of capacity after size().
+///
+/// A page from DynamoDbClient hands its body back to that client when it is destroyed, and the
+/// client's next Scan/Query receives into it: a reader that decodes a page and drops it before
+/// asking for the next one allocates its ~1 MB receive buffer once, not once per page (the fresh
+/// buffers' page faults were ~7 % of the exporter's CPU). Safe from any thread, and after the client
+/// is gone.
 struct Page {
   std::string body;
+
+  Page() = default;
+  explicit Page(std::string b) : body(std::move(b)) {}
+  Page(std::string b, std::shared_ptr<BodyRecycler> recycler)
+      : body(std::move(b)), recycler_(std::move(recycler)) {}
+  Page(const Page& other) : body(other.body) {}
+  Page(Page&& other) noexcept = default;
+  Page& operator=(const Page& other);
+  Page& operator=(Page&& other) noexcept;
+  ~Page();
+
+ private:
+  void recycle() noexcept;
+  std::shared_ptr<BodyRecycler> recycler_;
 };
 
 /// The bookkeeping part of a page, for callers that do not decode items themselves.
@@ -129,7 +151,11 @@ class DynamoDbClient {
   void set_deadline(std::optional<aws::TimePoint> deadline) { caller_.set_deadline(deadline); }
 
  private:
+  /// Passes the body of the last page dropped (if any) to the transport for the next response.
+  void reuse_returned_body();
+
   aws::AwsCaller caller_;
+  std::shared_ptr<BodyRecycler> recycler_;
 };
 
 /// Builds the JSON body of a Scan request (exposed for tests).

@@ -63,7 +63,11 @@ class FakeHttpClient final : public aws::HttpClient {
     return r;
   }
 
+  void recycle_body(std::string body) override { recycled.push_back(body.data()); }
+
   std::vector<RecordedRequest> requests;
+  /// Where each body handed back by recycle_body() lived (addresses only, never dereferenced).
+  std::vector<const void*> recycled;
 
  private:
   std::deque<Result<aws::HttpResponse>> replies_;

@@ -108,6 +108,47 @@ TEST(DynamoDbClient, PersistentCrc32MismatchIsAnErrorNamingIt) {
   EXPECT_EQ(page.error().operation, "DynamoDB.Scan");
 }
 
+TEST(DynamoDbClient, DroppedPageHandsItsBodyBackForTheNextRequest) {
+  Fixture f;
+  // Large enough to be worth keeping (small buffers are not recycled).
+  const std::string body =
+      R"({"Items":[],"Count":0,"ScannedCount":0,"x":")" + std::string(100'000, 'x') + "\"}";
+  for (int i = 0; i < 3; ++i) f.http->reply(200, body, crc_header(body));
+  ScanRequest r;
+  r.table = "events";
+  const void* first = nullptr;
+  {
+    auto page = f.client->scan(r);
+    ASSERT_TRUE(page.ok()) << page.error().to_string();
+    first = page->body.data();
+    const Page copy = *page;  // a copy owns its own bytes and hands nothing back
+    EXPECT_EQ(copy.body, page->body);
+  }
+  EXPECT_TRUE(f.http->recycled.empty());  // handed back lazily, by the next request
+  auto second = f.client->scan(r);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(f.http->recycled.size(), 1u);
+  EXPECT_EQ(f.http->recycled[0], first);
+  EXPECT_EQ(second->body, body);
+}
+
+TEST(DynamoDbClient, PageMayOutliveItsClient) {
+  const std::string body =
+      R"({"Items":[],"Count":0,"ScannedCount":0,"x":")" + std::string(100'000, 'y') + "\"}";
+  Page kept;
+  {
+    Fixture f;
+    f.http->reply(200, body, crc_header(body));
+    ScanRequest r;
+    r.table = "events";
+    auto page = f.client->scan(r);
+    ASSERT_TRUE(page.ok());
+    kept = std::move(*page);
+  }
+  EXPECT_EQ(kept.body, body);
+  kept = Page{};  // hands the body to a recycler whose client is gone: harmless
+}
+
 TEST(DynamoDbClient, MissingTableNamesTheSetting) {
   Fixture f;
   f.http->reply(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",)"
