@@ -148,6 +148,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    // Read 128 KiB per recv() instead of curl's 16 KiB: a 1.75 MB Scan page took ~110 syscalls.
+    // (Below glibc's mmap threshold, so the buffer is reused from the heap, not faulted in anew.)
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 128L << 10);
     // S3 keys are opaque: never let curl squash "/./" or "/../" in a path.
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
