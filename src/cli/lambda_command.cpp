@@ -3,7 +3,6 @@
 // src/lambda owns the Runtime API I/O and the handler does the work.
 
 #include <chrono>
-#include <cstdlib>
 
 #include "aws/http.h"
 #include "cli/commands.h"
@@ -50,15 +49,10 @@ int LambdaCommand::run() {
 
   auto env = settings.environment();
   if (!env.ok()) return init_failed(*api, Error(env.error()).with_context("config"));
-  // Unless EAGLESENSE_MEMORY_MB says otherwise, the budget follows the function's memory: three
-  // quarters of it (the rest: the runtime, the binary, the allocator's slack).
-  if (const auto mb = process("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"); mb && !(*env)("EAGLESENSE_MEMORY_MB")) {
-    char* end = nullptr;
-    const unsigned long long function_mb = std::strtoull(mb->c_str(), &end, 10);
-    if (end != mb->c_str() && *end == '\0' && function_mb >= 128) {
-      *env = layered_environment(
-          *env, map_environment({{"EAGLESENSE_MEMORY_MB", std::to_string(function_mb * 3 / 4)}}));
-    }
+  // Unless EAGLESENSE_MEMORY_MB says otherwise, the budget follows the function's memory.
+  if (const auto mb = lambda::default_memory_budget_mb(process("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));
+      mb && !(*env)("EAGLESENSE_MEMORY_MB")) {
+    *env = layered_environment(*env, map_environment({{"EAGLESENSE_MEMORY_MB", std::to_string(*mb)}}));
   }
   auto config = load_export_config(*env);
   if (!config.ok()) return init_failed(*api, config.error());

@@ -253,7 +253,7 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
   t = Clock::now();
   auto finish_args = hour_args("merge", w);
   finish_args.emplace_back("--finish");
-  ES_TRY(run_child(spawner, finish_args, {kExitOk, kExitUndeliverable}));
+  ES_ASSIGN_OR_RETURN(std::string finished, run_child(spawner, finish_args, {kExitOk, kExitUndeliverable}));
   const std::int64_t finish_ms = ms_since(t);
 
   ES_ASSIGN_OR_RETURN(auto store, exporter.ports().make_store());
@@ -274,6 +274,16 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
   }
   report.objects_detail = manifest.objects;
   report.manifest_key = manifest_key(w);
+  // What only the stages saw (read capacity, requests of every stage) comes from finish's summary.
+  const auto take = [](auto field, auto& out) { return field.get(out) == simdjson::SUCCESS; };
+  simdjson::dom::element summary;
+  const bool figures = parser.parse(finished).get(summary) == simdjson::SUCCESS &&
+                        take(summary["items_scanned"], report.items_scanned) &&
+                        take(summary["consumed_read_capacity"], report.consumed_capacity) &&
+                        take(summary["requests"], report.requests) && take(summary["retries"], report.retries) &&
+                        take(summary["throttles"], report.throttles) &&
+                        take(summary["hours"].at(0)["out_of_window"], report.out_of_window);
+  if (!figures) log::warn("scale_out.summary_incomplete", {{"hour", w.label()}, {"finish_stdout", finished}});
   report.duration_ms = ms_since(started);
   report.status = report.events_undeliverable > 0 ? "undeliverable" : "exported";
   log::info("scale_out.hour_done", {{"hour", w.label()},

@@ -121,6 +121,17 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
 
 }  // namespace
 
+std::optional<std::uint64_t> default_memory_budget_mb(const std::optional<std::string>& function_mb) {
+  if (!function_mb || function_mb->empty() || function_mb->size() > 6) return std::nullopt;
+  std::uint64_t mb = 0;
+  for (char c : *function_mb) {
+    if (c < '0' || c > '9') return std::nullopt;
+    mb = mb * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (mb < 128) return std::nullopt;
+  return mb * 3 / 4;
+}
+
 bool enough_time_for_hour(std::int64_t now_us, std::int64_t deadline_us, std::int64_t budget_us,
                           std::optional<std::int64_t> last_hour_us) {
   if (deadline_us == 0) return true;

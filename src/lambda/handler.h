@@ -32,6 +32,11 @@ inline constexpr std::string_view kHourFailed = "HourFailed";
 [[nodiscard]] bool enough_time_for_hour(std::int64_t now_us, std::int64_t deadline_us, std::int64_t budget_us,
                                         std::optional<std::int64_t> last_hour_us);
 
+/// EAGLESENSE_MEMORY_MB for a function whose settings leave it unset: three quarters of the
+/// function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, MB; the rest is the runtime's, the binary's and
+/// the allocator's). nullopt when that is unset or not a whole number of at least 128.
+[[nodiscard]] std::optional<std::uint64_t> default_memory_budget_mb(const std::optional<std::string>& function_mb);
+
 /// The summary JSON of render_summary with "hours_not_done": [labels] added.
 [[nodiscard]] std::string render_lambda_summary(const exporter::RunSummary& summary,
                                                 const std::vector<HourWindow>& not_done);

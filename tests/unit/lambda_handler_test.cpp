@@ -276,6 +276,16 @@ TEST(LambdaSummary, AddsTheHoursNotDone) {
 
 // The scale-out stages, invoked as the state machine does: plan -> work units -> list-clients ->
 // merges -> finish; the outputs are the items the next Map state reads.
+TEST(LambdaSettings, TheMemoryBudgetFollowsTheFunctionsMemory) {
+  EXPECT_EQ(default_memory_budget_mb("1024"), 768u);
+  EXPECT_EQ(default_memory_budget_mb("10240"), 7680u);
+  EXPECT_EQ(default_memory_budget_mb("128"), 96u);
+  EXPECT_EQ(default_memory_budget_mb(std::nullopt), std::nullopt);
+  for (const char* bad : {"", "64", "1e3", "-1024", "1024 ", "99999999"}) {
+    EXPECT_EQ(default_memory_budget_mb(std::string(bad)), std::nullopt) << bad;
+  }
+}
+
 TEST(LambdaStages, RunAnHourAsTheStateMachineDoes) {
   World w;
   w.table.items.push_back(item("g1", "gone", "2026-11-29T10:20:00Z"));
