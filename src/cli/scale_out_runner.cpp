@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -325,7 +326,10 @@ int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hou
     summary.hours.push_back(std::move(*report));
   }
   summary.duration_ms = ms_since(started);
-  summary.peak_rss_bytes = peak_rss_bytes();
+  // The largest of this process and its stage processes (all waited for).
+  rusage children{};
+  getrusage(RUSAGE_CHILDREN, &children);
+  summary.peak_rss_bytes = std::max(peak_rss_bytes(), static_cast<std::uint64_t>(children.ru_maxrss) * 1024);
   std::cout << exporter::render_summary(summary) << std::flush;
   return exporter::exit_code(summary);
 }
