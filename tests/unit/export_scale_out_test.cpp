@@ -144,6 +144,19 @@ TEST(ScaleOut, ObjectsAndManifestAreByteIdenticalToASingleRun) {
   }
 }
 
+TEST(ScaleOut, AnHourWithoutEventsGivesTheSameManifest) {
+  World single;
+  single.table.items.clear();
+  ASSERT_TRUE(single.exporter().export_hour(kHour).ok());
+  World staged;
+  staged.table.items.clear();
+  auto report = run_stages(staged, 3);
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_EQ(report->events_read, 0u);
+  EXPECT_EQ(report->status, "exported");
+  expect_same_outputs(single, staged, "an empty hour");
+}
+
 TEST(ScaleOut, MergesAndFinishWaitForEveryUnitManifest) {
   World single;
   ASSERT_TRUE(single.exporter().export_hour(kHour).ok());
