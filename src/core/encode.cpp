@@ -517,16 +517,36 @@ Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, Ou
   return Error::internal("unknown compression");
 }
 
+namespace {
+
+// Events arrive in output (time) order, which is unrelated to where the readers stored them: every
+// event is a cache miss (and often a TLB miss). Asking for the event a few places ahead overlaps
+// those misses with the copying: 200,000 events scattered as the readers leave them encode in
+// 25 ms instead of 48 (bench/core_bench BM_EncodeScatteredJson).
+constexpr std::size_t kPrefetchAhead = 8;
+
+inline void prefetch(std::string_view event) noexcept {
+  for (std::size_t off = 0; off < event.size(); off += 64) __builtin_prefetch(event.data() + off);
+}
+
+}  // namespace
+
 Status encode_events(OutputFormat format, std::span<const std::string_view> events, OutputSink& out) {
   std::vector<std::string> columns;
   if (format == OutputFormat::kCsv) {
     if (events.empty()) return ok_status();
     CsvColumns collect;
-    for (std::string_view e : events) ES_TRY(collect.add(e));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i + kPrefetchAhead < events.size()) prefetch(events[i + kPrefetchAhead]);
+      ES_TRY(collect.add(events[i]));
+    }
     columns = collect.take();
   }
   EventWriter writer(format, out, std::move(columns));
-  for (std::string_view e : events) ES_TRY(writer.add(e));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i + kPrefetchAhead < events.size()) prefetch(events[i + kPrefetchAhead]);
+    ES_TRY(writer.add(events[i]));
+  }
   return writer.finish();
 }
 
