@@ -246,7 +246,7 @@ void BM_EncodeScatteredJson(benchmark::State& state) {
       benchmark::DoNotOptimize(object.data());
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events));
 }
 BENCHMARK(BM_EncodeScatteredJson)->Unit(benchmark::kMillisecond);
 
