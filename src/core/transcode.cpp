@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,6 +64,91 @@ inline int key_compare(std::string_view a, std::string_view b) noexcept {
   return a.compare(b);
 }
 
+// What parsing a page needs: a DOM parser (structural index) and the document (tape and strings),
+// ~3.3x the page: 5.8 MB for a 1.75 MB Scan page.
+struct ParseSpace {
+  simdjson::dom::parser parser;
+  simdjson::dom::document doc;
+
+  // simdjson grows a parser to exactly the length of a longer document, so pages of slowly rising
+  // sizes (a reader's pages differ by a few bytes around 1.75 MB) reallocated the tape, string and
+  // index buffers again and again, each new buffer faulting in fresh pages (24,000 of the 111,000
+  // page faults of a 200,000-event run). A quarter more settles it at the first page; capacity
+  // the parser never touches costs address space, not memory.
+  bool reserve_for(std::size_t len) {
+    if (parser.capacity() >= len && doc.capacity() >= len) return true;
+    const std::size_t capacity = std::min(len + len / 4 + 4096, std::max(len, parser.max_capacity()));
+    if (doc.capacity() < len && doc.allocate(capacity) != simdjson::SUCCESS) return false;
+    return parser.capacity() >= len || parser.allocate(capacity) == simdjson::SUCCESS;
+  }
+};
+
+// The parse spaces of all PageDecoders of the process, at most one per hardware thread in use at
+// once. Readers spend most of their time waiting for DynamoDB; a parse space per reader thread
+// (8 by default) kept 8 x 5.8 MB resident for what the cores can use 2 (here) at a time. A decode()
+// waiting for a space is a decode the cores could not have run anyway. Idle spaces are freed when the
+// last PageDecoder goes, so nothing stays resident after an hour's read.
+class ParseSpacePool {
+ public:
+  static ParseSpacePool& instance() {
+    static auto* pool = new ParseSpacePool();  // never destroyed: decoders may outlive statics
+    return *pool;
+  }
+
+  std::unique_ptr<ParseSpace> acquire() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return lent_ < limit_; });
+    ++lent_;
+    if (idle_.empty()) return std::make_unique<ParseSpace>();
+    std::unique_ptr<ParseSpace> space = std::move(idle_.back());
+    idle_.pop_back();
+    return space;
+  }
+
+  void give_back(std::unique_ptr<ParseSpace> space) {
+    {
+      std::lock_guard lock(mutex_);
+      --lent_;
+      if (users_ > 0 && space) idle_.push_back(std::move(space));
+    }
+    available_.notify_one();
+  }
+
+  void attach() {
+    std::lock_guard lock(mutex_);
+    ++users_;
+  }
+
+  void detach() {
+    std::vector<std::unique_ptr<ParseSpace>> freed;  // freed outside the lock
+    std::lock_guard lock(mutex_);
+    if (--users_ == 0) freed.swap(idle_);
+  }
+
+ private:
+  ParseSpacePool() : limit_(static_cast<int>(std::max(2U, std::thread::hardware_concurrency()))) {}
+
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<ParseSpace>> idle_;
+  int lent_ = 0;
+  int users_ = 0;
+  const int limit_;
+};
+
+// A parse space for the duration of one decode().
+class ParseSpaceLease {
+ public:
+  ParseSpaceLease() : space_(ParseSpacePool::instance().acquire()) {}
+  ~ParseSpaceLease() { ParseSpacePool::instance().give_back(std::move(space_)); }
+  ParseSpaceLease(const ParseSpaceLease&) = delete;
+  ParseSpaceLease& operator=(const ParseSpaceLease&) = delete;
+  ParseSpace* operator->() const noexcept { return space_.get(); }
+
+ private:
+  std::unique_ptr<ParseSpace> space_;
+};
+
 }  // namespace
 
 std::string_view to_string(RecordStatus status) {
@@ -102,8 +191,7 @@ void DecodedPage::clear() noexcept {
 
 struct PageDecoder::Impl {
   EventAttributes attributes;
-  simdjson::dom::parser parser;
-  simdjson::dom::document page_doc;   // the tape of decode(), sized with headroom (see reserve_for)
+  simdjson::dom::parser parser;       // transcode_item() only: decode() borrows a ParseSpace
   std::vector<Field> fields;          // stack of the fields of the objects being transcoded
   std::vector<std::uint32_t> order;   // per object, indices into `fields` in key order
   std::vector<std::string_view> set;  // elements of the SS/BS being sorted
@@ -126,19 +214,10 @@ struct PageDecoder::Impl {
   bool has_id = false;
   bool has_time = false;
 
-  explicit Impl(EventAttributes a) : attributes(std::move(a)) {}
-
-  // simdjson grows a parser to exactly the length of a longer document, so pages of slowly rising
-  // sizes (a reader's pages differ by a few bytes around 1.75 MB) reallocated the tape, string and
-  // index buffers again and again, each new buffer faulting in fresh pages (24,000 of the 111,000
-  // page faults of a 200,000-event run). A quarter more settles it at the first page; capacity
-  // the parser never touches costs address space, not memory.
-  bool reserve_for(std::size_t len) {
-    if (parser.capacity() >= len && page_doc.capacity() >= len) return true;
-    const std::size_t capacity = std::min(len + len / 4 + 4096, std::max(len, parser.max_capacity()));
-    if (page_doc.capacity() < len && page_doc.allocate(capacity) != simdjson::SUCCESS) return false;
-    return parser.capacity() >= len || parser.allocate(capacity) == simdjson::SUCCESS;
-  }
+  explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpacePool::instance().attach(); }
+  ~Impl() { ParseSpacePool::instance().detach(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   bool fail(std::string message) {
     why = std::move(message);
@@ -516,9 +595,11 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   // copies the body into the parser's own (reused) padded buffer. padded_string_view alone would not
   // check the capacity, and reading past an unpadded buffer is out of bounds.
   const bool needs_copy = body.capacity() - body.size() < simdjson::SIMDJSON_PADDING;
-  if (!impl_->reserve_for(body.size())) return fail("out of memory for the parser");
-  if (auto err = impl_->parser.parse_into_document(impl_->page_doc, body.data(), body.size(), needs_copy)
-                     .get(root)) {
+  // Held until the items are transcoded (the DOM lives in it); the page owns everything after.
+  const ParseSpaceLease space;
+  if (!space->reserve_for(body.size())) return fail("out of memory for the parser");
+  if (auto err =
+          space->parser.parse_into_document(space->doc, body.data(), body.size(), needs_copy).get(root)) {
     return fail(std::string("malformed JSON: ") + simdjson::error_message(err));
   }
   object envelope;

@@ -1,6 +1,8 @@
+#include <atomic>
 #include <cctype>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -586,6 +588,44 @@ TEST(PageDecoder, ReuseClearsPreviousPage) {
   EXPECT_EQ(page.event_id(page.records()[0]), "z");
   EXPECT_EQ(page.rejected_count(), 0u);
   EXPECT_EQ(page.last_evaluated_key(), "");
+}
+
+TEST(PageDecoder, ManyDecodersInManyThreadsShareParseSpaces) {
+  // More decoders than hardware threads: decode() waits for one of the shared parse spaces, and
+  // every page still comes out whole. Pages grow as they go (the parse space grows with headroom).
+  constexpr int kThreads = 12;
+  constexpr int kPages = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &failures] {
+      PageDecoder d;
+      DecodedPage page;
+      for (int p = 0; p < kPages; ++p) {
+        std::vector<std::string> items;
+        for (int i = 0; i <= p * 10 + t; ++i) {
+          items.push_back(
+              good_item("e" + std::to_string(t) + "-" + std::to_string(p) + "-" + std::to_string(i),
+                        "c" + std::to_string(t), "2026-11-29T10:00:00Z"));
+        }
+        std::string body = page_of(items);
+        ensure_json_padding(body);
+        if (!d.decode(body, page).ok() || page.records().size() != items.size() ||
+            page.event_id(page.records().back()) !=
+                "e" + std::to_string(t) + "-" + std::to_string(p) + "-" + std::to_string(items.size() - 1) ||
+            page.client_id(page.records().front()) != "c" + std::to_string(t)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  // Decoders made after all the others are gone start afresh.
+  PageDecoder d;
+  DecodedPage page;
+  ASSERT_TRUE(d.decode(page_of({good_item("x", "c", "2026-11-29T10:00:00Z")}), page).ok());
+  EXPECT_EQ(page.event_id(page.records()[0]), "x");
 }
 
 TEST(PageDecoder, MalformedPages) {
