@@ -1,23 +1,52 @@
 #include "export/client_events.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace es::exporter {
 namespace {
 constexpr std::size_t kFirstBlock = 16 << 10;
-constexpr std::size_t kMaxBlock = 64 << 10;
+constexpr std::size_t kMaxBlock = 1 << 20;
+// Fault in a block 16 KiB at a time, ahead of the copies, with one madvise() instead of four page
+// faults: the arenas are most of the memory an hour touches, and their page faults were ~8 % of the
+// exporter's CPU. Further ahead would leave untouched tails resident (each reader keeps one arena per
+// client).
+constexpr std::size_t kPopulateStep = 16 << 10;
+constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14); older kernels say EINVAL
+std::atomic<bool> populate_supported{true};
 }  // namespace
+
+void ChunkArena::Unmap::operator()(char* p) const noexcept {
+  if (p != nullptr) munmap(p, size);
+}
 
 const char* ChunkArena::store(std::string_view a, std::string_view b) {
   const std::size_t n = a.size() + b.size();
   if (used_ + n > capacity_) {
     // Blocks double up to kMaxBlock (small clients stay small); an item larger than that gets its own.
     const std::size_t next = blocks_.empty() ? kFirstBlock : std::min(capacity_ * 2, kMaxBlock);
-    capacity_ = std::max(next, n);
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(capacity_));
-    reserved_ += capacity_;
+    const std::size_t size = round_to_page(std::max(next, n));
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    full_blocks_ += capacity_;
+    blocks_.emplace_back(static_cast<char*>(p), Unmap{size});
+    capacity_ = size;
     used_ = 0;
+    populated_ = 0;
+  }
+  if (used_ + n > populated_ && populate_supported.load(std::memory_order_relaxed)) {
+    const std::size_t upto =
+        std::min(capacity_, (used_ + n + kPopulateStep - 1) / kPopulateStep * kPopulateStep);
+    if (madvise(blocks_.back().get() + populated_, upto - populated_, kMadvPopulateWrite) != 0 &&
+        errno == EINVAL) {
+      populate_supported.store(false, std::memory_order_relaxed);  // not this kernel: fault as we go
+    }
+    populated_ = upto;
   }
   char* dst = blocks_.back().get() + used_;
   std::memcpy(dst, a.data(), a.size());
