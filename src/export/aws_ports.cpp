@@ -33,6 +33,9 @@ class S3Upload final : public ObjectUpload {
         threshold_(threshold),
         part_size_(std::max(part_size, s3::kMinPartSize)) {
     options_.precomputed_sha256.clear();
+    // Room for a part and the chunk that fills it, once: grown by doubling, the buffer was copied
+    // and faulted in anew up to 32 MB for every streamed object. Unused capacity is not memory.
+    buffer_.reserve(part_size_ + (256 << 10));
   }
   ~S3Upload() override {
     if (!upload_id_.empty() && !finished_)
