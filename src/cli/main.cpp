@@ -34,8 +34,10 @@ int main(int argc, char** argv) {
   verify.add_to(
       *app.add_subcommand("verify", "check an exported hour against its manifest (docs/VERIFY.md)"));
 
-  plan.add_to(*app.add_subcommand("plan", "scale-out stage 1: split an hour into work units (docs/SCALING.md)"));
-  work.add_to(*app.add_subcommand("work", "scale-out stage 2: read one work unit into sorted runs per client"));
+  plan.add_to(
+      *app.add_subcommand("plan", "scale-out stage 1: split an hour into work units (docs/SCALING.md)"));
+  work.add_to(
+      *app.add_subcommand("work", "scale-out stage 2: read one work unit into sorted runs per client"));
   merge.add_to(*app.add_subcommand(
       "merge", "scale-out stages 3-5: list the clients, merge one client's runs, finish the hour"));
 

@@ -1,8 +1,8 @@
 // `eaglesense run --workers W`: the scale-out stages as separate processes on this machine, in the
 // order and with the concurrency the Step Functions state machine gives them (docs/SCALING.md).
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <iostream>
@@ -175,8 +175,8 @@ std::vector<std::string> hour_args(std::string_view stage, const HourWindow& w) 
 }
 
 /// One hour through every stage. The report comes from the manifest the finish stage wrote.
-Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& w, int workers, bool skip_complete,
-                                            exporter::Exporter& exporter) {
+Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& w, int workers,
+                                            bool skip_complete, exporter::Exporter& exporter) {
   const auto started = Clock::now();
   std::vector<std::string> plan_args = hour_args("plan", w);
   plan_args.insert(plan_args.end(), {"--workers", std::to_string(workers)});
@@ -189,7 +189,8 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
   }
   bool complete = false;
   std::int64_t units = 0;
-  if (plan["complete"].get(complete) != simdjson::SUCCESS || plan["workers"].get(units) != simdjson::SUCCESS) {
+  if (plan["complete"].get(complete) != simdjson::SUCCESS ||
+      plan["workers"].get(units) != simdjson::SUCCESS) {
     return Error::invalid_data("plan", fmt::format("unreadable plan output: {}", plan_out));
   }
   if (complete) {
@@ -279,11 +280,12 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
   const auto take = [](auto field, auto& out) { return field.get(out) == simdjson::SUCCESS; };
   simdjson::dom::element summary;
   const bool figures = parser.parse(finished).get(summary) == simdjson::SUCCESS &&
-                        take(summary["items_scanned"], report.items_scanned) &&
-                        take(summary["consumed_read_capacity"], report.consumed_capacity) &&
-                        take(summary["requests"], report.requests) && take(summary["retries"], report.retries) &&
-                        take(summary["throttles"], report.throttles) &&
-                        take(summary["hours"].at(0)["out_of_window"], report.out_of_window);
+                       take(summary["items_scanned"], report.items_scanned) &&
+                       take(summary["consumed_read_capacity"], report.consumed_capacity) &&
+                       take(summary["requests"], report.requests) &&
+                       take(summary["retries"], report.retries) &&
+                       take(summary["throttles"], report.throttles) &&
+                       take(summary["hours"].at(0)["out_of_window"], report.out_of_window);
   if (!figures) log::warn("scale_out.summary_incomplete", {{"hour", w.label()}, {"finish_stdout", finished}});
   report.duration_ms = ms_since(started);
   report.status = report.events_undeliverable > 0 ? "undeliverable" : "exported";

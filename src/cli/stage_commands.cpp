@@ -140,8 +140,8 @@ int MergeCommand::run() {
     std::cout << render_manifest_object(merged->object) << '\n' << std::flush;
     return merged->object.status == "delivered" ? kExitOk : kExitUndeliverable;
   }
-  auto metrics = exporter::MetricsPublisher::make(setup->config.metrics.value_or(MetricsMode::kNone), setup->env,
-                                                  setup->config);
+  auto metrics = exporter::MetricsPublisher::make(setup->config.metrics.value_or(MetricsMode::kNone),
+                                                  setup->env, setup->config);
   if (!metrics.ok()) return report_error(metrics.error());
   exporter::RunSummary summary;
   auto report = stages.finish(w);

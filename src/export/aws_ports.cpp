@@ -114,8 +114,9 @@ class S3Store final : public ObjectStore {
     options.range = s3::ByteRange{first, last};
     ES_ASSIGN_OR_RETURN(s3::GetResult got, client_.get_object(bucket, key, options));
     if (got.body.size() != last - first + 1) {
-      return Error::invalid_data(fmt::format("{}/{}", bucket, key),
-                                 fmt::format("asked for bytes {}-{}, got {} bytes", first, last, got.body.size()))
+      return Error::invalid_data(
+                 fmt::format("{}/{}", bucket, key),
+                 fmt::format("asked for bytes {}-{}, got {} bytes", first, last, got.body.size()))
           .with_context("S3.GetObject");
     }
     return std::move(got.body);

@@ -53,7 +53,7 @@ class ObjectStore {
                                                       std::uint64_t first, std::uint64_t last) = 0;
   /// Every key under prefix, in key order.
   [[nodiscard]] virtual Result<std::vector<std::string>> list(std::string_view bucket,
-                                                             std::string_view prefix) = 0;
+                                                              std::string_view prefix) = 0;
   /// Deletes keys (missing keys are fine); any key that could not be deleted is an error.
   [[nodiscard]] virtual Status remove(std::string_view bucket, const std::vector<std::string>& keys) = 0;
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }

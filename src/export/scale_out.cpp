@@ -27,7 +27,8 @@ Error stage_not_ready(const HourWindow& window, std::string message) {
 }
 
 Error json_error(std::string_view what, std::string_view field, simdjson::error_code err) {
-  return Error::invalid_data(std::string(what), fmt::format("field '{}': {}", field, simdjson::error_message(err)));
+  return Error::invalid_data(std::string(what),
+                             fmt::format("field '{}': {}", field, simdjson::error_message(err)));
 }
 
 /// Reads field of o into out (string, integer or double), naming the document on failure.
@@ -119,7 +120,8 @@ std::vector<int> Plan::unit_parts(int unit) const {
   return parts;
 }
 
-Result<Plan> make_plan(const ExportConfig& config, const HourWindow& window, int workers, std::int64_t now_us) {
+Result<Plan> make_plan(const ExportConfig& config, const HourWindow& window, int workers,
+                       std::int64_t now_us) {
   if (workers < 1 || workers > 10000) {
     return Error::invalid_argument("--workers", fmt::format("is {}; give 1 to 10000", workers))
         .with_context("config");
@@ -140,9 +142,9 @@ Result<Plan> make_plan(const ExportConfig& config, const HourWindow& window, int
   plan.created_us = now_us;
   // The id covers everything that decides what a unit reads and writes, not when it was planned:
   // planning the same hour the same way again keeps the units already done.
-  plan.id = hex_encode(sha256(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", window.label(), plan.units, plan.read_mode,
-                                          plan.total_segments, plan.shards, plan.table, plan.format,
-                                          plan.compression)))
+  plan.id = hex_encode(sha256(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", window.label(), plan.units,
+                                          plan.read_mode, plan.total_segments, plan.shards, plan.table,
+                                          plan.format, plan.compression)))
                 .substr(0, 16);
   return plan;
 }
@@ -169,7 +171,8 @@ std::string render_plan(const Plan& plan) {
 Result<Plan> parse_plan(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc)) return json_error("plan", "(document)", err);
+  if (auto err = parser.parse(json.data(), json.size()).get(doc))
+    return json_error("plan", "(document)", err);
   Plan plan;
   std::string hour;
   std::string created;
@@ -186,8 +189,8 @@ Result<Plan> parse_plan(std::string_view json) {
   ES_TRY(read_field(doc, "plan", "created_at", created));
   ES_ASSIGN_OR_RETURN(plan.created_us, parse_iso8601_us(created));
   if (plan.units < 1 || (plan.read_mode != "query" && plan.total_segments % plan.units != 0)) {
-    return Error::invalid_data("plan", fmt::format("{} units do not divide {} segments", plan.units,
-                                                   plan.total_segments));
+    return Error::invalid_data(
+        "plan", fmt::format("{} units do not divide {} segments", plan.units, plan.total_segments));
   }
   return plan;
 }
@@ -335,8 +338,9 @@ Result<Plan> ScaleOut::read_plan(const HourWindow& window, ObjectStore& store) {
   auto got = store.get(config.ops_bucket, plan_key(window));
   if (!got.ok()) {
     if (got.error().kind == ErrorKind::kNotFound && got.error().code != "NoSuchBucket") {
-      return stage_not_ready(window, fmt::format("no plan at s3://{}/{}: run `eaglesense plan --hour {}` first",
-                                                 config.ops_bucket, plan_key(window), window.label()));
+      return stage_not_ready(window,
+                             fmt::format("no plan at s3://{}/{}: run `eaglesense plan --hour {}` first",
+                                         config.ops_bucket, plan_key(window), window.label()));
     }
     return std::move(got).error();
   }
@@ -350,10 +354,11 @@ Result<Plan> ScaleOut::read_plan(const HourWindow& window, ObjectStore& store) {
   };
   for (const auto& [setting, values] : checks) {
     if (values.first != values.second) {
-      return Error::invalid_argument(std::string(setting),
-                                     fmt::format("is '{}' but the plan of {} says '{}'; plan again or use the "
-                                                 "plan's setting",
-                                                 values.second, window.label(), values.first))
+      return Error::invalid_argument(
+                 std::string(setting),
+                 fmt::format("is '{}' but the plan of {} says '{}'; plan again or use the "
+                             "plan's setting",
+                             values.second, window.label(), values.first))
           .with_context("config");
     }
   }
@@ -400,8 +405,9 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
   ReadScope scope;
   scope.units = plan.unit_parts(unit);
   scope.total_segments = plan.total_segments;
-  log::info("scale_out.work_started",
-            {{"hour", window.label()}, {"unit", unit}, {"parts", static_cast<std::uint64_t>(scope.units.size())}});
+  log::info(
+      "scale_out.work_started",
+      {{"hour", window.label()}, {"unit", unit}, {"parts", static_cast<std::uint64_t>(scope.units.size())}});
 
   const int threads = std::max(std::min(static_cast<int>(scope.units.size()), config.segments), 1);
   const MemoryPlan memory = plan_memory(config, exporter_.options(), threads);
@@ -424,16 +430,17 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
     constexpr std::size_t kRunBuffer = 64 << 10;
     UploadStage stage(config, ports, false, window, memory.upload_bytes);
     stage.run(jobs, [&](ClientJob& job, ObjectStore* job_store) {
-      const std::uint64_t granted = stage.budget().acquire(config.part_size_bytes + job.runs.size() * kRunBuffer +
-                                                           (2 << 20));
+      const std::uint64_t granted =
+          stage.budget().acquire(config.part_size_bytes + job.runs.size() * kRunBuffer + (2 << 20));
       UnitRun& run = runs[static_cast<std::size_t>(&job - jobs.data())];
       run.client = job.client;
       run.key = run_key(window, job.client, unit);
       run.events = job.events;
       run.body_bytes = job.body_bytes;
       Status written = [&]() -> Status {
-        ES_ASSIGN_OR_RETURN(auto upload, job_store->begin_upload(config.ops_bucket, run.key,
-                                                                 staging_put_options(config, kRunContentType)));
+        ES_ASSIGN_OR_RETURN(auto upload,
+                            job_store->begin_upload(config.ops_bucket, run.key,
+                                                    staging_put_options(config, kRunContentType)));
         ObjectSink sink(upload.get());
         EventMerger merger(sorted_memory_events(job), std::move(job.runs), kRunBuffer);
         std::string buffer;
@@ -472,7 +479,8 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
       m.rejected_key = unit_rejected_key(window, unit);
       m.rejected_bytes = bytes.size();
       m.rejected_sha256 = hex_encode(sha256(bytes));
-      ES_TRY(store->put(config.ops_bucket, m.rejected_key, bytes, staging_put_options(config, kRunContentType)));
+      ES_TRY(
+          store->put(config.ops_bucket, m.rejected_key, bytes, staging_put_options(config, kRunContentType)));
     }
   }
   // Last: its presence says the unit is done.
@@ -505,9 +513,10 @@ Result<ScaleOut::Inputs> ScaleOut::read_inputs(const HourWindow& window, ObjectS
     }
     ES_ASSIGN_OR_RETURN(UnitManifest m, parse_unit_manifest(got->body));
     if (m.plan_id != in.plan.id || m.unit != u) {
-      return stage_not_ready(window, fmt::format("the manifest of unit {} belongs to plan {}, not to the current "
-                                                 "plan {}: run `eaglesense work --hour {} --unit {}` again",
-                                                 u, m.plan_id, in.plan.id, window.label(), u));
+      return stage_not_ready(window,
+                             fmt::format("the manifest of unit {} belongs to plan {}, not to the current "
+                                         "plan {}: run `eaglesense work --hour {} --unit {}` again",
+                                         u, m.plan_id, in.plan.id, window.label(), u));
     }
     in.units.push_back(std::move(m));
   }
@@ -536,7 +545,8 @@ Result<std::vector<std::string>> ScaleOut::list_clients(const HourWindow& window
     w.end_object();
   }
   items += clients.empty() ? "]\n" : "\n]\n";
-  ES_TRY(store->put(config.ops_bucket, clients_key(window), items, staging_put_options(config, "application/json")));
+  ES_TRY(store->put(config.ops_bucket, clients_key(window), items,
+                    staging_put_options(config, "application/json")));
   return std::vector<std::string>(clients.begin(), clients.end());
 }
 
@@ -563,13 +573,14 @@ Result<MergeResult> ScaleOut::merge(const HourWindow& window, std::string_view c
     }
   }
   if (job.runs.empty()) {
-    return Error::invalid_argument("--client", fmt::format("'{}' has no events in {}", client, window.label()))
+    return Error::invalid_argument("--client",
+                                   fmt::format("'{}' has no events in {}", client, window.label()))
         .with_context("scale-out");
   }
   // Each refill of a run's buffer is one ranged GET: large buffers, within a quarter of the budget.
   const std::uint64_t budget = config.memory_mb << 20;
-  const std::size_t run_buffer = static_cast<std::size_t>(
-      std::clamp<std::uint64_t>(budget / 4 / job.runs.size(), 256 << 10, 8 << 20));
+  const std::size_t run_buffer =
+      static_cast<std::size_t>(std::clamp<std::uint64_t>(budget / 4 / job.runs.size(), 256 << 10, 8 << 20));
   const MemoryPlan memory = plan_memory(config, exporter_.options(), 1);
   std::vector<ClientJob> jobs;
   jobs.push_back(std::move(job));
@@ -577,7 +588,8 @@ Result<MergeResult> ScaleOut::merge(const HourWindow& window, std::string_view c
   stage.run(jobs);
   ClientJob& done = jobs.front();
   if (done.fatal) {
-    return std::move(*done.fatal).with_context("scale-out", fmt::format("{} client {}", window.label(), client));
+    return std::move(*done.fatal)
+        .with_context("scale-out", fmt::format("{} client {}", window.label(), client));
   }
   MergeResult result;
   result.object = std::move(done.result);
@@ -632,9 +644,10 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     auto got = store->get(config.ops_bucket, merged_key(window, client));
     if (!got.ok()) {
       if (got.error().kind == ErrorKind::kNotFound && got.error().code != "NoSuchBucket") {
-        return stage_not_ready(window, fmt::format("client {} is not merged yet: run `eaglesense merge --hour {} "
-                                                   "--client {}`",
-                                                   client, window.label(), client));
+        return stage_not_ready(window,
+                               fmt::format("client {} is not merged yet: run `eaglesense merge --hour {} "
+                                           "--client {}`",
+                                           client, window.label(), client));
       }
       return std::move(got).error();
     }
@@ -651,7 +664,8 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     outcome.calls += calls;
     outcome.objects.push_back(std::move(mo));
   }
-  ES_ASSIGN_OR_RETURN(HourReport report, exporter_.complete_hour(window, std::move(outcome), in.plan.created_us));
+  ES_ASSIGN_OR_RETURN(HourReport report,
+                      exporter_.complete_hour(window, std::move(outcome), in.plan.created_us));
   // The manifest is written: the staging objects have served. First every key the plan and the unit
   // manifests name, then whatever a listing still finds (an earlier plan's units). A failure here
   // leaves garbage (the ops bucket's lifecycle rule expires staging/), not a wrong hour.
@@ -668,8 +682,9 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     removed = left.ok() ? store->remove(config.ops_bucket, *left) : Status(std::move(left).error());
   }
   if (!removed.ok()) {
-    log::warn("scale_out.staging_left",
-              {{"hour", window.label()}, {"prefix", staging_prefix(window)}, {"error", removed.error().to_string()}});
+    log::warn("scale_out.staging_left", {{"hour", window.label()},
+                                         {"prefix", staging_prefix(window)},
+                                         {"error", removed.error().to_string()}});
   }
   const aws::CallStats finish_calls = store->stats();
   report.requests += finish_calls.requests;

@@ -115,7 +115,8 @@ class ScaleOut {
   /// Plans window for workers units and writes the plan (unless skip_complete and the hour is done).
   [[nodiscard]] Result<PlanResult> plan(const HourWindow& window, int workers, bool skip_complete);
   /// Reads unit and writes its runs, rejected events and unit manifest.
-  [[nodiscard]] Result<UnitManifest> work(const HourWindow& window, int unit, ReadProgress* progress = nullptr);
+  [[nodiscard]] Result<UnitManifest> work(const HourWindow& window, int unit,
+                                          ReadProgress* progress = nullptr);
   /// The hour's clients (from every unit manifest); writes the merge items file.
   [[nodiscard]] Result<std::vector<std::string>> list_clients(const HourWindow& window);
   /// Writes client's final object (or its undeliverable copy) and its merge result.

@@ -138,8 +138,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
 
   const std::uint64_t granted = budget_.acquire(job.body_bytes + 2 * job.events + 16);
   std::string object;
-  object.reserve(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16
-                                                           : 1 << 20);
+  object.reserve(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
   StringSink sink(object);
   Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
 
@@ -189,7 +188,6 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   }
   budget_.release(granted);
 }
-
 
 /// A client whose events were partly spilled: merged from memory and its runs straight into the
 /// encoder and a multipart upload, never held whole. Written again from the same sources to the
@@ -284,11 +282,9 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   budget_.release(granted);
 }
 
-
 void UploadStage::fail(ClientJob& job, Error error, std::uint64_t granted) {
   job.fatal = std::move(error);
   budget_.release(granted);
 }
-
 
 }  // namespace es::exporter

@@ -94,7 +94,8 @@ Result<LambdaEvent> parse_direct(simdjson::dom::object object) {
 Result<std::int64_t> int_member(simdjson::dom::object object, std::string_view name, std::int64_t min,
                                 std::int64_t max) {
   simdjson::dom::element value;
-  if (object[name].get(value) != simdjson::SUCCESS) return invalid_event(fmt::format("'{}' is missing", name));
+  if (object[name].get(value) != simdjson::SUCCESS)
+    return invalid_event(fmt::format("'{}' is missing", name));
   std::int64_t v = 0;
   if (value.get(v) != simdjson::SUCCESS || v < min || v > max) {
     return invalid_event(fmt::format("'{}' must be an integer from {} to {}", name, min, max));
@@ -141,11 +142,13 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
   ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
   if (event.stage == Stage::kPlan) {
     ES_ASSIGN_OR_RETURN(auto time, string_member(object, "time"));
-    if (hour.has_value() == time.has_value()) return invalid_event("the plan stage needs either 'hour' or 'time'");
+    if (hour.has_value() == time.has_value())
+      return invalid_event("the plan stage needs either 'hour' or 'time'");
     if (time) {
       auto instant = parse_iso8601_us(*time);
       if (!instant.ok()) {
-        return invalid_event(fmt::format("'time' '{}' is not an ISO-8601 instant: {}", *time, instant.error().message));
+        return invalid_event(
+            fmt::format("'time' '{}' is not an ISO-8601 instant: {}", *time, instant.error().message));
       }
       event.hour = HourWindow::last_complete_hour(*instant);
       event.skip_complete = true;

@@ -35,7 +35,8 @@ inline constexpr std::string_view kHourFailed = "HourFailed";
 /// EAGLESENSE_MEMORY_MB for a function whose settings leave it unset: three quarters of the
 /// function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, MB; the rest is the runtime's, the binary's and
 /// the allocator's). nullopt when that is unset or not a whole number of at least 128.
-[[nodiscard]] std::optional<std::uint64_t> default_memory_budget_mb(const std::optional<std::string>& function_mb);
+[[nodiscard]] std::optional<std::uint64_t> default_memory_budget_mb(
+    const std::optional<std::string>& function_mb);
 
 /// The summary JSON of render_summary with "hours_not_done": [labels] added.
 [[nodiscard]] std::string render_lambda_summary(const exporter::RunSummary& summary,

@@ -158,7 +158,8 @@ class FakeStore final : public exporter::ObjectStore {
     std::lock_guard lock(data_.mutex);
     ++data_.ranged_gets;
     if (first > last || last >= whole.body.size()) {
-      return Error::invalid_argument("range", fmt::format("{}-{} of {} bytes", first, last, whole.body.size()));
+      return Error::invalid_argument("range",
+                                     fmt::format("{}-{} of {} bytes", first, last, whole.body.size()));
     }
     return whole.body.substr(first, last - first + 1);
   }
@@ -167,7 +168,8 @@ class FakeStore final : public exporter::ObjectStore {
     std::lock_guard lock(data_.mutex);
     const std::string from = fmt::format("{}/{}", bucket, prefix);
     std::vector<std::string> keys;
-    for (auto it = data_.objects.lower_bound(from); it != data_.objects.end() && it->first.starts_with(from); ++it)
+    for (auto it = data_.objects.lower_bound(from); it != data_.objects.end() && it->first.starts_with(from);
+         ++it)
       keys.push_back(it->first.substr(bucket.size() + 1));
     return keys;
   }

@@ -21,7 +21,8 @@ using es::testing::FakeTableData;
 
 const HourWindow kHour = *HourWindow::parse_hour("2026-11-29T10");
 
-std::string item(std::string_view id, std::string_view client, std::string_view time, int payload, int shard) {
+std::string item(std::string_view id, std::string_view client, std::string_view time, int payload,
+                 int shard) {
   return fmt::format(
       R"({{"eventId":{{"S":"{}"}},"clientId":{{"S":"{}"}},"time":{{"S":"{}"}},"n":{{"N":"{}"}},)"
       R"("note":{{"S":"a, \"quoted\" value {}"}},"hourShard":{{"S":"2026-11-29T10#{:02}"}}}})",
@@ -45,9 +46,10 @@ struct World {
     std::mt19937 rng(7);
     const std::vector<std::string> clients = {"acme", "beta", "nobucket", "acme", "delta"};
     for (int i = 0; i < 1500; ++i) {
-      table.items.push_back(item(fmt::format("id{:05}", rng() % 100000), clients[static_cast<std::size_t>(i % 5)],
-                                 fmt::format("2026-11-29T10:{:02}:{:02}.{:06}Z", rng() % 60, rng() % 60, i % 7),
-                                 static_cast<int>(rng() % 1000), i % 5));
+      table.items.push_back(
+          item(fmt::format("id{:05}", rng() % 100000), clients[static_cast<std::size_t>(i % 5)],
+               fmt::format("2026-11-29T10:{:02}:{:02}.{:06}Z", rng() % 60, rng() % 60, i % 7),
+               static_cast<int>(rng() % 1000), i % 5));
     }
     table.items.push_back(item("bad1", "Upper", "2026-11-29T10:10:00Z", 1, 0));
     table.items.push_back(R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"},)"

@@ -5,8 +5,8 @@
 #include <simdjson.h>
 
 #include "core/log.h"
-#include "lambda/handler.h"
 #include "export/scale_out.h"
+#include "lambda/handler.h"
 #include "support/fake_ports.h"
 
 namespace es::lambda {
@@ -312,7 +312,8 @@ TEST(LambdaStages, RunAnHourAsTheStateMachineDoes) {
   simdjson::dom::element l = p2.parse(*listed);
   EXPECT_EQ(std::uint64_t(l["clients"]), 2u);
   EXPECT_EQ(std::string_view(l["items_bucket"]), "ce-ops");
-  const std::string items = w.store.objects.at("ce-ops/" + std::string(std::string_view(l["items_key"]))).body;
+  const std::string items =
+      w.store.objects.at("ce-ops/" + std::string(std::string_view(l["items_key"]))).body;
   EXPECT_NE(items.find(R"({"stage":"merge","hour":"2026-11-29T10","client":"gone"})"), std::string::npos);
 
   ASSERT_TRUE(w.invoke(R"({"stage":"merge","hour":"2026-11-29T10","client":"acme"})").ok());
