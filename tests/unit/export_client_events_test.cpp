@@ -14,8 +14,8 @@ TEST(ChunkArena, StoredBytesStayPutAcrossManyBlocks) {
   ChunkArena arena;
   std::vector<std::pair<const char*, std::string>> stored;
   for (int i = 0; i < 20'000; ++i) {
-    const std::string body =
-        "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(static_cast<std::size_t>(i % 700), 'x') + "\"}";
+    const std::string body = "{\"n\":" + std::to_string(i) + ",\"pad\":\"" +
+                             std::string(static_cast<std::size_t>(i % 700), 'x') + "\"}";
     const std::string id = "id-" + std::to_string(i);
     stored.emplace_back(arena.store(body, id), body + id);
   }
