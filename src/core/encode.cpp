@@ -1,6 +1,8 @@
 #include "core/encode.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,6 +14,7 @@
 
 #define ZLIB_CONST
 #include <simdjson.h>
+#include <sys/mman.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -552,6 +555,29 @@ class EncodeSlot {
 };
 
 }  // namespace
+
+void StringSink::populate(std::size_t incoming) noexcept {
+  constexpr std::size_t kStep = 1 << 20;
+  constexpr std::size_t kPage = 4096;
+  constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14); EINVAL before
+  static std::atomic<bool> supported{true};
+  if (out_.data() != populated_data_) {
+    populated_data_ = out_.data();
+    populated_ = out_.size();
+  }
+  const std::size_t capacity = out_.capacity();
+  const std::size_t want = std::min(capacity, out_.size() + incoming + kStep);
+  if (want <= populated_) return;
+  // Whole pages past what is already written: the pages holding written bytes are resident.
+  const auto base = reinterpret_cast<std::uintptr_t>(out_.data());
+  const std::uintptr_t from = (base + populated_ + kPage - 1) & ~(kPage - 1);
+  const std::uintptr_t to = (base + want) & ~(kPage - 1);
+  if (to > from && capacity >= 2 * kStep && supported.load(std::memory_order_relaxed) &&
+      madvise(reinterpret_cast<void*>(from), to - from, kMadvPopulateWrite) != 0 && errno == EINVAL) {
+    supported.store(false, std::memory_order_relaxed);
+  }
+  populated_ = want;
+}
 
 Status encode_events(OutputFormat format, std::span<const std::string_view> events, OutputSink& out) {
   std::vector<std::string> columns;

@@ -50,16 +50,24 @@ class OutputSink {
 };
 
 /// Appends to a caller-owned std::string (which must outlive the sink). Never fails.
+/// When the string has room reserved, the sink faults it in ahead of the copies, 1 MiB at a time
+/// with one madvise(MADV_POPULATE_WRITE) instead of 256 page faults (objects are the second largest
+/// memory an hour touches, after its events).
 class StringSink final : public OutputSink {
  public:
   explicit StringSink(std::string& out) noexcept : out_(out) {}
   [[nodiscard]] Status append(std::string_view bytes) override {
+    if (out_.size() + bytes.size() > populated_ || out_.data() != populated_data_) populate(bytes.size());
     out_.append(bytes);
     return ok_status();
   }
 
  private:
+  void populate(std::size_t incoming) noexcept;
+
   std::string& out_;
+  const char* populated_data_ = nullptr;  ///< the buffer populated_ refers to
+  std::size_t populated_ = 0;             ///< bytes of that buffer faulted in (or not worth it)
 };
 
 /// A sink that compresses what it receives and writes the result to a downstream sink as it goes

@@ -288,3 +288,29 @@ TEST(EncodeObject, AllFormatsAndCompressionsRoundTrip) {
 
 }  // namespace
 }  // namespace es
+
+namespace es {
+namespace {
+
+TEST(StringSink, ReservedRoomIsFilledExactlyWhateverTheChunks) {
+  // The sink faults reserved room in ahead of the copies; the bytes must be exactly those appended,
+  // through reallocations too.
+  std::string expected;
+  for (int i = 0; expected.size() < (5 << 20); ++i) expected += "event-" + std::to_string(i) + ",";
+  for (const std::size_t reserve :
+       {std::size_t{0}, std::size_t{1} << 20, expected.size(), expected.size() * 2}) {
+    std::string out;
+    out.reserve(reserve);
+    StringSink sink(out);
+    std::size_t at = 0;
+    for (std::size_t chunk = 1; at < expected.size(); chunk = chunk * 3 % 100'003 + 1) {
+      const std::size_t n = std::min(chunk, expected.size() - at);
+      ASSERT_TRUE(sink.append(std::string_view(expected).substr(at, n)).ok());
+      at += n;
+    }
+    EXPECT_EQ(out, expected) << "reserve " << reserve;
+  }
+}
+
+}  // namespace
+}  // namespace es
