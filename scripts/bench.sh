@@ -2,7 +2,7 @@
 # Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
 #
 #   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--workers W[,W...]]
-#                    [--keep-servers]
+#                    [--repeat R] [--build-dir DIR] [--keep-servers]
 #
 # 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
 # 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
@@ -17,7 +17,10 @@
 # 5. --workers W,... (e.g. 1,2,4): 1,000,000 events exported with `run --workers W` (plan, W work
 #    processes, one merge process per client, finish) for each W: wall time and time per stage, with
 #    the single-process export of the same table for comparison. Alone: --workers 1,2,4 --events 0.
-# Results go to stdout and build/bench-results.md. Nothing here asserts: these are figures.
+# --repeat R runs every measured export R times and prints the median of each column (the machine's
+# other work makes single runs noisy). --build-dir DIR (or EAGLESENSE_BUILD_DIR) builds and measures
+# DIR instead of build/.
+# Results go to stdout and <build dir>/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -26,6 +29,8 @@ skip_core=0
 skip_query=0
 huge=0
 workers_list=""
+repeat=1
+build_dir="${EAGLESENSE_BUILD_DIR:-$ES_REPO_ROOT/build}"
 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,16 +39,20 @@ while [[ $# -gt 0 ]]; do
     --skip-query) skip_query=1 ;;
     --huge) huge=1 ;;
     --workers) workers_list="$2"; shift ;;
+    --repeat) repeat="$2"; shift ;;
+    --build-dir) build_dir="$2"; shift ;;
     --keep-servers) keep=1 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --keep-servers)" ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers)" ;;
   esac
   shift
 done
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || es_die "--repeat needs a whole number >= 1, got '$repeat'"
+build_dir="$(cd "$(dirname "$build_dir")" && pwd)/$(basename "$build_dir")"
 
-"$ES_REPO_ROOT/scripts/setup.sh" >&2
-bin="$ES_REPO_ROOT/build/eaglesense"
-results="$ES_REPO_ROOT/build/bench-results.md"
+"$ES_REPO_ROOT/scripts/setup.sh" --build-dir "$build_dir" >&2
+bin="$build_dir/eaglesense"
+results="$build_dir/bench-results.md"
 : >"$results"
 out() { printf '%s\n' "$*" | tee -a "$results"; }
 
@@ -51,10 +60,10 @@ out "# EagleSense benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git 
 out ""
 
 if [[ $skip_core -eq 0 ]]; then
-  cmake --build "$ES_REPO_ROOT/build" --target core_bench >&2
+  cmake --build "$build_dir" --target core_bench >&2
   out "## Core path in memory (one core)"
   out '```'
-  "$ES_REPO_ROOT/build/bench/core_bench" --benchmark_min_time=1 2>/dev/null | grep -E '^(BM_|Benchmark|-)' | tee -a "$results"
+  "$build_dir/bench/core_bench" --benchmark_min_time=1 2>/dev/null | grep -E '^(BM_|Benchmark|-)' | tee -a "$results"
   out '```'
   out ""
 fi
@@ -65,23 +74,37 @@ export LOG_LEVEL=warn
 hour="2026-11-29T10"
 stamp=$(date +%s)
 
-# measure LABEL ARGS...: runs eaglesense under /usr/bin/time, prints one table row, keeps the numbers.
+# measure LABEL ARGS...: runs eaglesense under /usr/bin/time (--repeat times), prints one table row
+# (medians of each column over the runs), keeps the median wall time.
 measure() {
   local label="$1"
   shift
-  local summary="$state/summary.json" timing="$state/time.txt"
-  /usr/bin/time -f '%e %U %S %M' -o "$timing" "$bin" run --hour "$hour" --no-progress "$@" >"$summary" || true
-  read -r wall user sys rss_kb <"$timing"
-  /usr/bin/python3 - "$summary" "$label" "$wall" "$user" "$sys" "$rss_kb" <<'PY' | tee -a "$results"
-import json, sys
+  local summary="$state/summary.json" timing="$state/time.txt" i
+  : >"$timing.all"
+  for ((i = 0; i < repeat; i++)); do
+    /usr/bin/time -f '%e %U %S %M' -o "$timing" "$bin" run --hour "$hour" --no-progress "$@" >"$summary" || true
+    cat "$timing" >>"$timing.all"
+  done
+  /usr/bin/python3 - "$summary" "$label" "$timing.all" <<'PY' | tee -a "$results"
+import json, statistics, sys
 s = json.load(open(sys.argv[1]))
-label, wall, user, sys_, rss = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+label = sys.argv[2]
+def numbers(line):  # "wall user sys rss"; time(1) adds a line for a non-zero exit status
+    try:
+        values = [float(x) for x in line.split()]
+    except ValueError:
+        return None
+    return values if len(values) == 4 else None
+runs = [r for r in map(numbers, open(sys.argv[3])) if r]
+wall, user, sys_, rss = (statistics.median(column) for column in zip(*runs))
+cpu = statistics.median(r[1] + r[2] for r in runs)
 n = s["events_read"]
-cpu = user + sys_
-print(f"| {label} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {cpu / max(n, 1) * 1e6:.2f} | {rss / 1024:.0f} |"
+note = f" (median of {len(runs)})" if len(runs) > 1 else ""
+print(f"| {label}{note} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {cpu / max(n, 1) * 1e6:.2f} | {rss / 1024:.0f} |"
       f" {s.get('consumed_read_capacity', 0):,.0f} |")
+open(sys.argv[3] + ".wall", "w").write(f"{wall}\n")
 PY
-  last_wall="$wall"
+  last_wall=$(cat "$timing.all.wall")
 }
 
 IFS=',' read -r -a sizes <<<"$events_list"
