@@ -146,11 +146,7 @@ int RunCommand::run() {
       auto complete = exporter.hour_complete(w);
       if (!complete.ok()) {
         report_error(complete.error());
-        exporter::HourReport failed;
-        failed.window = w;
-        failed.status = "failed";
-        failed.error = complete.error().to_string();
-        summary.hours.push_back(std::move(failed));
+        summary.hours.push_back(exporter::HourReport::failed(w, complete.error()));
         continue;
       }
       if (*complete) {
@@ -171,11 +167,7 @@ int RunCommand::run() {
     }();
     if (!report.ok()) {
       report_error(report.error());
-      exporter::HourReport failed;
-      failed.window = w;
-      failed.status = "failed";
-      failed.error = report.error().to_string();
-      summary.hours.push_back(std::move(failed));
+      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
       continue;
     }
     summary.hours.push_back(std::move(*report));

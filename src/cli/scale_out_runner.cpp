@@ -318,11 +318,7 @@ int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hou
     auto report = scale_out_hour(spawner, w, command.workers, command.catch_up > 0, exporter);
     if (!report.ok()) {
       report_error(report.error());
-      exporter::HourReport failed;
-      failed.window = w;
-      failed.status = "failed";
-      failed.error = report.error().to_string();
-      summary.hours.push_back(std::move(failed));
+      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
       continue;
     }
     summary.hours.push_back(std::move(*report));

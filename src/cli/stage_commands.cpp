@@ -147,11 +147,7 @@ int MergeCommand::run() {
   auto report = stages.finish(w);
   if (!report.ok()) {
     report_error(report.error());
-    exporter::HourReport failed;
-    failed.window = w;
-    failed.status = "failed";
-    failed.error = report.error().to_string();
-    summary.hours.push_back(std::move(failed));
+    summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
   } else {
     summary.hours.push_back(std::move(*report));
   }

@@ -37,6 +37,15 @@ struct HourReport {
   std::string manifest_key;
   std::string error;  ///< for "failed"
   std::vector<ManifestObject> objects_detail;
+
+  /// The report of an hour that failed with error.
+  [[nodiscard]] static HourReport failed(const HourWindow& window, const Error& error) {
+    HourReport r;
+    r.window = window;
+    r.status = "failed";
+    r.error = error.to_string();
+    return r;
+  }
 };
 
 struct ExportOptions {

@@ -23,12 +23,31 @@ std::string_view kind_name(EventKind kind) {
   }
 }
 
-exporter::HourReport failed_report(const HourWindow& window, const Error& error) {
-  exporter::HourReport report;
-  report.window = window;
-  report.status = "failed";
-  report.error = error.to_string();
-  return report;
+/// The end of every invocation that ran hours: the summary's duration and peak RSS, the metrics, and
+/// the response (an error carrying the summary when an hour failed or events were undeliverable).
+Result<std::string> respond(exporter::RunSummary& summary, const std::vector<HourWindow>& not_done,
+                            std::int64_t started, const InvocationRequest& request, HandlerContext& context) {
+  const std::int64_t finished = context.now_us();
+  summary.duration_ms = (finished - started) / 1000;
+  if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
+  if (context.metrics != nullptr) {
+    exporter::MetricsContext metrics;
+    metrics.timestamp_ms = finished / 1000;
+    metrics.function_name = context.function_name;
+    metrics.request_id = request.request_id;
+    // A metrics failure is logged by the publisher; it does not fail the export.
+    static_cast<void>(context.metrics->publish(summary, metrics, context.emf_out));
+  }
+  std::string body = render_lambda_summary(summary, not_done);
+  if (summary.any_failed() || summary.events_undeliverable() > 0) {
+    Error e;
+    e.kind = ErrorKind::kServiceError;
+    e.operation = "lambda.handle";
+    e.code = std::string(summary.any_failed() ? kHourFailed : kUndeliverable);
+    e.message = std::move(body);
+    return e;
+  }
+  return body;
 }
 
 /// A stage's failure as the function's error: InvalidEvent and StageNotReady keep their errorType,
@@ -93,30 +112,11 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
   auto report = stages.finish(w);
   if (!report.ok()) {
     if (report.error().code == exporter::kStageNotReady) return std::move(report).error();
-    summary.hours.push_back(failed_report(w, report.error()));
+    summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
   } else {
     summary.hours.push_back(std::move(*report));
   }
-  const std::int64_t finished = context.now_us();
-  summary.duration_ms = (finished - started) / 1000;
-  if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
-  if (context.metrics != nullptr) {
-    exporter::MetricsContext metrics;
-    metrics.timestamp_ms = finished / 1000;
-    metrics.function_name = context.function_name;
-    metrics.request_id = request.request_id;
-    static_cast<void>(context.metrics->publish(summary, metrics, context.emf_out));
-  }
-  std::string body = render_lambda_summary(summary, {});
-  if (summary.any_failed() || summary.events_undeliverable() > 0) {
-    Error e;
-    e.kind = ErrorKind::kServiceError;
-    e.operation = "lambda.handle";
-    e.code = std::string(summary.any_failed() ? kHourFailed : kUndeliverable);
-    e.message = std::move(body);
-    return e;
-  }
-  return body;
+  return respond(summary, {}, started, request, context);
 }
 
 }  // namespace
@@ -180,7 +180,7 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
       auto complete = exporter.hour_complete(w);
       if (!complete.ok()) {
         log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", complete.error().to_string()}});
-        summary.hours.push_back(failed_report(w, complete.error()));
+        summary.hours.push_back(exporter::HourReport::failed(w, complete.error()));
         return;
       }
       if (*complete) {
@@ -208,7 +208,7 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
     auto report = exporter.export_hour(w);
     if (!report.ok()) {
       log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", report.error().to_string()}});
-      summary.hours.push_back(failed_report(w, report.error()));
+      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
       return;
     }
     context.last_hour_us = context.now_us() - hour_started;
@@ -216,29 +216,7 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   };
   for (const HourWindow& w : plan.required) run_hour(w, false);
   for (const HourWindow& w : plan.catch_up) run_hour(w, true);
-
-  const std::int64_t finished = context.now_us();
-  summary.duration_ms = (finished - started) / 1000;
-  if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
-  if (context.metrics != nullptr) {
-    exporter::MetricsContext metrics;
-    metrics.timestamp_ms = finished / 1000;
-    metrics.function_name = context.function_name;
-    metrics.request_id = request.request_id;
-    // A metrics failure is logged by the publisher; it does not fail the export.
-    static_cast<void>(context.metrics->publish(summary, metrics, context.emf_out));
-  }
-
-  std::string body = render_lambda_summary(summary, not_done);
-  if (summary.any_failed() || summary.events_undeliverable() > 0) {
-    Error e;
-    e.kind = ErrorKind::kServiceError;
-    e.operation = "lambda.handle";
-    e.code = std::string(summary.any_failed() ? kHourFailed : kUndeliverable);
-    e.message = std::move(body);
-    return e;
-  }
-  return body;
+  return respond(summary, not_done, started, request, context);
 }
 
 }  // namespace es::lambda
