@@ -51,7 +51,7 @@ constexpr std::array<SettingSpec, 32> kSettings = {{
      "lambda: a scheduled run also exports incomplete hours among the N before its own (0-168)"},
     {"EAGLESENSE_HOUR_BUDGET_SECONDS", "--hour-budget-seconds", "120",
      "lambda: start no new hour with less time than this left before the deadline (1-3600)"},
-    {"EAGLESENSE_MEMORY_MB", "--memory-mb", "256",
+    {"EAGLESENSE_MEMORY_MB", "--memory-mb", "192",
      "memory budget of an hour: past it, buffered events spill to sorted runs on disk (16-1048576)"},
     {"EAGLESENSE_SPILL_DIR", "--spill-dir", "$TMPDIR or /tmp", "where spilled runs go (Lambda: /tmp)"},
 }};

@@ -73,7 +73,7 @@ struct ExportConfig {
   /// before the invocation's deadline.
   int hour_budget_seconds = 120;
   /// EAGLESENSE_MEMORY_MB: the memory budget of an hour; past it, reader threads spill sorted runs.
-  std::uint64_t memory_mb = 256;
+  std::uint64_t memory_mb = 192;
   /// EAGLESENSE_SPILL_DIR (default $TMPDIR, else /tmp): where spilled runs go.
   std::string spill_dir = "/tmp";
 

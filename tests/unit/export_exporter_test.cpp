@@ -241,8 +241,12 @@ TEST(Exporter, SpilledHoursGiveTheSameBytesAsInMemoryOnes) {
 }
 
 TEST(MemoryPlan, SharesTheBudget) {
-  ExportConfig config;  // 256 MB
+  ExportConfig config;
   ExportOptions options;
+  // The default (192 MB) leaves each of 8 readers 13 MiB: a 200,000-event hour (~12 MiB a reader)
+  // stays in memory.
+  EXPECT_EQ(plan_memory(config, options, 8).read.bytes_per_thread, (192ULL - 32 - 32 - 24) << 20 >> 3);
+  config.memory_mb = 256;
   const MemoryPlan plan = plan_memory(config, options, 8);
   EXPECT_EQ(plan.upload_bytes, 32ULL << 20);
   EXPECT_EQ(plan.read.bytes_per_thread, (256ULL - 32 - 32 - 24) << 20 >> 3);
