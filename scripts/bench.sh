@@ -153,7 +153,7 @@ if [[ $skip_query -eq 0 ]]; then
 fi
 if [[ $huge -eq 1 ]]; then
   export DYNAMODB_TABLE_NAME="bench-huge-$stamp" S3_BUCKET_PREFIX="bench-huge-$stamp"
-  out "## 2,000,000 events, client-000 holding half, default budget (EAGLESENSE_MEMORY_MB=${EAGLESENSE_MEMORY_MB:-256})"
+  out "## 2,000,000 events, client-000 holding half, default budget (EAGLESENSE_MEMORY_MB=${EAGLESENSE_MEMORY_MB:-192})"
   "$bin" seed --events 2000000 --clients 20 --skew 0.5 --hour "$hour" --create-table --create-buckets --writers 8 >/dev/null
   out ""
   out "| run | events | wall s | events/s | CPU s | CPU µs/event | peak RSS MB | read capacity |"
