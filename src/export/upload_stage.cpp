@@ -26,6 +26,37 @@ void ByteBudget::release(std::uint64_t granted) {
   available_cv_.notify_all();
 }
 
+std::string BufferPool::take(std::size_t bytes) {
+  std::string buffer;
+  std::string dropped;  // freed outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    auto best = idle_.end();
+    auto largest = idle_.end();
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->capacity() >= bytes && (best == idle_.end() || it->capacity() < best->capacity())) best = it;
+      if (largest == idle_.end() || it->capacity() > largest->capacity()) largest = it;
+    }
+    // None fits: the largest makes way for the new buffer, which would otherwise sit beside it.
+    auto chosen = best != idle_.end() ? best : largest;
+    if (chosen != idle_.end()) {
+      idle_bytes_ -= chosen->capacity();
+      (best != idle_.end() ? buffer : dropped) = std::move(*chosen);
+      idle_.erase(chosen);
+    }
+  }
+  buffer.reserve(bytes);
+  return buffer;
+}
+
+void BufferPool::give(std::string buffer) {
+  buffer.clear();
+  std::lock_guard lock(mutex_);
+  if (idle_bytes_ + buffer.capacity() > capacity_) return;  // the caller frees it, after the unlock
+  idle_bytes_ += buffer.capacity();
+  idle_.push_back(std::move(buffer));
+}
+
 s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w, std::uint64_t events,
                                   const Sha256Digest& digest) {
   s3::PutOptions o;
@@ -91,6 +122,7 @@ UploadStage::UploadStage(const ExportConfig& config, const Ports& ports, bool dr
       dry_run_(dry_run),
       window_(window),
       budget_(upload_bytes),
+      buffers_(upload_bytes),
       run_buffer_bytes_(run_buffer_bytes),
       key_(config.object_key(window.key_date_part())) {}
 
@@ -137,8 +169,8 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   for (const StoredEvent& e : events) bodies.push_back(e.body());
 
   const std::uint64_t granted = budget_.acquire(job.body_bytes + 2 * job.events + 16);
-  std::string object;
-  object.reserve(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
+  std::string object =
+      buffers_.take(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
   StringSink sink(object);
   Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
 
@@ -156,6 +188,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
 
   if (!encoded.ok()) {
     job.fatal = std::move(encoded).error();
+    buffers_.give(std::move(object));
     budget_.release(granted);
     return;
   }
@@ -186,6 +219,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
                  {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
     }
   }
+  buffers_.give(std::move(object));
   budget_.release(granted);
 }
 

@@ -38,6 +38,26 @@ class ByteBudget {
   std::condition_variable available_cv_;
 };
 
+/// Encoded objects' buffers, handed back after their PUT for the next object: their pages are
+/// already faulted in. A fresh multi-megabyte buffer per object cost a page fault (or its share of
+/// a populate) per 4 KiB and an munmap afterwards: ~8 % of the exporter's CPU at 200,000 events.
+/// Holds at most `capacity` idle bytes (the upload budget: what the objects in flight may hold
+/// anyway); what does not fit is freed.
+class BufferPool {
+ public:
+  explicit BufferPool(std::uint64_t capacity) : capacity_(capacity) {}
+  /// An empty string with at least `bytes` reserved: the smallest idle buffer that fits, else a new one.
+  [[nodiscard]] std::string take(std::size_t bytes);
+  /// Keeps buffer's memory for a later take() if the pool has room.
+  void give(std::string buffer);
+
+ private:
+  std::uint64_t capacity_;
+  std::uint64_t idle_bytes_ = 0;
+  std::vector<std::string> idle_;
+  std::mutex mutex_;
+};
+
 /// One client's work item.
 struct ClientJob {
   std::string client;
@@ -107,6 +127,7 @@ class UploadStage {
   bool dry_run_;
   const HourWindow& window_;
   ByteBudget budget_;
+  BufferPool buffers_;
   std::size_t run_buffer_bytes_;
   std::string key_;
   std::mutex stats_mutex_;
