@@ -33,8 +33,8 @@ struct StoredEvent {
   return a.body() < b.body();
 }
 
-/// Append-only byte storage in blocks mapped straight from the kernel (mmap), doubling from 16 KiB to
-/// 1 MiB. Two properties the malloc'd blocks of before lacked:
+/// Append-only byte storage in blocks mapped straight from the kernel (mmap), growing from 1 MiB to
+/// 16 MiB. Two properties the malloc'd blocks of before lacked:
 /// - memory goes back to the system the moment the arena is destroyed (a client's events freed
 ///   after encoding made room for the next objects instead of staying in malloc's free lists, where
 ///   the encoded objects, mmap'd themselves, could not reuse them: +32 MB at the peak of a

@@ -24,7 +24,7 @@ TEST(ChunkArena, StoredBytesStayPutAcrossManyBlocks) {
 
 TEST(ChunkArena, AnItemLargerThanABlockGetsItsOwn) {
   ChunkArena arena;
-  const std::string big(3 << 20, 'b');
+  const std::string big(20 << 20, 'b');  // past the largest block (16 MiB)
   const char* small = arena.store("s", "1");
   const char* at = arena.store(big, "id");
   EXPECT_EQ(std::string(at, big.size()), big);
@@ -44,7 +44,7 @@ TEST(ChunkArena, BytesReservedCountsTouchedPagesNotTheUnusedTail) {
     static_cast<void>(arena.store(kb, ""));
     stored += kb.size();
   }
-  // Blocks double up to 1 MiB: what is held is the bytes stored plus less than an item per block
+  // Blocks grow from 1 MiB: what is held is the bytes stored plus less than an item per block
   // (an item never straddles blocks) and what is faulted in ahead, never the rest of the last block.
   EXPECT_GE(arena.bytes_reserved(), stored);
   EXPECT_LT(arena.bytes_reserved(), stored + 16 * kb.size() + (16 << 10));
