@@ -169,8 +169,8 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   for (const StoredEvent& e : events) bodies.push_back(e.body());
 
   const std::uint64_t granted = budget_.acquire(job.body_bytes + 2 * job.events + 16);
-  std::string object =
-      buffers_.take(config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
+  std::string object = buffers_.take(
+      config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
   StringSink sink(object);
   Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
 
