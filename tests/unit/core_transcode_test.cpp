@@ -272,10 +272,10 @@ std::string reference_escape(const std::string& s) {
   return out + "\"";
 }
 
-TEST(Transcode, EscapeAtEveryPositionOfLongStrings) {
+TEST(Transcode, EscapeAtEveryPositionOfStringsOfEveryLength) {
+  // Every length up to 40 crosses each of the escape scan's load widths (4, 8, 16 bytes, overlapping).
   for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0'}) {
-    for (std::size_t len :
-         {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, std::size_t{40}}) {
+    for (std::size_t len = 1; len <= 40; ++len) {
       for (std::size_t pos = 0; pos < len; ++pos) {
         // Multi-byte UTF-8 around the special byte: bytes >= 0x80 must never count as escapes.
         std::string s;
@@ -292,6 +292,15 @@ TEST(Transcode, EscapeAtEveryPositionOfLongStrings) {
   std::string out;
   append_json_string(out, high);
   EXPECT_EQ(out, "\"" + high + "\"");
+  // Bytes next to the escaped ones (' ' '!' '#' '[' ']' DEL 0xFF) are never escaped, at any length.
+  const std::string near = " !#[]\x7f\xff\xc3";
+  for (std::size_t len = 0; len <= 40; ++len) {
+    std::string clean;
+    for (std::size_t i = 0; i < len; ++i) clean += near[i % near.size()];
+    out.clear();
+    append_json_string(out, clean);
+    ASSERT_EQ(out, "\"" + clean + "\"") << len;
+  }
 }
 
 TEST(Transcode, LargeStringsAndItems) {
