@@ -1,3 +1,5 @@
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "aws/endpoint.h"
@@ -33,9 +35,6 @@ class S3Upload final : public ObjectUpload {
         threshold_(threshold),
         part_size_(std::max(part_size, s3::kMinPartSize)) {
     options_.precomputed_sha256.clear();
-    // Room for a part and the chunk that fills it, once: grown by doubling, the buffer was copied
-    // and faulted in anew up to 32 MB for every streamed object. Unused capacity is not memory.
-    buffer_.reserve(part_size_ + (256 << 10));
   }
   ~S3Upload() override {
     if (!upload_id_.empty() && !finished_)
@@ -44,7 +43,17 @@ class S3Upload final : public ObjectUpload {
   S3Upload(const S3Upload&) = delete;
   S3Upload& operator=(const S3Upload&) = delete;
 
+  void lend_buffer(std::string buffer) override {
+    if (!buffer_.empty()) return;
+    buffer.clear();
+    buffer_ = std::move(buffer);
+  }
+  std::string take_buffer() override { return std::exchange(buffer_, std::string()); }
+
   Status write(std::string_view bytes) override {
+    // Room for a part and the chunk that fills it, once: grown by doubling, the buffer was copied
+    // and faulted in anew up to 32 MB for every streamed object. Unused capacity is not memory.
+    if (buffer_.capacity() < part_size_ + kChunkRoom) buffer_.reserve(part_size_ + kChunkRoom);
     buffer_.append(bytes);
     if (upload_id_.empty() && buffer_.size() <= threshold_) return ok_status();
     if (upload_id_.empty()) {
@@ -76,6 +85,8 @@ class S3Upload final : public ObjectUpload {
     parts_.push_back(std::move(part));
     return ok_status();
   }
+
+  static constexpr std::size_t kChunkRoom = 256 << 10;
 
   s3::S3Client& client_;
   std::string bucket_;

@@ -34,6 +34,11 @@ class ObjectUpload {
   [[nodiscard]] virtual Status write(std::string_view bytes) = 0;
   /// Completes the object. On any error the upload is aborted (no partial object is left).
   [[nodiscard]] virtual Result<s3::PutResult> finish() = 0;
+  /// Before the first write: a buffer to collect the parts in, whose pages an earlier upload has
+  /// faulted in already. A hint: an upload may ignore it.
+  virtual void lend_buffer(std::string buffer) { static_cast<void>(buffer); }
+  /// After finish() (or instead of it): the buffer the parts were collected in, for a later upload.
+  [[nodiscard]] virtual std::string take_buffer() { return {}; }
 };
 
 class ObjectStore {

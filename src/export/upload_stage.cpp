@@ -223,6 +223,20 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   budget_.release(granted);
 }
 
+namespace {
+/// Gives an upload's part buffer back to the pool when the upload is done with.
+struct ReturnBuffer {
+  BufferPool& pool;
+  ObjectUpload* upload;
+  ReturnBuffer(BufferPool& p, ObjectUpload* u) : pool(p), upload(u) {}
+  ReturnBuffer(const ReturnBuffer&) = delete;
+  ReturnBuffer& operator=(const ReturnBuffer&) = delete;
+  ~ReturnBuffer() {
+    if (upload != nullptr) pool.give(upload->take_buffer());
+  }
+};
+}  // namespace
+
 /// A client whose events were partly spilled: merged from memory and its runs straight into the
 /// encoder and a multipart upload, never held whole. Written again from the same sources to the
 /// ops bucket when the client's bucket refuses it.
@@ -259,7 +273,11 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
     std::unique_ptr<ObjectUpload> upload;
     if (store != nullptr) {
       ES_ASSIGN_OR_RETURN(upload, store->begin_upload(bucket, key, options));
+      // The part buffer of the client before (16 MB faulted in again for every client: a tenth of
+      // the exporter's CPU at 1,000,000 events); handed back however this ends.
+      upload->lend_buffer(buffers_.take(config_.part_size_bytes + (256 << 10)));
     }
+    const ReturnBuffer return_buffer{buffers_, upload.get()};
     ObjectSink sink(upload.get());
     ES_ASSIGN_OR_RETURN(auto compressor, Compressor::make(config_.compression, sink));
     EventWriter writer(config_.format, *compressor, columns);
