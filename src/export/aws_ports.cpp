@@ -53,7 +53,7 @@ class S3Upload final : public ObjectUpload {
   Status write(std::string_view bytes) override {
     // Room for a part and the chunk that fills it, once: grown by doubling, the buffer was copied
     // and faulted in anew up to 32 MB for every streamed object. Unused capacity is not memory.
-    if (buffer_.capacity() < part_size_ + kChunkRoom) buffer_.reserve(part_size_ + kChunkRoom);
+    if (buffer_.capacity() < part_size_ + kPartChunkRoom) buffer_.reserve(part_size_ + kPartChunkRoom);
     buffer_.append(bytes);
     if (upload_id_.empty() && buffer_.size() <= threshold_) return ok_status();
     if (upload_id_.empty()) {
@@ -85,8 +85,6 @@ class S3Upload final : public ObjectUpload {
     parts_.push_back(std::move(part));
     return ok_status();
   }
-
-  static constexpr std::size_t kChunkRoom = 256 << 10;
 
   s3::S3Client& client_;
   std::string bucket_;

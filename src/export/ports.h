@@ -2,6 +2,7 @@
 /// The pipeline's view of DynamoDB and S3: two small interfaces, so that the exporter runs against
 /// the real clients, the local servers and in-memory fakes alike. One instance per worker thread.
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,9 @@ class EventTable {
 
 /// An object written in pieces: small objects go up with one PutObject at finish(), larger ones by
 /// multipart upload as the bytes arrive, so memory holds at most about one part.
+/// Room a streamed upload's part buffer keeps past one part, for the write that fills it.
+inline constexpr std::size_t kPartChunkRoom = 256 << 10;
+
 class ObjectUpload {
  public:
   virtual ~ObjectUpload() = default;

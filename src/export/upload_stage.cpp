@@ -275,7 +275,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
       ES_ASSIGN_OR_RETURN(upload, store->begin_upload(bucket, key, options));
       // The part buffer of the client before (16 MB faulted in again for every client: a tenth of
       // the exporter's CPU at 1,000,000 events); handed back however this ends.
-      upload->lend_buffer(buffers_.take(config_.part_size_bytes + (256 << 10)));
+      upload->lend_buffer(buffers_.take(config_.part_size_bytes + kPartChunkRoom));
     }
     const ReturnBuffer return_buffer{buffers_, upload.get()};
     ObjectSink sink(upload.get());
