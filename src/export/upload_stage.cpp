@@ -57,6 +57,11 @@ void BufferPool::give(std::string buffer) {
   idle_.push_back(std::move(buffer));
 }
 
+std::uint64_t BufferPool::idle_bytes() {
+  std::lock_guard lock(mutex_);
+  return idle_bytes_;
+}
+
 s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w, std::uint64_t events,
                                   const Sha256Digest& digest) {
   s3::PutOptions o;

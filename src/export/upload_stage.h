@@ -50,6 +50,8 @@ class BufferPool {
   [[nodiscard]] std::string take(std::size_t bytes);
   /// Keeps buffer's memory for a later take() if the pool has room.
   void give(std::string buffer);
+  /// Capacity of the buffers held for a later take().
+  [[nodiscard]] std::uint64_t idle_bytes();
 
  private:
   std::uint64_t capacity_;
