@@ -1,8 +1,6 @@
 #include "core/encode.h"
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,9 +12,10 @@
 
 #define ZLIB_CONST
 #include <simdjson.h>
-#include <sys/mman.h>
 #include <zlib.h>
 #include <zstd.h>
+
+#include "core/memory.h"
 
 namespace es {
 namespace {
@@ -559,8 +558,6 @@ class EncodeSlot {
 void StringSink::populate(std::size_t incoming) noexcept {
   constexpr std::size_t kStep = 1 << 20;
   constexpr std::size_t kPage = 4096;
-  constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14); EINVAL before
-  static std::atomic<bool> supported{true};
   if (out_.data() != populated_data_) {
     populated_data_ = out_.data();
     populated_ = out_.size();
@@ -572,10 +569,7 @@ void StringSink::populate(std::size_t incoming) noexcept {
   const auto base = reinterpret_cast<std::uintptr_t>(out_.data());
   const std::uintptr_t from = (base + populated_ + kPage - 1) & ~(kPage - 1);
   const std::uintptr_t to = (base + want) & ~(kPage - 1);
-  if (to > from && capacity >= 2 * kStep && supported.load(std::memory_order_relaxed) &&
-      madvise(reinterpret_cast<void*>(from), to - from, kMadvPopulateWrite) != 0 && errno == EINVAL) {
-    supported.store(false, std::memory_order_relaxed);
-  }
+  if (to > from && capacity >= 2 * kStep) populate_for_write(reinterpret_cast<void*>(from), to - from);
   populated_ = want;
 }
 

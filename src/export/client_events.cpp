@@ -1,12 +1,12 @@
 #include "export/client_events.h"
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstring>
 #include <new>
 
 #include <sys/mman.h>
+
+#include "core/memory.h"
 
 namespace es::exporter {
 namespace {
@@ -22,8 +22,6 @@ constexpr std::size_t kMaxBlock = 16 << 20;
 // exporter's CPU. Further ahead would leave untouched tails resident (each reader keeps one arena per
 // client).
 constexpr std::size_t kPopulateStep = 16 << 10;
-constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14); older kernels say EINVAL
-std::atomic<bool> populate_supported{true};
 }  // namespace
 
 void ChunkArena::Unmap::operator()(char* p) const noexcept {
@@ -44,13 +42,10 @@ const char* ChunkArena::store(std::string_view a, std::string_view b) {
     used_ = 0;
     populated_ = 0;
   }
-  if (used_ + n > populated_ && populate_supported.load(std::memory_order_relaxed)) {
+  if (used_ + n > populated_) {
     const std::size_t upto =
         std::min(capacity_, (used_ + n + kPopulateStep - 1) / kPopulateStep * kPopulateStep);
-    if (madvise(blocks_.back().get() + populated_, upto - populated_, kMadvPopulateWrite) != 0 &&
-        errno == EINVAL) {
-      populate_supported.store(false, std::memory_order_relaxed);  // not this kernel: fault as we go
-    }
+    populate_for_write(blocks_.back().get() + populated_, upto - populated_);
     populated_ = upto;
   }
   char* dst = blocks_.back().get() + used_;
