@@ -27,11 +27,11 @@ class EventTable {
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
 };
 
-/// An object written in pieces: small objects go up with one PutObject at finish(), larger ones by
-/// multipart upload as the bytes arrive, so memory holds at most about one part.
 /// Room a streamed upload's part buffer keeps past one part, for the write that fills it.
 inline constexpr std::size_t kPartChunkRoom = 256 << 10;
 
+/// An object written in pieces: small objects go up with one PutObject at finish(), larger ones by
+/// multipart upload as the bytes arrive, so memory holds at most about one part.
 class ObjectUpload {
  public:
   virtual ~ObjectUpload() = default;

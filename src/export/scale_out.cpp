@@ -438,9 +438,9 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
       run.events = job.events;
       run.body_bytes = job.body_bytes;
       Status written = [&]() -> Status {
-        ES_ASSIGN_OR_RETURN(auto upload,
-                            job_store->begin_upload(config.ops_bucket, run.key,
-                                                    staging_put_options(config, kRunContentType)));
+        ES_ASSIGN_OR_RETURN(PooledUpload upload,
+                            stage.begin_upload(*job_store, config.ops_bucket, run.key,
+                                               staging_put_options(config, kRunContentType)));
         ObjectSink sink(upload.get());
         EventMerger merger(sorted_memory_events(job), std::move(job.runs), kRunBuffer);
         std::string buffer;

@@ -228,19 +228,17 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   budget_.release(granted);
 }
 
-namespace {
-/// Gives an upload's part buffer back to the pool when the upload is done with.
-struct ReturnBuffer {
-  BufferPool& pool;
-  ObjectUpload* upload;
-  ReturnBuffer(BufferPool& p, ObjectUpload* u) : pool(p), upload(u) {}
-  ReturnBuffer(const ReturnBuffer&) = delete;
-  ReturnBuffer& operator=(const ReturnBuffer&) = delete;
-  ~ReturnBuffer() {
-    if (upload != nullptr) pool.give(upload->take_buffer());
-  }
-};
-}  // namespace
+void GiveBackPartBuffer::operator()(ObjectUpload* upload) const {
+  if (upload != nullptr && pool != nullptr) pool->give(upload->take_buffer());
+  delete upload;  // NOLINT(cppcoreguidelines-owning-memory): the deleter of a unique_ptr
+}
+
+Result<PooledUpload> UploadStage::begin_upload(ObjectStore& store, std::string_view bucket,
+                                               std::string_view key, const s3::PutOptions& options) {
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<ObjectUpload> upload, store.begin_upload(bucket, key, options));
+  upload->lend_buffer(buffers_.take(config_.part_size_bytes + kPartChunkRoom));
+  return PooledUpload(upload.release(), GiveBackPartBuffer{&buffers_});
+}
 
 /// A client whose events were partly spilled: merged from memory and its runs straight into the
 /// encoder and a multipart upload, never held whole. Written again from the same sources to the
@@ -275,14 +273,10 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   bool source_failed = false;
   auto write_to = [&](std::string_view bucket, std::string_view key,
                       const s3::PutOptions& options) -> Result<Sha256Digest> {
-    std::unique_ptr<ObjectUpload> upload;
+    PooledUpload upload;
     if (store != nullptr) {
-      ES_ASSIGN_OR_RETURN(upload, store->begin_upload(bucket, key, options));
-      // The part buffer of the client before (16 MB faulted in again for every client: a tenth of
-      // the exporter's CPU at 1,000,000 events); handed back however this ends.
-      upload->lend_buffer(buffers_.take(config_.part_size_bytes + kPartChunkRoom));
+      ES_ASSIGN_OR_RETURN(upload, begin_upload(*store, bucket, key, options));
     }
-    const ReturnBuffer return_buffer{buffers_, upload.get()};
     ObjectSink sink(upload.get());
     ES_ASSIGN_OR_RETURN(auto compressor, Compressor::make(config_.compression, sink));
     EventWriter writer(config_.format, *compressor, columns);
