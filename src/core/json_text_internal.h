@@ -69,10 +69,13 @@ inline std::size_t first_to_escape(const char* data, std::size_t n, std::size_t 
   return n;
 }
 
-// Whether any of the n bytes at data must be escaped. Exact, and without a byte loop for n >= 4:
-// most strings of an item are short (names, ids, times) and the byte loop of first_to_escape() was a
-// sixth of the transcoder's time. Every load stays within [data, data + n): the last one overlaps.
-inline bool any_to_escape(const char* data, std::size_t n) noexcept {
+// Whether any of the n bytes at src must be escaped; with kCopy, also copies them to dst on the way
+// (dst has room for n bytes; past a hit its contents are unspecified). Exact, and without a byte loop
+// for n >= 4: most strings of an item are short (names, ids, times), and a byte loop, then a memcpy
+// call to copy them, were most of write_json_string's time. Every load stays within [src, src + n):
+// the last one overlaps the one before, and so does its store.
+template <bool kCopy>
+inline bool scan_to_escape(const char* src, std::size_t n, [[maybe_unused]] char* dst) noexcept {
   // SWAR: a byte below 0x20, or equal to '"' or '\\', sets the high bit of its lane (a borrow may
   // also set lanes above a hit, which only matters for where, not whether).
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
@@ -85,39 +88,61 @@ inline bool any_to_escape(const char* data, std::size_t n) noexcept {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i slash = _mm_set1_epi8('\\');
     const __m128i control_max = _mm_set1_epi8(0x1F);
-    const auto hits = [&](const char* p) noexcept {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto clean = [&](std::size_t at) noexcept {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at));
       const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, control_max), control_max);
-      return _mm_movemask_epi8(
-          _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, slash))));
+      if (_mm_movemask_epi8(
+              _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, slash)))) != 0) {
+        return false;
+      }
+      if constexpr (kCopy) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + at), x);
+      return true;
     };
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-      if (hits(data + i) != 0) return true;
+      if (!clean(i)) return true;
     }
-    return i < n && hits(data + n - 16) != 0;
+    return i < n && !clean(n - 16);
 #else
-    return first_to_escape(data, n, 0) != n;
+    if (first_to_escape(src, n, 0) != n) return true;
+    if constexpr (kCopy) std::memcpy(dst, src, n);
+    return false;
 #endif
   }
   if (n >= 8) {
     std::uint64_t a;
     std::uint64_t b;
-    std::memcpy(&a, data, 8);
-    std::memcpy(&b, data + n - 8, 8);
-    return (flags(a, kOnes, kHigh) | flags(b, kOnes, kHigh)) != 0;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    if ((flags(a, kOnes, kHigh) | flags(b, kOnes, kHigh)) != 0) return true;
+    if constexpr (kCopy) {
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    }
+    return false;
   }
   if (n >= 4) {
     std::uint32_t a;
     std::uint32_t b;
-    std::memcpy(&a, data, 4);
-    std::memcpy(&b, data + n - 4, 4);
-    return (flags(a, kOnes >> 32, kHigh >> 32) | flags(b, kOnes >> 32, kHigh >> 32)) != 0;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    if ((flags(a, kOnes >> 32, kHigh >> 32) | flags(b, kOnes >> 32, kHigh >> 32)) != 0) return true;
+    if constexpr (kCopy) {
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    }
+    return false;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (kNeedsEscape[static_cast<unsigned char>(data[i])] != 0) return true;
+    if (kNeedsEscape[static_cast<unsigned char>(src[i])] != 0) return true;
+    if constexpr (kCopy) dst[i] = src[i];
   }
   return false;
+}
+
+// Whether any of the n bytes at data must be escaped.
+inline bool any_to_escape(const char* data, std::size_t n) noexcept {
+  return scan_to_escape<false>(data, n, nullptr);
 }
 
 /// True when s matches the RFC 8259 number grammar exactly.
@@ -161,14 +186,12 @@ class JsonOut {
     pos_ += n;
   }
   [[gnu::always_inline]] void append(std::string_view s) { append(s.data(), s.size()); }
-  /// Writes '"' + s + '"' (s needing no escapes) with one capacity check.
-  [[gnu::always_inline]] void append_quoted(std::string_view s) {
-    if (s.size() + 2 > cap_ - pos_) grow(s.size() + 2);
-    data_[pos_] = '"';
-    if (!s.empty()) std::memcpy(data_ + pos_ + 1, s.data(), s.size());
-    pos_ += s.size() + 2;
-    data_[pos_ - 1] = '"';
+  /// Room for n bytes at the end, to fill and then advance() past.
+  [[gnu::always_inline]] char* room(std::size_t n) {
+    if (n > cap_ - pos_) grow(n);
+    return data_ + pos_;
   }
+  void advance(std::size_t n) noexcept { pos_ += n; }
   [[nodiscard]] std::size_t size() const noexcept { return pos_; }
   void truncate(std::size_t pos) noexcept { pos_ = pos; }
 
@@ -255,15 +278,22 @@ template <class Out>
 /// Appends s as a JSON string: quoted, with '"', '\\' and control characters escaped.
 template <class Out>
 inline void write_json_string(Out& out, std::string_view s) {
-  if (any_to_escape(s.data(), s.size())) {
-    write_escaped_json_string(out, s);
-  } else if constexpr (std::is_same_v<Out, JsonOut>) {
-    out.append_quoted(s);
-  } else {
+  if constexpr (std::is_same_v<Out, JsonOut>) {
+    // Copied while checked: one pass over the bytes, and no memcpy call for a short string.
+    char* d = out.room(s.size() + 2);
+    if (!scan_to_escape<true>(s.data(), s.size(), d + 1)) {
+      d[0] = '"';
+      d[s.size() + 1] = '"';
+      out.advance(s.size() + 2);
+      return;
+    }
+  } else if (!any_to_escape(s.data(), s.size())) {
     out += '"';
     out.append(s);
     out += '"';
+    return;
   }
+  write_escaped_json_string(out, s);
 }
 
 }  // namespace es::json_text

@@ -41,19 +41,66 @@ std::string quote_key(std::string_view key) {
   return out;
 }
 
-struct Field {
-  std::string_view key;
-  element value;
+// A read-only view of simdjson's DOM tape (simdjson's doc/tape.md; dom::document's `tape` and
+// `string_buf` are public members): one 64-bit word per value, its type character in the top byte.
+// Strings: the low 56 bits are an offset into string_buf, where a 32-bit length precedes the
+// unescaped bytes. '{' and '[': the low 32 bits are the index just past the matching '}' or ']', bits
+// 32..55 the number of fields or elements (saturating at 2^24 - 1). Numbers ('l', 'u', 'd') take a
+// second word. The transcoder walks the tape itself: through dom::element every step re-checked its
+// type in a call of its own, which was a third of the transcoder's instructions.
+class Tape {
+ public:
+  Tape() = default;
+  explicit Tape(const simdjson::dom::document& doc) noexcept
+      : words_(doc.tape.get()), strings_(doc.string_buf.get()) {}
+
+  /// The tape index of a document's root value.
+  static constexpr std::uint32_t kRoot = 1;
+
+  [[nodiscard]] char type(std::uint32_t i) const noexcept { return static_cast<char>(words_[i] >> 56); }
+  /// Fields of the '{' or elements of the '[' at i (saturating).
+  [[nodiscard]] std::uint32_t count(std::uint32_t i) const noexcept {
+    return static_cast<std::uint32_t>(words_[i] >> 32) & 0xFFFFFFU;
+  }
+  /// The index of the value after the one that starts at i.
+  [[nodiscard]] std::uint32_t after(std::uint32_t i) const noexcept {
+    switch (type(i)) {
+      case '{':
+      case '[':
+        return static_cast<std::uint32_t>(words_[i]);
+      case 'l':
+      case 'u':
+      case 'd':
+        return i + 2;
+      default:
+        return i + 1;
+    }
+  }
+  /// The index of the '}' or ']' closing the '{' or '[' at i.
+  [[nodiscard]] std::uint32_t close(std::uint32_t i) const noexcept {
+    return static_cast<std::uint32_t>(words_[i]) - 1;
+  }
+  /// The string at i (whose type is '"').
+  [[nodiscard]] std::string_view string(std::uint32_t i) const noexcept {
+    const std::uint8_t* p = strings_ + (words_[i] & kPayloadMask);
+    std::uint32_t n = 0;
+    std::memcpy(&n, p, sizeof n);
+    return {reinterpret_cast<const char*>(p + sizeof n), n};
+  }
+
+ private:
+  static constexpr std::uint64_t kPayloadMask = 0x00FFFFFFFFFFFFFFULL;
+  const std::uint64_t* words_ = nullptr;
+  const std::uint8_t* strings_ = nullptr;
 };
 
-// The typed wrapper {"T": value} of a DynamoDB attribute value.
-bool split_typed(element typed, std::string_view& type, element& inner) noexcept {
-  object obj;
-  if (typed.get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1) return false;
-  auto it = obj.begin();
-  type = it.key();
-  inner = it.value();
-  return true;
+// The tape index of the "Items" value of a page's root object (which decode() checked has one).
+std::uint32_t items_index(const Tape& tape) noexcept {
+  const std::uint32_t end = tape.close(Tape::kRoot);
+  for (std::uint32_t i = Tape::kRoot + 1; i < end; i = tape.after(i + 1)) {
+    if (tape.string(i) == "Items") return i + 1;
+  }
+  return end;
 }
 
 // Three-way bytewise comparison with the first byte tested inline (names mostly differ there).
@@ -61,7 +108,9 @@ inline int key_compare(std::string_view a, std::string_view b) noexcept {
   if (!a.empty() && !b.empty() && a[0] != b[0]) {
     return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
   }
-  return a.compare(b);
+  const std::size_t n = std::min(a.size(), b.size());
+  if (const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n); c != 0) return c;
+  return a.size() < b.size() ? -1 : static_cast<int>(a.size() > b.size());
 }
 
 // What parsing a page needs: a DOM parser (structural index) and the document (tape and strings),
@@ -190,29 +239,38 @@ void DecodedPage::clear() noexcept {
 }
 
 struct PageDecoder::Impl {
+  // One field of an object being transcoded: its name and the tape index of its typed value.
+  struct Field {
+    std::string_view key;
+    std::uint32_t value;
+  };
+  // A top-level attribute the pipeline reads: its type key, and its content when that is a string.
+  struct Typed {
+    std::string_view type;
+    std::string_view text;
+    bool is_string = false;
+  };
+
   EventAttributes attributes;
   simdjson::dom::parser parser;       // transcode_item() only: decode() borrows a ParseSpace
+  simdjson::dom::document document;   // transcode_item() only
+  Tape tape;                          // of the document being transcoded
   std::vector<Field> fields;          // stack of the fields of the objects being transcoded
-  std::vector<std::uint32_t> order;   // per object, indices into `fields` in key order
   std::vector<std::string_view> set;  // elements of the SS/BS being sorted
   std::vector<std::string> path;      // where a transcoding error happened, innermost first
   std::string why;                    // what the error was
   std::string padded;                 // copy of an unpadded input
   std::string scratch;                // message building
 
-  // The type key and content of the value value() wrote last, and those of the three attributes
-  // the pipeline needs, captured while transcoding the top level of an item.
-  struct Typed {
-    std::string_view type;
-    element inner;
-  };
-  Typed last_value;
+  // The three attributes the pipeline needs and the first required attribute missing, captured
+  // while transcoding the top level of an item.
   Typed client_value;
   Typed id_value;
   Typed time_value;
   bool has_client = false;
   bool has_id = false;
   bool has_time = false;
+  const std::string* missing_required = nullptr;
 
   explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpacePool::instance().attach(); }
   ~Impl() { ParseSpacePool::instance().detach(); }
@@ -224,32 +282,27 @@ struct PageDecoder::Impl {
     return false;
   }
 
-  // Appends the fields of obj to `fields` and their indices, sorted by key, to `order`; returns the
-  // start of both. Sorting 4-byte indices rather than the 32-byte fields is what keeps this cheap:
-  // objects have a handful of attributes, so an insertion sort, which also spots duplicates.
-  bool collect_sorted(object obj, std::size_t& base) {
+  // Pushes the fields of the object at `obj` onto `fields`, sorted by key, from `base` on. Objects
+  // have a handful of attributes, so an insertion sort, which also spots duplicates.
+  bool collect_sorted(std::uint32_t obj, std::size_t& base) {
     base = fields.size();
-    for (auto kv : obj) {
-      order.push_back(static_cast<std::uint32_t>(fields.size()));
-      fields.push_back(Field{kv.key, kv.value});
-    }
-    std::uint32_t* first = order.data() + base;
-    std::uint32_t* last = order.data() + order.size();
-    const Field* f = fields.data();
+    const std::uint32_t end = tape.close(obj);
+    for (std::uint32_t i = obj + 1; i < end; i = tape.after(i + 1))
+      fields.push_back(Field{tape.string(i), i + 1});
+    Field* first = fields.data() + base;
+    Field* last = fields.data() + fields.size();
     bool duplicate = false;
     if (last - first > 32) {
       // Large maps (up to ~40,000 attributes in a 400 KB item): O(n log n), duplicates checked after.
-      std::sort(first, last,
-                [f](std::uint32_t x, std::uint32_t y) { return key_compare(f[x].key, f[y].key) < 0; });
-      for (std::uint32_t* i = first + 1; i < last && !duplicate; ++i)
-        duplicate = f[*i].key == f[*(i - 1)].key;
+      std::sort(first, last, [](const Field& x, const Field& y) { return key_compare(x.key, y.key) < 0; });
+      for (Field* i = first + 1; i < last && !duplicate; ++i) duplicate = i->key == (i - 1)->key;
       last = first;  // skips the insertion sort below
     }
-    for (std::uint32_t* i = first + 1; i < last; ++i) {
-      const std::uint32_t x = *i;
-      std::uint32_t* j = i;
+    for (Field* i = first + 1; i < last; ++i) {
+      const Field x = *i;
+      Field* j = i;
       for (; j > first; --j) {
-        const int c = key_compare(f[x].key, f[*(j - 1)].key);
+        const int c = key_compare(x.key, (j - 1)->key);
         if (c >= 0) {
           duplicate |= c == 0;
           break;
@@ -260,8 +313,8 @@ struct PageDecoder::Impl {
     }
     if (duplicate) {
       std::string key;
-      for (std::size_t i = base + 1; i < order.size(); ++i) {
-        if (f[order[i]].key == f[order[i - 1]].key) key = quote_key(f[order[i]].key);
+      for (std::size_t i = base + 1; i < fields.size(); ++i) {
+        if (fields[i].key == fields[i - 1].key) key = quote_key(fields[i].key);
       }
       pop(base);
       return fail("duplicate attribute name " + key);
@@ -270,12 +323,11 @@ struct PageDecoder::Impl {
   }
 
   void pop(std::size_t base) {
-    fields.resize(base);
-    order.resize(base);
+    fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(base), fields.end());
   }
 
   // Writes an object of attribute name -> typed value (an item or an M) as a sorted plain object.
-  bool map(object obj, JsonOut& out, int depth, bool top) {
+  bool map(std::uint32_t obj, JsonOut& out, int depth, bool top) {
     if (depth > kMaxAttributeDepth) {
       return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
     }
@@ -285,7 +337,7 @@ struct PageDecoder::Impl {
     out += '{';
     for (std::size_t i = base; i < end; ++i) {
       if (i != base) out += ',';
-      const Field f = fields[order[i]];
+      const Field f = fields[i];
       write_json_string(out, f.key);
       out += ':';
       if (!value(f.value, out, depth)) {
@@ -296,34 +348,64 @@ struct PageDecoder::Impl {
       if (top) capture(f);
     }
     out += '}';
+    if (top && !attributes.required.empty()) find_missing_required(base, end);
     pop(base);
     return true;
   }
 
-  static bool same(std::string_view key, const std::string& name) noexcept {
-    return key.size() == name.size() && (key.empty() || (key[0] == name[0] && key == name));
+  static bool same(std::string_view key, std::string_view name) noexcept {
+    return key.size() == name.size() &&
+           (key.empty() || (key[0] == name[0] && std::memcmp(key.data(), name.data(), key.size()) == 0));
   }
 
-  // Called right after value() wrote the field's value, so `last_value` describes it.
+  // Called after value() wrote the field's value, so its {"T": v} wrapper is known to be well formed.
   void capture(const Field& f) {
     const EventAttributes& a = attributes;
     if (same(f.key, a.client)) {
-      client_value = last_value;
+      client_value = typed(f.value);
       has_client = true;
     } else if (same(f.key, a.id)) {
-      id_value = last_value;
+      id_value = typed(f.value);
       has_id = true;
     } else if (same(f.key, a.time)) {
-      time_value = last_value;
+      time_value = typed(f.value);
       has_time = true;
     }
   }
 
-  bool string_of(element e, std::string_view type, std::string_view& s) {
-    if (e.get_string().get(s) != simdjson::SUCCESS) {
-      return fail(std::string("the value of a ") + std::string(type) + " must be a JSON string");
+  Typed typed(std::uint32_t v) const noexcept {
+    Typed t;
+    t.type = tape.string(v + 1);
+    t.is_string = tape.type(v + 2) == '"';
+    if (t.is_string) t.text = tape.string(v + 2);
+    return t;
+  }
+
+  // The first of EventAttributes::required absent from the item's fields [base, end), sorted by key.
+  void find_missing_required(std::size_t base, std::size_t end) {
+    const Field* first = fields.data() + base;
+    const Field* last = fields.data() + end;
+    for (const std::string& name : attributes.required) {
+      const Field* it =
+          std::lower_bound(first, last, std::string_view(name),
+                           [](const Field& f, std::string_view k) { return key_compare(f.key, k) < 0; });
+      if (it == last || it->key != name) {
+        missing_required = &name;
+        return;
+      }
     }
+  }
+
+  [[gnu::always_inline]] bool string_of(std::uint32_t i, std::string_view type, std::string_view& s) {
+    if (tape.type(i) != '"') [[unlikely]] {
+      return not_a_string(type);
+    }
+    s = tape.string(i);
     return true;
+  }
+
+  [[gnu::cold]] bool not_a_string(std::string_view type) {
+    return fail(std::string("the value of a ") + std::string(type) + " must be a JSON string");
   }
 
   bool number(std::string_view text, JsonOut& out) {
@@ -331,14 +413,13 @@ struct PageDecoder::Impl {
     return true;
   }
 
-  // Writes one typed value {"T": v}.
-  bool value(element typed, JsonOut& out, int depth) {
-    std::string_view type;
-    element inner;
-    if (!split_typed(typed, type, inner)) {
+  // Writes the typed value {"T": v} at tape index `at`.
+  bool value(std::uint32_t at, JsonOut& out, int depth) {
+    if (tape.type(at) != '{' || tape.count(at) != 1) {
       return fail("an attribute value must be an object with exactly one type key (S, N, M, ...)");
     }
-    last_value = Typed{type, inner};
+    const std::string_view type = tape.string(at + 1);
+    const std::uint32_t inner = at + 2;
     std::string_view s;
     switch (type.size()) {
       case 1:
@@ -349,10 +430,8 @@ struct PageDecoder::Impl {
         }
         if (type[0] == 'N') return string_of(inner, type, s) && number(s, out);
         if (type[0] == 'M') {
-          object obj;
-          if (inner.get_object().get(obj) != simdjson::SUCCESS)
-            return fail("the value of an M must be an object");
-          return map(obj, out, depth + 1, false);
+          if (tape.type(inner) != '{') return fail("the value of an M must be an object");
+          return map(inner, out, depth + 1, false);
         }
         if (type[0] == 'L') return list(inner, out, depth + 1);
         if (type[0] == 'B') {
@@ -367,15 +446,13 @@ struct PageDecoder::Impl {
         break;
       case 4:
         if (type == "NULL") {
-          bool b = false;
-          if (inner.get_bool().get(b) != simdjson::SUCCESS || !b) return fail("NULL must be true");
+          if (tape.type(inner) != 't') return fail("NULL must be true");
           out.append("null");
           return true;
         }
         if (type == "BOOL") {
-          bool b = false;
-          if (inner.get_bool().get(b) != simdjson::SUCCESS) return fail("BOOL must be true or false");
-          out.append(b ? "true" : "false");
+          if (tape.type(inner) != 't' && tape.type(inner) != 'f') return fail("BOOL must be true or false");
+          out.append(tape.type(inner) == 't' ? "true" : "false");
           return true;
         }
         break;
@@ -385,15 +462,15 @@ struct PageDecoder::Impl {
     return fail("unknown DynamoDB type " + quote_key(type));
   }
 
-  bool list(element inner, JsonOut& out, int depth) {
+  bool list(std::uint32_t at, JsonOut& out, int depth) {
     if (depth > kMaxAttributeDepth) {
       return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
     }
-    array arr;
-    if (inner.get_array().get(arr) != simdjson::SUCCESS) return fail("the value of an L must be an array");
+    if (tape.type(at) != '[') return fail("the value of an L must be an array");
+    const std::uint32_t end = tape.close(at);
     out += '[';
     std::size_t index = 0;
-    for (element e : arr) {
+    for (std::uint32_t e = at + 1; e < end; e = tape.after(e)) {
       if (index != 0) out += ',';
       if (!value(e, out, depth)) {
         path.push_back("[" + std::to_string(index) + "]");
@@ -406,13 +483,11 @@ struct PageDecoder::Impl {
   }
 
   // SS, NS, BS: arrays of strings, written sorted (see transcode.h).
-  bool string_set(std::string_view type, element inner, JsonOut& out) {
-    array arr;
-    if (inner.get_array().get(arr) != simdjson::SUCCESS) {
-      return fail("the value of a " + std::string(type) + " must be an array");
-    }
+  bool string_set(std::string_view type, std::uint32_t at, JsonOut& out) {
+    if (tape.type(at) != '[') return fail("the value of a " + std::string(type) + " must be an array");
     set.clear();
-    for (element e : arr) {
+    const std::uint32_t end = tape.close(at);
+    for (std::uint32_t e = at + 1; e < end; e = tape.after(e)) {
       std::string_view s;
       if (!string_of(e, type, s)) return false;
       if (type[0] == 'B' && !is_base64(s)) return fail("BS element is not base64");
@@ -441,14 +516,14 @@ struct PageDecoder::Impl {
     return true;
   }
 
-  // Transcodes an item into out; on failure `out` may hold a partial result and the error text is
-  // built by error_message().
-  bool item(element e, JsonOut& out) {
+  // Transcodes the item at tape index `at` into out; on failure `out` may hold a partial result and
+  // the error text is built by error_message().
+  bool item(std::uint32_t at, JsonOut& out) {
     path.clear();
     has_client = has_id = has_time = false;
-    object obj;
-    if (e.get_object().get(obj) != simdjson::SUCCESS) return fail("an item must be a JSON object");
-    return map(obj, out, 1, true);
+    missing_required = nullptr;
+    if (tape.type(at) != '{') return fail("an item must be a JSON object");
+    return map(at, out, 1, true);
   }
 
   std::string error_message() const {
@@ -474,24 +549,18 @@ struct PageDecoder::Impl {
     client = {};
     id = {};
     has_parsed_time = false;
-    if (has_client && client_value.type == "S" &&
-        client_value.inner.get_string().get(client) != simdjson::SUCCESS) {
-      client = {};
-    }
-    if (has_id && (id_value.type == "S" || id_value.type == "N") &&
-        id_value.inner.get_string().get(id) != simdjson::SUCCESS) {
-      id = {};
-    }
+    if (has_client && client_value.type == "S" && client_value.is_string) client = client_value.text;
+    if (has_id && (id_value.type == "S" || id_value.type == "N") && id_value.is_string) id = id_value.text;
     if (!has_time) {
       return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
     }
-    std::string_view text;
     const std::string_view type = time_value.type;
-    if ((type != "S" && type != "N") || time_value.inner.get_string().get(text) != simdjson::SUCCESS) {
+    if ((type != "S" && type != "N") || !time_value.is_string) {
       return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
                         std::string(type),
                     RecordStatus::kTimeWrongType);
     }
+    const std::string_view text = time_value.text;
     auto parsed = type == "S" ? parse_iso8601_us(text) : parse_epoch_number_us(text);
     if (!parsed.ok()) return reject(std::string(parsed.error().message), RecordStatus::kUnparseableTime);
     time_us = *parsed;
@@ -516,24 +585,16 @@ struct PageDecoder::Impl {
           "event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(id_value.type),
           RecordStatus::kEventIdWrongType);
     }
+    if (missing_required != nullptr) {
+      return reject("missing required attribute " + quote_key(*missing_required),
+                    RecordStatus::kMissingRequired);
+    }
     return RecordStatus::kOk;
   }
 
   RecordStatus reject(std::string message, RecordStatus status) {
     scratch = std::move(message);
     return status;
-  }
-
-  // Every required attribute is present at the top level (checked after classify() succeeded).
-  bool has_required(object obj) {
-    for (const std::string& name : attributes.required) {
-      element ignored;
-      if (obj.at_key(name).get(ignored) != simdjson::SUCCESS) {
-        scratch = "missing required attribute " + quote_key(name);
-        return false;
-      }
-    }
-    return true;
   }
 
   static std::uint32_t u32(std::size_t v) noexcept { return static_cast<std::uint32_t>(v); }
@@ -544,21 +605,17 @@ struct PageDecoder::Impl {
     out.append(s);
   }
 
-  void decode_item(element e, JsonOut& out, DecodedPage& page) {
+  // The item `e`, which starts at tape index `at`. A rejected item is kept as it came, minified.
+  void decode_item(element e, std::uint32_t at, JsonOut& out, DecodedPage& page) {
     DecodedRecord r;
     const std::size_t start = out.size();
     std::string_view client;
     std::string_view id;
-    if (!item(e, out)) {
+    if (!item(at, out)) {
       r.status = RecordStatus::kInvalidItem;
       scratch = error_message();
     } else {
       r.status = classify(r.time_us, r.has_time, client, id);
-      object obj;
-      if (r.status == RecordStatus::kOk && !attributes.required.empty() &&
-          e.get_object().get(obj) == simdjson::SUCCESS && !has_required(obj)) {
-        r.status = RecordStatus::kMissingRequired;
-      }
     }
     if (r.status == RecordStatus::kOk) {
       r.body_offset = u32(start);
@@ -643,7 +700,13 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   }
   page.records_.reserve(items.size());
   JsonOut out(page.arena_, 0);
-  for (element e : items) impl_->decode_item(e, out, page);
+  Impl& impl = *impl_;
+  impl.tape = Tape(space->doc);
+  std::uint32_t at = items_index(impl.tape) + 1;
+  for (element e : items) {
+    impl.decode_item(e, at, out, page);
+    at = impl.tape.after(at);
+  }
   page.arena_size_ = out.size();
   return ok_status();
 }
@@ -653,13 +716,14 @@ Result<std::string> PageDecoder::transcode_item(std::string_view item_json) {
   impl.padded.assign(item_json);
   ensure_json_padding(impl.padded);
   element root;
-  const simdjson::padded_string_view input(impl.padded.data(), impl.padded.size(), impl.padded.capacity());
-  if (auto err = impl.parser.parse(input).get(root)) {
+  if (auto err = impl.parser.parse_into_document(impl.document, impl.padded.data(), impl.padded.size(), false)
+                     .get(root)) {
     return Error::invalid_data("item", std::string("malformed JSON: ") + simdjson::error_message(err));
   }
+  impl.tape = Tape(impl.document);
   std::string out;
   JsonOut writer(out, 0);
-  if (!impl.item(root, writer)) return Error::invalid_data("item", impl.error_message());
+  if (!impl.item(Tape::kRoot, writer)) return Error::invalid_data("item", impl.error_message());
   out.resize(writer.size());
   return out;
 }
