@@ -31,11 +31,15 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Collects small writes into ~64 KiB chunks so that compressors and uploads see few large calls.
+// Collects small writes into ~64 KiB chunks so that compressors and uploads see few large calls; a
+// sink that takes small writes as cheaply (an object in memory) gets them directly, one copy less.
 class ChunkWriter {
  public:
-  explicit ChunkWriter(OutputSink& out) : out_(out) { buffer_.reserve(kChunkBytes + 4096); }
+  explicit ChunkWriter(OutputSink& out) : out_(out), direct_(out.takes_small_writes()) {
+    if (!direct_) buffer_.reserve(kChunkBytes + 4096);
+  }
   Status append(std::string_view bytes) {
+    if (direct_) return out_.append(bytes);
     if (buffer_.size() + bytes.size() > kChunkBytes && !buffer_.empty()) ES_TRY(flush());
     if (bytes.size() >= kChunkBytes) return out_.append(bytes);
     buffer_.append(bytes);
@@ -51,6 +55,7 @@ class ChunkWriter {
 
  private:
   OutputSink& out_;
+  const bool direct_;
   std::string buffer_;
 };
 
@@ -251,6 +256,7 @@ class PassThrough final : public Compressor {
     bytes_out_ += bytes.size();
     return out_.append(bytes);
   }
+  [[nodiscard]] bool takes_small_writes() const noexcept override { return out_.takes_small_writes(); }
   Status finish() override {
     if (finished_) return Error::internal("compressor: finish called twice");
     finished_ = true;
@@ -595,6 +601,7 @@ Status encode_events(OutputFormat format, std::span<const std::string_view> even
 Status encode_object(OutputFormat format, Compression compression, std::span<const std::string_view> events,
                      OutputSink& out, int level) {
   const EncodeSlot slot;
+  if (compression == Compression::kNone) return encode_events(format, events, out);
   ES_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> compressor, Compressor::make(compression, out, level));
   ES_TRY(encode_events(format, events, *compressor));
   return compressor->finish();

@@ -47,6 +47,9 @@ class OutputSink {
   virtual ~OutputSink() = default;
   /// Appends bytes (only valid during the call: copy what you keep). An error aborts the writer.
   [[nodiscard]] virtual Status append(std::string_view bytes) = 0;
+  /// True when small appends cost the sink no more than large ones (it copies them into memory it
+  /// owns), so writers need not gather them into chunks first. Default false.
+  [[nodiscard]] virtual bool takes_small_writes() const noexcept { return false; }
 };
 
 /// Appends to a caller-owned std::string (which must outlive the sink). Never fails.
@@ -61,6 +64,7 @@ class StringSink final : public OutputSink {
     out_.append(bytes);
     return ok_status();
   }
+  [[nodiscard]] bool takes_small_writes() const noexcept override { return true; }
 
  private:
   void populate(std::size_t incoming) noexcept;
