@@ -3,6 +3,8 @@
 /// fakes in tests (the shape of DuckDB httpfs's HTTPClient).
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,25 @@ namespace es::aws {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+/// A request body produced while it is sent, for one too large to hold in memory as a whole (an
+/// object written from its events): the transport asks for it piece by piece, and from the first
+/// byte again for every attempt.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  /// Its length in bytes (the Content-Length); read() produces exactly that many.
+  [[nodiscard]] virtual std::uint64_t size() const = 0;
+  /// Starts over from the first byte (called by the transport before every attempt).
+  virtual void rewind() = 0;
+  /// Writes the next bytes to out, at most `room` (> 0), and returns how many; 0 only at the end.
+  /// An error aborts the request with it.
+  [[nodiscard]] virtual Result<std::size_t> read(char* out, std::size_t room) = 0;
+};
+
+/// Everything source produces, from its first byte (for transports and stores that need the body
+/// whole). kInvalidData when it produces more or fewer bytes than its size().
+[[nodiscard]] Result<std::string> read_body(BodySource& source);
+
 struct HttpRequest {
   std::string method = "GET";
   /// Absolute URL with the path already URI-encoded, e.g. "http://127.0.0.1:4569/bucket/a%20b?list-type=2".
@@ -23,6 +44,9 @@ struct HttpRequest {
   Headers headers;
   /// Request body; not owned: must outlive send(). Sent with Content-Length (never chunked).
   std::string_view body;
+  /// When set, the body is read from it instead (`body` stays empty); not owned. SigV4 signs the
+  /// payload hash given in an x-amz-content-sha256 header, else "UNSIGNED-PAYLOAD" (S3 only).
+  BodySource* body_source = nullptr;
 };
 
 struct HttpResponse {

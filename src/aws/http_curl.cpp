@@ -3,6 +3,7 @@
 #include <charconv>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -65,6 +66,22 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// The body of a request with a BodySource, and the error that made read() abort it.
+struct Upload {
+  BodySource* source = nullptr;
+  std::optional<Error> error;
+};
+
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  Result<std::size_t> n = upload->source->read(buffer, size * count);
+  if (!n.ok()) {
+    upload->error = std::move(n).error();
+    return CURL_READFUNC_ABORT;
+  }
+  return *n;
+}
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
   const size_t n = size * count;
@@ -115,6 +132,7 @@ class CurlHttpClient final : public HttpClient {
     }
 
     CurlSlist headers;
+    Upload upload;
     bool has_content_type = false;
     for (const auto& [name, value] : request.headers) {
       if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
@@ -166,13 +184,21 @@ class CurlHttpClient final : public HttpClient {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+      if (request.body_source != nullptr) {
+        upload.source = request.body_source;
+        upload.source->rewind();
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(upload.source->size()));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+      } else if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
       }
     }
 
     const CURLcode rc = curl_easy_perform(h);
+    if (upload.error) return std::move(*upload.error);
     if (rc != CURLE_OK) {
       Error e;
       e.kind = ErrorKind::kTransport;
@@ -204,6 +230,26 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+Result<std::string> read_body(BodySource& source) {
+  source.rewind();
+  std::string body(source.size(), '\0');
+  std::size_t at = 0;
+  for (;;) {
+    char spare = 0;  // one byte past the end: a source longer than its size() shows here
+    char* out = at < body.size() ? body.data() + at : &spare;
+    ES_ASSIGN_OR_RETURN(const std::size_t n, source.read(out, at < body.size() ? body.size() - at : 1));
+    if (n == 0) break;
+    at += n;
+    if (at > body.size()) break;
+  }
+  if (at != body.size()) {
+    return Error::invalid_data("request body",
+                               fmt::format("the body source produced {}{} bytes for a size of {}",
+                                           at > body.size() ? "more than " : "", at, body.size()));
+  }
+  return body;
+}
 
 std::optional<std::string_view> HttpResponse::header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {

@@ -27,6 +27,12 @@ constexpr std::array<bool, 256> make_unreserved_table() {
 }
 constexpr auto kUnreserved = make_unreserved_table();
 
+// The payload hash of a request whose hash was not given: a body read while it is sent
+// (HttpRequest::body_source) cannot be hashed before it is signed.
+std::string payload_sha256(const HttpRequest& request) {
+  return request.body_source != nullptr ? std::string(kUnsignedPayload) : hex_encode(sha256(request.body));
+}
+
 char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -404,7 +410,7 @@ SigningArtifacts sigv4_internal::sign_request(HttpRequest& request, const Creden
   }
   if (params.s3_rules && options.add_s3_payload_header &&
       find_header(request.headers, "x-amz-content-sha256") == nullptr) {
-    request.headers.emplace_back("x-amz-content-sha256", hex_encode(sha256(request.body)));
+    request.headers.emplace_back("x-amz-content-sha256", payload_sha256(request));
   }
   if (find_header(request.headers, "host") == nullptr) {
     request.headers.emplace_back("Host", sigv4_internal::host_from_url(request.url));
@@ -416,7 +422,7 @@ SigningArtifacts sigv4_internal::sign_request(HttpRequest& request, const Creden
   if (const std::string* given = find_header(request.headers, "x-amz-content-sha256")) {
     payload_hash = trim(*given);
   } else {
-    payload_hash = hex_encode(sha256(request.body));
+    payload_hash = payload_sha256(request);
   }
 
   const CanonicalHeaders headers = canonicalize_headers(request.headers, request.url);

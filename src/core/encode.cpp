@@ -533,12 +533,6 @@ namespace {
 // event is a cache miss (and often a TLB miss). Asking for the event a few places ahead overlaps
 // those misses with the copying: 200,000 events scattered as the readers leave them encode in
 // 25 ms instead of 48 (bench/core_bench BM_EncodeScatteredJson).
-constexpr std::size_t kPrefetchAhead = 8;
-
-inline void prefetch(std::string_view event) noexcept {
-  for (std::size_t off = 0; off < event.size(); off += 64) __builtin_prefetch(event.data() + off);
-}
-
 // At most one whole-object encode per hardware thread at a time. Encoding is CPU work: sixteen
 // upload workers encoding at once on two cores only interleave, each holding a partly written object
 // while the events it copies from are still held too (a client's events are freed once its object
@@ -585,14 +579,14 @@ Status encode_events(OutputFormat format, std::span<const std::string_view> even
     if (events.empty()) return ok_status();
     CsvColumns collect;
     for (std::size_t i = 0; i < events.size(); ++i) {
-      if (i + kPrefetchAhead < events.size()) prefetch(events[i + kPrefetchAhead]);
+      if (i + kPrefetchAhead < events.size()) prefetch_event(events[i + kPrefetchAhead]);
       ES_TRY(collect.add(events[i]));
     }
     columns = collect.take();
   }
   EventWriter writer(format, out, std::move(columns));
   for (std::size_t i = 0; i < events.size(); ++i) {
-    if (i + kPrefetchAhead < events.size()) prefetch(events[i + kPrefetchAhead]);
+    if (i + kPrefetchAhead < events.size()) prefetch_event(events[i + kPrefetchAhead]);
     ES_TRY(writer.add(events[i]));
   }
   return writer.finish();

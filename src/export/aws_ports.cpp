@@ -106,6 +106,12 @@ class S3Store final : public ObjectStore {
                             const s3::PutOptions& options) override {
     return client_.upload(bucket, key, body, options, threshold_, part_size_);
   }
+  Result<s3::PutResult> put_from(std::string_view bucket, std::string_view key, aws::BodySource& source,
+                                 const s3::PutOptions& options) override {
+    // Beyond one PutObject the object goes as a multipart upload of parts held in memory.
+    if (source.size() > threshold_) return ObjectStore::put_from(bucket, key, source, options);
+    return client_.put_object(bucket, key, source, options);
+  }
   Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
                                                      const s3::PutOptions& options) override {
     return std::unique_ptr<ObjectUpload>(std::make_unique<S3Upload>(

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/http.h"
 #include "core/config.h"
 #include "core/env.h"
 #include "core/result.h"
@@ -51,6 +52,15 @@ class ObjectStore {
   /// Uploads body (single PUT or multipart, as the store decides from its size).
   [[nodiscard]] virtual Result<s3::PutResult> put(std::string_view bucket, std::string_view key,
                                                   std::string_view body, const s3::PutOptions& options) = 0;
+  /// Uploads the object source produces while it is sent (see aws::BodySource), so that it is never
+  /// held in memory whole; options.precomputed_sha256 is required. The default reads it into memory
+  /// and calls put() (for stores that need the bytes, and objects beyond one PutObject).
+  [[nodiscard]] virtual Result<s3::PutResult> put_from(std::string_view bucket, std::string_view key,
+                                                       aws::BodySource& source,
+                                                       const s3::PutOptions& options) {
+    ES_ASSIGN_OR_RETURN(const std::string body, aws::read_body(source));
+    return put(bucket, key, body, options);
+  }
   /// Starts an object written in pieces (see ObjectUpload). options.precomputed_sha256 is ignored.
   [[nodiscard]] virtual Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket,
                                                                            std::string_view key,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -173,12 +174,6 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   bodies.reserve(events.size());
   for (const StoredEvent& e : events) bodies.push_back(e.body());
 
-  const std::uint64_t granted = budget_.acquire(job.body_bytes + 2 * job.events + 16);
-  std::string object = buffers_.take(
-      config_.compression == Compression::kNone ? job.body_bytes + 2 * job.events + 16 : 1 << 20);
-  StringSink sink(object);
-  Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
-
   ManifestObject& m = job.result;
   m.client = job.client;
   m.bucket = config_.client_bucket(job.client);
@@ -186,11 +181,45 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   m.events = events.size();
   m.min_time_us = events.front().time_us;
   m.max_time_us = events.back().time_us;
-  // The events are in `object` now (or failed to encode): free them before uploading.
-  bodies = {};
-  events = {};
-  for (ClientEvents* part : job.parts) *part = ClientEvents{};
+  const auto free_events = [&] {
+    bodies = {};
+    events = {};
+    for (ClientEvents* part : job.parts) *part = ClientEvents{};
+  };
 
+  // Within one PutObject, an uncompressed json or ndjson object is never built: its bytes are
+  // hashed, then produced again from the events straight into the request (EventsBody). Building
+  // it wrote every byte once more into memory faulted in for it.
+  const std::uint64_t bound = job.body_bytes + 2 * job.events + 16;
+  if (config_.compression == Compression::kNone && config_.format != OutputFormat::kCsv &&
+      bound <= config_.multipart_threshold_bytes) {
+    ObjectSink hashed(nullptr);
+    if (Status st = encode_events(config_.format, bodies, hashed); !st.ok()) {
+      job.fatal = std::move(st).error();
+      free_events();
+      return;
+    }
+    const Sha256Digest digest = hashed.digest();
+    m.bytes = hashed.size();
+    m.sha256 = hex_encode(digest);
+    m.status = "delivered";
+    if (store != nullptr) {
+      EventsBody body(config_.format, bodies, m.bytes);
+      deliver(job, object_put_options(config_, window_, m.events, digest),
+              [&](std::string_view bucket, std::string_view key, const s3::PutOptions& options) {
+                return store->put_from(bucket, key, body, options);
+              });
+    }
+    free_events();
+    return;
+  }
+
+  const std::uint64_t granted = budget_.acquire(bound);
+  std::string object = buffers_.take(config_.compression == Compression::kNone ? bound : 1 << 20);
+  StringSink sink(object);
+  Status encoded = encode_object(config_.format, config_.compression, bodies, sink);
+  // The events are in `object` now (or failed to encode): free them before uploading.
+  free_events();
   if (!encoded.ok()) {
     job.fatal = std::move(encoded).error();
     buffers_.give(std::move(object));
@@ -202,30 +231,84 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   m.sha256 = hex_encode(digest);
   m.status = "delivered";
   if (store != nullptr) {
-    const s3::PutOptions options = object_put_options(config_, window_, m.events, digest);
-    auto put = store->put(m.bucket, m.key, object, options);
-    if (!put.ok()) {
-      const Error& e = put.error();
-      m.status = "undeliverable";
-      m.error = e.to_string();
-      m.undeliverable_key = undeliverable_key(job.client, key_);
-      log::error("export.undeliverable", {{"hour", window_.label()},
-                                          {"client", job.client},
-                                          {"bucket", m.bucket},
-                                          {"events", m.events},
-                                          {"error", m.error}});
-      s3::PutOptions ops_options = options;
-      ops_options.expected_bucket_owner.clear();
-      ops_options.metadata["intended-bucket"] = m.bucket;
-      auto kept = store->put(config_.ops_bucket, m.undeliverable_key, object, ops_options);
-      if (!kept.ok()) job.fatal = std::move(kept).error();
-    } else {
-      log::debug("export.object_written",
-                 {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
-    }
+    deliver(job, object_put_options(config_, window_, m.events, digest),
+            [&](std::string_view bucket, std::string_view key, const s3::PutOptions& options) {
+              return store->put(bucket, key, object, options);
+            });
   }
   buffers_.give(std::move(object));
   budget_.release(granted);
+}
+
+void UploadStage::deliver(ClientJob& job, const s3::PutOptions& options, const Put& put) {
+  ManifestObject& m = job.result;
+  auto written = put(m.bucket, m.key, options);
+  if (written.ok()) {
+    log::debug("export.object_written",
+               {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
+    return;
+  }
+  m.status = "undeliverable";
+  m.error = written.error().to_string();
+  m.undeliverable_key = undeliverable_key(job.client, key_);
+  log::error("export.undeliverable", {{"hour", window_.label()},
+                                      {"client", job.client},
+                                      {"bucket", m.bucket},
+                                      {"events", m.events},
+                                      {"error", m.error}});
+  s3::PutOptions ops_options = options;
+  ops_options.expected_bucket_owner.clear();
+  ops_options.metadata["intended-bucket"] = m.bucket;
+  auto kept = put(config_.ops_bucket, m.undeliverable_key, ops_options);
+  if (!kept.ok()) job.fatal = std::move(kept).error();
+}
+
+EventsBody::EventsBody(OutputFormat format, std::span<const std::string_view> events, std::uint64_t size)
+    : format_(format), events_(events), size_(size) {
+  rewind();
+}
+
+void EventsBody::rewind() {
+  next_ = 0;
+  finished_ = false;
+  window_.overflow.clear();
+  window_.overflow_at = 0;
+  writer_.emplace(format_, window_);
+}
+
+Result<std::size_t> EventsBody::read(char* out, std::size_t room) {
+  Window& w = window_;
+  w.out = out;
+  w.room = room;
+  w.filled = 0;
+  // First what did not fit in the previous read.
+  const std::size_t left = w.overflow.size() - w.overflow_at;
+  if (left > 0) {
+    w.filled = std::min(left, room);
+    std::memcpy(out, w.overflow.data() + w.overflow_at, w.filled);
+    w.overflow_at += w.filled;
+    if (w.overflow_at == w.overflow.size()) {
+      w.overflow.clear();
+      w.overflow_at = 0;
+    }
+  }
+  while (w.filled < room && next_ < events_.size()) {
+    if (next_ + kPrefetchAhead < events_.size()) prefetch_event(events_[next_ + kPrefetchAhead]);
+    ES_TRY(writer_->add(events_[next_++]));
+  }
+  if (w.filled < room && next_ == events_.size() && !finished_) {
+    finished_ = true;
+    ES_TRY(writer_->finish());
+  }
+  return w.filled;
+}
+
+Status EventsBody::Window::append(std::string_view bytes) {
+  const std::size_t n = std::min(bytes.size(), room - filled);
+  if (n > 0) std::memcpy(out + filled, bytes.data(), n);
+  filled += n;
+  if (n < bytes.size()) overflow.append(bytes.substr(n));
+  return ok_status();
 }
 
 void GiveBackPartBuffer::operator()(ObjectUpload* upload) const {

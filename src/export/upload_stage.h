@@ -9,11 +9,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aws/http.h"
 #include "core/config.h"
+#include "core/encode.h"
 #include "core/hash.h"
 #include "core/manifest.h"
 #include "core/time.h"
@@ -110,6 +113,38 @@ class ObjectSink final : public OutputSink {
   std::uint64_t size_ = 0;
 };
 
+/// An uncompressed json or ndjson object produced from its sorted events while it is sent, so it is
+/// never held in memory whole (its events are). size: the object's length, from a first pass that
+/// hashed it. events must outlive the body.
+class EventsBody final : public aws::BodySource {
+ public:
+  EventsBody(OutputFormat format, std::span<const std::string_view> events, std::uint64_t size);
+  [[nodiscard]] std::uint64_t size() const override { return size_; }
+  void rewind() override;
+  [[nodiscard]] Result<std::size_t> read(char* out, std::size_t room) override;
+
+ private:
+  // Takes what the writer emits: into the reader's buffer while it has room, the rest kept for the
+  // next read().
+  struct Window final : OutputSink {
+    Status append(std::string_view bytes) override;
+    [[nodiscard]] bool takes_small_writes() const noexcept override { return true; }
+    char* out = nullptr;
+    std::size_t room = 0;
+    std::size_t filled = 0;
+    std::string overflow;
+    std::size_t overflow_at = 0;
+  };
+
+  OutputFormat format_;
+  std::span<const std::string_view> events_;
+  std::uint64_t size_;
+  Window window_;
+  std::optional<EventWriter> writer_;
+  std::size_t next_ = 0;
+  bool finished_ = false;
+};
+
 class UploadStage {
  public:
   /// run_buffer_bytes: the read buffer of each run being merged (larger for runs in S3, each refill
@@ -136,6 +171,11 @@ class UploadStage {
   void add_stats(const aws::CallStats& s);
   void process(ClientJob& job, ObjectStore* store);
   void process_streamed(ClientJob& job, ObjectStore* store);
+  /// Puts a client's object with put(bucket, key, options); when its bucket refuses it, into the
+  /// ops bucket as undeliverable instead (a failure there fails the hour).
+  using Put = std::function<Result<s3::PutResult>(std::string_view bucket, std::string_view key,
+                                                  const s3::PutOptions& options)>;
+  void deliver(ClientJob& job, const s3::PutOptions& options, const Put& put);
   void fail(ClientJob& job, Error error, std::uint64_t granted);
 
   const ExportConfig& config_;

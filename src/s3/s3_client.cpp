@@ -124,10 +124,26 @@ Status S3Client::create_bucket(std::string_view bucket) {
 
 Result<PutResult> S3Client::put_object(std::string_view bucket, std::string_view key, std::string_view body,
                                        const PutOptions& options) {
+  return put(bucket, key, body, nullptr, options);
+}
+
+Result<PutResult> S3Client::put_object(std::string_view bucket, std::string_view key, aws::BodySource& source,
+                                       const PutOptions& options) {
+  if (options.precomputed_sha256.empty() || options.content_md5) {
+    return Error::invalid_argument(
+               "PutOptions", "an object read while it is sent needs precomputed_sha256 and no content_md5")
+        .with_context("S3.PutObject", resource_of(bucket, key));
+  }
+  return put(bucket, key, {}, &source, options);
+}
+
+Result<PutResult> S3Client::put(std::string_view bucket, std::string_view key, std::string_view body,
+                                aws::BodySource* source, const PutOptions& options) {
   static constexpr std::string_view kOperation = "S3.PutObject";
   ES_TRY(detail::check_names(kOperation, bucket, key));
   const std::string resource = resource_of(bucket, key);
-  if (body.size() > kMaxSinglePutSize) {
+  const std::uint64_t size = source != nullptr ? source->size() : body.size();
+  if (size > kMaxSinglePutSize) {
     return Error::invalid_argument(resource, "a single PUT is limited to 5 GiB: use upload() (multipart)")
         .with_context(kOperation);
   }
@@ -138,10 +154,11 @@ Result<PutResult> S3Client::put_object(std::string_view bucket, std::string_view
   request.method = "PUT";
   request.url = s3_url(caller_.context().endpoint, bucket, key);
   request.body = body;
+  request.body_source = source;
   if (Status s = detail::add_object_headers(request.headers, options); !s.ok()) {
     return std::move(s).error().with_context(kOperation);
   }
-  detail::add_payload_headers(request.headers, body, *digests, options);
+  detail::add_payload_headers(request.headers, size, *digests, options, body);
   if (options.if_none_match) request.headers.emplace_back("if-none-match", "*");
 
   ES_ASSIGN_OR_RETURN(HttpResponse response,

@@ -45,6 +45,11 @@ class S3Client {
   /// PutObject of body with a Content-Length (never aws-chunked). body must stay alive for the call.
   [[nodiscard]] Result<PutResult> put_object(std::string_view bucket, std::string_view key,
                                              std::string_view body, const PutOptions& options = {});
+  /// PutObject of the bytes source produces while they are sent, so the object is never held in
+  /// memory. options.precomputed_sha256 is required (the payload hash is signed before the body is
+  /// read) and Content-MD5 is not available: kInvalidArgument otherwise.
+  [[nodiscard]] Result<PutResult> put_object(std::string_view bucket, std::string_view key,
+                                             aws::BodySource& source, const PutOptions& options);
 
   /// CreateMultipartUpload with the headers of a PUT (content type/encoding, SSE, metadata, owner)
   /// and x-amz-checksum-algorithm: SHA256 when options.checksum_sha256. Returns the upload id.
@@ -108,6 +113,10 @@ class S3Client {
 
  private:
   explicit S3Client(aws::AwsCaller caller) : caller_(std::move(caller)) {}
+
+  /// PutObject of body, or of what source produces when it is not null.
+  Result<PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
+                        aws::BodySource* source, const PutOptions& options);
 
   /// Sends request through the caller; check_error_body treats a 2xx <Error> document as a failure.
   Result<aws::HttpResponse> send(std::string_view operation, std::string_view resource,

@@ -86,7 +86,7 @@ Result<UploadedPart> S3Client::upload_part(std::string_view bucket, std::string_
                        std::array{QueryParam{"partNumber", std::to_string(part_number)},
                                   QueryParam{"uploadId", std::string(upload_id)}});
   request.body = body;
-  detail::add_payload_headers(request.headers, body, digests, options);
+  detail::add_payload_headers(request.headers, body.size(), digests, options, body);
   detail::add_owner_header(request.headers, options.expected_bucket_owner);
 
   Result<HttpResponse> response = send(kOperation, resource, request, options.expected_bucket_owner);

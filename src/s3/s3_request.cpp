@@ -98,9 +98,9 @@ Status add_object_headers(aws::Headers& headers, const PutOptions& options) {
   return ok_status();
 }
 
-void add_payload_headers(aws::Headers& headers, std::string_view body, const PayloadDigests& digests,
-                         const PutOptions& options) {
-  headers.emplace_back("content-length", std::to_string(body.size()));
+void add_payload_headers(aws::Headers& headers, std::uint64_t size, const PayloadDigests& digests,
+                         const PutOptions& options, std::string_view body) {
+  headers.emplace_back("content-length", std::to_string(size));
   // The payload hash is signed: S3 rejects a body that does not match it (XAmzContentSHA256Mismatch).
   headers.emplace_back("x-amz-content-sha256", digests.hex);
   if (options.checksum_sha256) {

@@ -31,9 +31,10 @@ struct PayloadDigests {
 /// object (PutObject, CreateMultipartUpload). kInvalidArgument for unusable metadata.
 [[nodiscard]] Status add_object_headers(aws::Headers& headers, const PutOptions& options);
 
-/// Content-Length, x-amz-content-sha256 and, as options ask, x-amz-checksum-sha256 and Content-MD5.
-void add_payload_headers(aws::Headers& headers, std::string_view body, const PayloadDigests& digests,
-                         const PutOptions& options);
+/// Content-Length, x-amz-content-sha256 and, as options ask, x-amz-checksum-sha256 and Content-MD5
+/// (of body, which must then hold the `size` bytes).
+void add_payload_headers(aws::Headers& headers, std::uint64_t size, const PayloadDigests& digests,
+                         const PutOptions& options, std::string_view body = {});
 
 /// x-amz-expected-bucket-owner when owner is not empty.
 void add_owner_header(aws::Headers& headers, std::string_view owner);

@@ -1,6 +1,8 @@
 #pragma once
 // A scripted HttpClient for unit tests: records every request and answers from a queue.
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <string>
@@ -24,6 +26,36 @@ struct RecordedRequest {
     return {};
   }
 };
+
+/// A BodySource handing out its body in pieces of at most `piece` bytes; counts its rewinds.
+class PiecewiseSource final : public aws::BodySource {
+ public:
+  PiecewiseSource(std::string body, std::size_t piece) : body_(std::move(body)), piece_(piece) {}
+  [[nodiscard]] std::uint64_t size() const override { return body_.size(); }
+  void rewind() override {
+    at_ = 0;
+    ++rewinds;
+  }
+  [[nodiscard]] Result<std::size_t> read(char* out, std::size_t room) override {
+    const std::size_t n = std::min({piece_, room, body_.size() - at_});
+    if (n > 0) std::memcpy(out, body_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+  int rewinds = 0;
+
+ private:
+  std::string body_;
+  std::size_t piece_;
+  std::size_t at_ = 0;
+};
+
+/// The bytes a transport sends for request: its body, or all its body source produces.
+inline std::string sent_body(const aws::HttpRequest& request) {
+  if (request.body_source == nullptr) return std::string(request.body);
+  Result<std::string> body = aws::read_body(*request.body_source);
+  return body.ok() ? std::move(body).value() : "<the body source failed: " + body.error().message + ">";
+}
 
 class FakeHttpClient final : public aws::HttpClient {
  public:
@@ -51,7 +83,7 @@ class FakeHttpClient final : public aws::HttpClient {
   void set_handler(Handler h) { handler_ = std::move(h); }
 
   Result<aws::HttpResponse> send(const aws::HttpRequest& request) override {
-    requests.push_back({request.method, request.url, request.headers, std::string(request.body)});
+    requests.push_back({request.method, request.url, request.headers, sent_body(request)});
     if (!replies_.empty()) {
       auto r = std::move(replies_.front());
       replies_.pop_front();

@@ -12,6 +12,7 @@
 #include "aws/credentials.h"
 #include "aws/retry.h"
 #include "core/hash.h"
+#include "support/fake_http.h"
 
 namespace es::s3 {
 namespace {
@@ -42,7 +43,7 @@ class FakeHttp final : public aws::HttpClient {
   using Handler = std::function<HttpResponse(const SentRequest&)>;
 
   Result<HttpResponse> send(const aws::HttpRequest& request) override {
-    requests.push_back({request.method, request.url, request.headers, std::string(request.body)});
+    requests.push_back({request.method, request.url, request.headers, es::testing::sent_body(request)});
     if (!scripted.empty()) {
       HttpResponse r = std::move(scripted.front());
       scripted.pop_front();
@@ -230,6 +231,50 @@ TEST(S3Client, PutObjectUsesAPrecomputedChecksumAsGiven) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidArgument);
   EXPECT_EQ(f.http->requests.size(), 1u);
+}
+
+TEST(S3Client, PutObjectFromASourceSendsItsBytesUnderTheGivenChecksum) {
+  Fixture f;
+  f.http->reply(200, {}, {{"etag", "\"e\""}});
+  es::testing::PiecewiseSource source("hello world", 3);
+  PutOptions options;
+  options.precomputed_sha256 = std::string(kHelloSha256B64);
+  const Result<PutResult> put = f.s3().put_object("b-1", "k", source, options);
+  ASSERT_TRUE(put.ok()) << put.error().to_string();
+  EXPECT_EQ(f.last().method, "PUT");
+  EXPECT_EQ(f.last().body, "hello world");
+  EXPECT_EQ(f.last().header("content-length"), "11");
+  EXPECT_EQ(f.last().header("x-amz-content-sha256"), std::string(kHelloSha256Hex));
+  EXPECT_EQ(f.last().header("x-amz-checksum-sha256"), std::string(kHelloSha256B64));
+  EXPECT_EQ(put->checksum_sha256, kHelloSha256B64);
+}
+
+TEST(S3Client, PutObjectFromASourceIsSentWholeAgainOnARetry) {
+  Fixture f;
+  f.http->reply(503, error_xml("SlowDown", "Please reduce your request rate."));
+  f.http->reply(200, {}, {{"etag", "\"e\""}});
+  es::testing::PiecewiseSource source("hello world", 4);
+  PutOptions options;
+  options.precomputed_sha256 = std::string(kHelloSha256B64);
+  ASSERT_TRUE(f.s3().put_object("b-1", "k", source, options).ok());
+  ASSERT_EQ(f.http->requests.size(), 2u);
+  EXPECT_EQ(f.http->requests[0].body, "hello world");
+  EXPECT_EQ(f.http->requests[1].body, "hello world");
+  EXPECT_EQ(source.rewinds, 2);
+}
+
+TEST(S3Client, PutObjectFromASourceNeedsAPrecomputedChecksumAndNoMd5) {
+  Fixture f;
+  es::testing::PiecewiseSource source("hello world", 4);
+  PutOptions options;
+  const Result<PutResult> unhashed = f.s3().put_object("b-1", "k", source, options);
+  ASSERT_FALSE(unhashed.ok());
+  EXPECT_EQ(unhashed.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_NE(unhashed.error().message.find("precomputed_sha256"), std::string::npos);
+  options.precomputed_sha256 = std::string(kHelloSha256B64);
+  options.content_md5 = true;
+  EXPECT_FALSE(f.s3().put_object("b-1", "k", source, options).ok());
+  EXPECT_TRUE(f.http->requests.empty());
 }
 
 TEST(S3Client, PutObjectRejectsUnsafeMetadata) {
