@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -17,6 +16,7 @@
 #include <simdjson.h>
 
 #include "core/json_text_internal.h"
+#include "core/lease_pool.h"
 #include "core/time.h"
 
 namespace es {
@@ -137,65 +137,22 @@ struct ParseSpace {
 // (8 by default) kept 8 x 5.8 MB resident for what the cores can use 2 (here) at a time. A decode()
 // waiting for a space is a decode the cores could not have run anyway. Idle spaces are freed when the
 // last PageDecoder goes, so nothing stays resident after an hour's read.
-class ParseSpacePool {
+class ParseSpaces {
  public:
-  static ParseSpacePool& instance() {
-    static auto* pool = new ParseSpacePool();  // never destroyed: decoders may outlive statics
-    return *pool;
+  static ParseSpaces& instance() {
+    static auto* spaces = new ParseSpaces();  // never destroyed: decoders may outlive statics
+    return *spaces;
   }
-
-  std::unique_ptr<ParseSpace> acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [this] { return lent_ < limit_; });
-    ++lent_;
-    if (idle_.empty()) return std::make_unique<ParseSpace>();
-    std::unique_ptr<ParseSpace> space = std::move(idle_.back());
-    idle_.pop_back();
-    return space;
-  }
-
-  void give_back(std::unique_ptr<ParseSpace> space) {
-    {
-      std::lock_guard lock(mutex_);
-      --lent_;
-      if (users_ > 0 && space) idle_.push_back(std::move(space));
-    }
-    available_.notify_one();
-  }
-
-  void attach() {
-    std::lock_guard lock(mutex_);
-    ++users_;
-  }
-
+  LeasePool<ParseSpace>& pool() noexcept { return pool_; }
+  void attach() noexcept { users_.fetch_add(1); }
   void detach() {
-    std::vector<std::unique_ptr<ParseSpace>> freed;  // freed outside the lock
-    std::lock_guard lock(mutex_);
-    if (--users_ == 0) freed.swap(idle_);
+    if (users_.fetch_sub(1) == 1) pool_.clear_idle();
   }
 
  private:
-  ParseSpacePool() : limit_(static_cast<int>(std::max(2U, std::thread::hardware_concurrency()))) {}
-
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<ParseSpace>> idle_;
-  int lent_ = 0;
-  int users_ = 0;
-  const int limit_;
-};
-
-// A parse space for the duration of one decode().
-class ParseSpaceLease {
- public:
-  ParseSpaceLease() : space_(ParseSpacePool::instance().acquire()) {}
-  ~ParseSpaceLease() { ParseSpacePool::instance().give_back(std::move(space_)); }
-  ParseSpaceLease(const ParseSpaceLease&) = delete;
-  ParseSpaceLease& operator=(const ParseSpaceLease&) = delete;
-  ParseSpace* operator->() const noexcept { return space_.get(); }
-
- private:
-  std::unique_ptr<ParseSpace> space_;
+  ParseSpaces() : pool_(static_cast<int>(std::max(2U, std::thread::hardware_concurrency()))) {}
+  LeasePool<ParseSpace> pool_;
+  std::atomic<int> users_{0};
 };
 
 }  // namespace
@@ -272,8 +229,8 @@ struct PageDecoder::Impl {
   bool has_time = false;
   const std::string* missing_required = nullptr;
 
-  explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpacePool::instance().attach(); }
-  ~Impl() { ParseSpacePool::instance().detach(); }
+  explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpaces::instance().attach(); }
+  ~Impl() { ParseSpaces::instance().detach(); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
@@ -653,7 +610,7 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   // check the capacity, and reading past an unpadded buffer is out of bounds.
   const bool needs_copy = body.capacity() - body.size() < simdjson::SIMDJSON_PADDING;
   // Held until the items are transcoded (the DOM lives in it); the page owns everything after.
-  const ParseSpaceLease space;
+  const LeasePool<ParseSpace>::Lease space(ParseSpaces::instance().pool());
   if (!space->reserve_for(body.size())) return fail("out of memory for the parser");
   if (auto err =
           space->parser.parse_into_document(space->doc, body.data(), body.size(), needs_copy).get(root)) {
