@@ -24,6 +24,56 @@ constexpr std::size_t kMaxBlock = 16 << 20;
 constexpr std::size_t kPopulateStep = 16 << 10;
 }  // namespace
 
+void sort_events(std::vector<StoredEvent>& events) {
+  constexpr std::size_t kSmall = 256;  // below this std::sort wins
+  constexpr int kDigitBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
+  const std::size_t n = events.size();
+  if (n < kSmall) {
+    std::sort(events.begin(), events.end(), event_before);
+    return;
+  }
+  const auto [lo, hi] = std::minmax_element(
+      events.begin(), events.end(), [](const auto& a, const auto& b) { return a.time_us < b.time_us; });
+  const std::int64_t base = lo->time_us;
+  const auto range = static_cast<std::uint64_t>(hi->time_us) - static_cast<std::uint64_t>(base);
+  int passes = 0;
+  while (passes * kDigitBits < 64 && (range >> (passes * kDigitBits)) != 0) ++passes;
+  if (passes > 3) {  // times more than 2^33 us (2.4 hours) apart: not one hour's events
+    std::sort(events.begin(), events.end(), event_before);
+    return;
+  }
+  std::vector<StoredEvent> scratch(n);
+  std::vector<StoredEvent>* from = &events;
+  std::vector<StoredEvent>* to = &scratch;
+  std::vector<std::size_t> count(kBuckets);
+  for (int pass = 0; pass < passes; ++pass) {
+    const int shift = pass * kDigitBits;
+    const auto digit = [&](const StoredEvent& e) {
+      return static_cast<std::size_t>(
+          ((static_cast<std::uint64_t>(e.time_us) - static_cast<std::uint64_t>(base)) >> shift) &
+          (kBuckets - 1));
+    };
+    std::fill(count.begin(), count.end(), 0);
+    for (const StoredEvent& e : *from) ++count[digit(e)];
+    std::size_t at = 0;
+    for (std::size_t& c : count) at += std::exchange(c, at);
+    for (const StoredEvent& e : *from) (*to)[count[digit(e)]++] = e;
+    std::swap(from, to);
+  }
+  if (from != &events) events.swap(scratch);
+  // Equal times (rare at microsecond resolution) in id, then byte order.
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    while (j < n && events[j].time_us == events[i].time_us) ++j;
+    if (j - i > 1) {
+      std::sort(events.begin() + static_cast<std::ptrdiff_t>(i),
+                events.begin() + static_cast<std::ptrdiff_t>(j), event_before);
+    }
+    i = j;
+  }
+}
+
 void ChunkArena::Unmap::operator()(char* p) const noexcept {
   if (p != nullptr) munmap(p, size);
 }

@@ -33,6 +33,12 @@ struct StoredEvent {
   return a.body() < b.body();
 }
 
+/// Sorts events in output order (event_before). By time with a stable radix sort (three passes of 11
+/// bits over an hour's 32-bit time offsets), then by id and bytes within the rare equal times:
+/// std::sort's 14 comparisons per event of 10,000 (a client's hour), each a mispredicted branch,
+/// were a few percent of the exporter's CPU.
+void sort_events(std::vector<StoredEvent>& events);
+
 /// Append-only byte storage in blocks mapped straight from the kernel (mmap), growing from 1 MiB to
 /// 16 MiB. Two properties the malloc'd blocks of before lacked:
 /// - memory goes back to the system the moment the arena is destroyed (a client's events freed

@@ -83,7 +83,7 @@ void append_run_record(std::string& out, const StoredEvent& e) {
 }
 
 Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector<StoredEvent>& events) {
-  std::sort(events.begin(), events.end(), event_before);
+  sort_events(events);
   SpilledRun run;
   run.file = file;
   run.events = events.size();

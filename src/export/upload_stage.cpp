@@ -117,7 +117,7 @@ std::vector<StoredEvent> sorted_memory_events(const ClientJob& job) {
   events.reserve(n);
   for (const ClientEvents* part : job.parts)
     events.insert(events.end(), part->events.begin(), part->events.end());
-  std::sort(events.begin(), events.end(), event_before);
+  sort_events(events);
   return events;
 }
 

@@ -1,5 +1,6 @@
 // ChunkArena: what it stores stays put and intact; memory accounting; moves.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,48 @@ TEST(ClientEvents, AddKeepsBodyAndIdTogether) {
   EXPECT_EQ(events.events[1].time_us, 7);
   EXPECT_EQ(events.body_bytes, 14u);
   EXPECT_TRUE(event_before(events.events[1], events.events[0]));
+}
+
+// Events with times spread over `span_us` (many sharing a time, and some a time and an id), sorted
+// by sort_events and by std::sort with event_before: the same order, element for element.
+void expect_sorted_like_std_sort(std::size_t n, std::int64_t span_us, std::uint32_t seed) {
+  ClientEvents client;
+  std::uint64_t state = seed;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  const std::int64_t start = 1'795'000'000'000'000;  // an hour in 2026, in microseconds
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t t = start + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(span_us));
+    const std::string id = "e-" + std::to_string(next() % (n / 2 + 1));
+    client.add(t, R"({"i":)" + std::to_string(i) + "}", id);
+  }
+  std::vector<StoredEvent> expected = client.events;
+  std::sort(expected.begin(), expected.end(), event_before);
+  std::vector<StoredEvent> got = client.events;
+  sort_events(got);
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].data, expected[i].data) << "n=" << n << " span=" << span_us << " at " << i;
+  }
+}
+
+TEST(SortEvents, SameOrderAsEventBeforeAtEverySize) {
+  for (const std::size_t n : {0UL, 1UL, 2UL, 255UL, 256UL, 257UL, 5000UL, 20000UL}) {
+    expect_sorted_like_std_sort(n, 3'600'000'000LL, static_cast<std::uint32_t>(n));  // an hour
+  }
+}
+
+TEST(SortEvents, ManyEqualTimesAreOrderedByIdThenBytes) {
+  expect_sorted_like_std_sort(3000, 50, 7);  // ~60 events per microsecond
+  expect_sorted_like_std_sort(3000, 1, 8);   // all at one time
+}
+
+TEST(SortEvents, TimesFartherApartThanAnHourStillSort) {
+  expect_sorted_like_std_sort(3000, 2048, 9);                  // one pass
+  expect_sorted_like_std_sort(3000, 4'000'000'000'000LL, 10);  // beyond three passes
+  expect_sorted_like_std_sort(3000, 8'000'000'000LL, 11);      // three passes, top bits set
 }
 
 }  // namespace
