@@ -20,6 +20,8 @@ class RunSource {
   virtual ~RunSource() = default;
   /// Reads exactly n bytes at offset.
   [[nodiscard]] virtual Status read_at(std::uint64_t offset, char* out, std::size_t n) const = 0;
+  /// True when reading it again is cheap (a local file, in the page cache), not a request.
+  [[nodiscard]] virtual bool local() const { return false; }
 };
 
 /// An anonymous temporary file (unlinked as soon as it is created, so a crash leaves nothing
@@ -37,6 +39,7 @@ class SpillFile final : public RunSource {
   [[nodiscard]] Result<std::uint64_t> append(std::string_view bytes);
   /// Reads exactly n bytes at offset.
   [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
+  [[nodiscard]] bool local() const override { return true; }
   [[nodiscard]] std::uint64_t size() const { return size_; }
 
  private:

@@ -170,10 +170,6 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
     return;
   }
   std::vector<StoredEvent> events = sorted_memory_events(job);
-  std::vector<std::string_view> bodies;
-  bodies.reserve(events.size());
-  for (const StoredEvent& e : events) bodies.push_back(e.body());
-
   ManifestObject& m = job.result;
   m.client = job.client;
   m.bucket = config_.client_bucket(job.client);
@@ -181,6 +177,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   m.events = events.size();
   m.min_time_us = events.front().time_us;
   m.max_time_us = events.back().time_us;
+  std::vector<std::string_view> bodies;
   const auto free_events = [&] {
     bodies = {};
     events = {};
@@ -191,21 +188,20 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   // hashed, then produced again from the events straight into the request (EventsBody). Building
   // it wrote every byte once more into memory faulted in for it.
   const std::uint64_t bound = job.body_bytes + 2 * job.events + 16;
-  if (config_.compression == Compression::kNone && config_.format != OutputFormat::kCsv &&
-      bound <= config_.multipart_threshold_bytes) {
-    ObjectSink hashed(nullptr);
-    if (Status st = encode_events(config_.format, bodies, hashed); !st.ok()) {
-      job.fatal = std::move(st).error();
+  if (produced_while_sent(bound)) {
+    SortedEvents source(events);
+    Result<ObjectPass> pass = hash_object(config_.format, source);
+    if (!pass.ok()) {
+      job.fatal = std::move(pass).error();
       free_events();
       return;
     }
-    const Sha256Digest digest = hashed.digest();
-    m.bytes = hashed.size();
-    m.sha256 = hex_encode(digest);
+    m.bytes = pass->bytes;
+    m.sha256 = hex_encode(pass->digest);
     m.status = "delivered";
     if (store != nullptr) {
-      EventsBody body(config_.format, bodies, m.bytes);
-      deliver(job, object_put_options(config_, window_, m.events, digest),
+      EventsBody body(config_.format, source, m.bytes);
+      deliver(job, object_put_options(config_, window_, m.events, pass->digest),
               [&](std::string_view bucket, std::string_view key, const s3::PutOptions& options) {
                 return store->put_from(bucket, key, body, options);
               });
@@ -214,6 +210,8 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
     return;
   }
 
+  bodies.reserve(events.size());
+  for (const StoredEvent& e : events) bodies.push_back(e.body());
   const std::uint64_t granted = budget_.acquire(bound);
   std::string object = buffers_.take(config_.compression == Compression::kNone ? bound : 1 << 20);
   StringSink sink(object);
@@ -248,6 +246,7 @@ void UploadStage::deliver(ClientJob& job, const s3::PutOptions& options, const P
                {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
     return;
   }
+  if (job.fatal) return;  // the events could not be read (put set it): not the bucket's fault
   m.status = "undeliverable";
   m.error = written.error().to_string();
   m.undeliverable_key = undeliverable_key(job.client, key_);
@@ -263,13 +262,55 @@ void UploadStage::deliver(ClientJob& job, const s3::PutOptions& options, const P
   if (!kept.ok()) job.fatal = std::move(kept).error();
 }
 
-EventsBody::EventsBody(OutputFormat format, std::span<const std::string_view> events, std::uint64_t size)
+bool UploadStage::produced_while_sent(std::uint64_t bytes) const {
+  return config_.compression == Compression::kNone && config_.format != OutputFormat::kCsv &&
+         bytes <= config_.multipart_threshold_bytes;
+}
+
+Result<bool> SortedEvents::next(StoredEvent& event) {
+  if (next_ == events_.size()) return false;
+  if (next_ + kPrefetchAhead < events_.size()) prefetch_event(events_[next_ + kPrefetchAhead].body());
+  event = events_[next_++];
+  return true;
+}
+
+Result<bool> MergedEvents::next(StoredEvent& event) {
+  if (!merger_) {
+    merger_.emplace(std::vector<StoredEvent>(memory_.begin(), memory_.end()),
+                    std::vector<SpilledRun>(runs_.begin(), runs_.end()), buffer_bytes_);
+  }
+  Result<bool> more = merger_->next(event);
+  if (!more.ok()) failed_ = true;
+  return more;
+}
+
+Result<ObjectPass> hash_object(OutputFormat format, EventSource& source) {
+  ObjectPass pass;
+  ObjectSink sink(nullptr);
+  EventWriter writer(format, sink);
+  source.rewind();
+  StoredEvent e;
+  for (;;) {
+    ES_ASSIGN_OR_RETURN(const bool more, source.next(e));
+    if (!more) break;
+    if (pass.events == 0) pass.min_time_us = e.time_us;
+    pass.max_time_us = e.time_us;
+    ++pass.events;
+    ES_TRY(writer.add(e.body()));
+  }
+  ES_TRY(writer.finish());
+  pass.bytes = sink.size();
+  pass.digest = sink.digest();
+  return pass;
+}
+
+EventsBody::EventsBody(OutputFormat format, EventSource& events, std::uint64_t size)
     : format_(format), events_(events), size_(size) {
   rewind();
 }
 
 void EventsBody::rewind() {
-  next_ = 0;
+  events_.rewind();
   finished_ = false;
   window_.overflow.clear();
   window_.overflow_at = 0;
@@ -292,13 +333,15 @@ Result<std::size_t> EventsBody::read(char* out, std::size_t room) {
       w.overflow_at = 0;
     }
   }
-  while (w.filled < room && next_ < events_.size()) {
-    if (next_ + kPrefetchAhead < events_.size()) prefetch_event(events_[next_ + kPrefetchAhead]);
-    ES_TRY(writer_->add(events_[next_++]));
-  }
-  if (w.filled < room && next_ == events_.size() && !finished_) {
-    finished_ = true;
-    ES_TRY(writer_->finish());
+  StoredEvent e;
+  while (w.filled < room && !finished_) {
+    ES_ASSIGN_OR_RETURN(const bool more, events_.next(e));
+    if (more) {
+      ES_TRY(writer_->add(e.body()));
+    } else {
+      finished_ = true;
+      ES_TRY(writer_->finish());
+    }
   }
   return w.filled;
 }
@@ -350,6 +393,37 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   m.bucket = config_.client_bucket(job.client);
   m.key = key_;
   m.status = "delivered";
+
+  // Runs in local files are cheap to read twice: an object within one PutObject is hashed in a first
+  // merge, then produced by a second one while it is sent. Its bytes are hashed once instead of twice
+  // (the object's digest, then each part's), no part is held in memory, and the store is spared a
+  // multipart upload (s3rver copies every part again on completion).
+  const bool local_runs =
+      std::all_of(job.runs.begin(), job.runs.end(), [](const SpilledRun& run) { return run.file->local(); });
+  if (local_runs && produced_while_sent(job.body_bytes + 2 * job.events + 16)) {
+    MergedEvents source(memory, job.runs, kRunBuffer);
+    Result<ObjectPass> pass = hash_object(config_.format, source);
+    if (!pass.ok()) return fail(job, std::move(pass).error(), granted);
+    m.events = pass->events;
+    m.min_time_us = pass->min_time_us;
+    m.max_time_us = pass->max_time_us;
+    m.bytes = pass->bytes;
+    m.sha256 = hex_encode(pass->digest);
+    if (store != nullptr) {
+      EventsBody body(config_.format, source, m.bytes);
+      deliver(job, object_put_options(config_, window_, m.events, pass->digest),
+              [&](std::string_view bucket, std::string_view key, const s3::PutOptions& options) {
+                auto put = store->put_from(bucket, key, body, options);
+                if (!put.ok() && source.failed()) job.fatal = put.error();
+                return put;
+              });
+    }
+    memory = {};
+    for (ClientEvents* part : job.parts) *part = ClientEvents{};
+    budget_.release(granted);
+    return;
+  }
+
   // Writes the object once to (bucket, key); returns its digest or the error.
   // A failure to read the events (a spill file, a staged run) is not the destination's fault: it
   // fails the hour instead of making the client undeliverable.

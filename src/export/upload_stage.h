@@ -22,6 +22,7 @@
 #include "core/time.h"
 #include "export/hour_reader.h"
 #include "export/ports.h"
+#include "export/spill.h"
 
 namespace es::exporter {
 
@@ -113,12 +114,65 @@ class ObjectSink final : public OutputSink {
   std::uint64_t size_ = 0;
 };
 
-/// An uncompressed json or ndjson object produced from its sorted events while it is sent, so it is
-/// never held in memory whole (its events are). size: the object's length, from a first pass that
-/// hashed it. events must outlive the body.
+/// A client's events in output order, for the passes over an object that is never built: from
+/// the first again after rewind().
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  virtual void rewind() = 0;
+  /// The next event (valid until the next call); false at the end.
+  [[nodiscard]] virtual Result<bool> next(StoredEvent& event) = 0;
+};
+
+/// Events held in memory, already sorted (they must outlive the source).
+class SortedEvents final : public EventSource {
+ public:
+  explicit SortedEvents(std::span<const StoredEvent> events) : events_(events) {}
+  void rewind() override { next_ = 0; }
+  [[nodiscard]] Result<bool> next(StoredEvent& event) override;
+
+ private:
+  std::span<const StoredEvent> events_;
+  std::size_t next_ = 0;
+};
+
+/// Sorted events in memory merged with spilled runs (an EventMerger, started again by rewind()).
+/// failed(): a run could not be read, which is no fault of the object's destination.
+class MergedEvents final : public EventSource {
+ public:
+  MergedEvents(std::span<const StoredEvent> memory, std::span<const SpilledRun> runs,
+               std::size_t buffer_bytes)
+      : memory_(memory), runs_(runs), buffer_bytes_(buffer_bytes) {}
+  void rewind() override { merger_.reset(); }
+  [[nodiscard]] Result<bool> next(StoredEvent& event) override;
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+ private:
+  std::span<const StoredEvent> memory_;
+  std::span<const SpilledRun> runs_;
+  std::size_t buffer_bytes_;
+  std::optional<EventMerger> merger_;
+  bool failed_ = false;
+};
+
+/// What a first pass over an object's events found: its bytes' digest and length, its events and
+/// their time range.
+struct ObjectPass {
+  Sha256Digest digest{};
+  std::uint64_t bytes = 0;
+  std::uint64_t events = 0;
+  std::int64_t min_time_us = 0;
+  std::int64_t max_time_us = 0;
+};
+/// Encodes source's events (json or ndjson, uncompressed) without keeping the bytes.
+[[nodiscard]] Result<ObjectPass> hash_object(OutputFormat format, EventSource& source);
+
+/// An uncompressed json or ndjson object produced from its events while it is sent, so that it is
+/// never held in memory whole (its events are, or their runs). size: the object's length, from
+/// hash_object. The source must outlive the body.
 class EventsBody final : public aws::BodySource {
  public:
-  EventsBody(OutputFormat format, std::span<const std::string_view> events, std::uint64_t size);
+  EventsBody(OutputFormat format, EventSource& events, std::uint64_t size);
   [[nodiscard]] std::uint64_t size() const override { return size_; }
   void rewind() override;
   [[nodiscard]] Result<std::size_t> read(char* out, std::size_t room) override;
@@ -137,11 +191,10 @@ class EventsBody final : public aws::BodySource {
   };
 
   OutputFormat format_;
-  std::span<const std::string_view> events_;
+  EventSource& events_;
   std::uint64_t size_;
   Window window_;
   std::optional<EventWriter> writer_;
-  std::size_t next_ = 0;
   bool finished_ = false;
 };
 
@@ -176,6 +229,8 @@ class UploadStage {
   using Put = std::function<Result<s3::PutResult>(std::string_view bucket, std::string_view key,
                                                   const s3::PutOptions& options)>;
   void deliver(ClientJob& job, const s3::PutOptions& options, const Put& put);
+  /// Whether an object of at most `bytes` goes up produced from its events while it is sent.
+  [[nodiscard]] bool produced_while_sent(std::uint64_t bytes) const;
   void fail(ClientJob& job, Error error, std::uint64_t granted);
 
   const ExportConfig& config_;

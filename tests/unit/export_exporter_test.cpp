@@ -218,7 +218,12 @@ TEST(Exporter, SpilledHoursGiveTheSameBytesAsInMemoryOnes) {
     spilled.config.memory_mb = 16;  // every reader thread spills as soon as it holds 64 KiB
     auto report = spilled.run();
     ASSERT_TRUE(report.ok()) << report.error().to_string();
-    EXPECT_GT(spilled.store.streamed_uploads, 0);
+    if (compression == Compression::kNone) {
+      // Runs in local files are merged twice instead (hashed, then produced into one PutObject).
+      EXPECT_EQ(spilled.store.streamed_uploads, 0);
+    } else {
+      EXPECT_GT(spilled.store.streamed_uploads, 0);
+    }
     EXPECT_EQ(report->events_read, reference->events_read);
     EXPECT_EQ(report->events_delivered, reference->events_delivered);
     EXPECT_EQ(report->events_undeliverable, 750u);
