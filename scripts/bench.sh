@@ -2,7 +2,7 @@
 # Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
 #
 #   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--workers W[,W...]]
-#                    [--repeat R] [--build-dir DIR] [--keep-servers]
+#                    [--repeat R] [--build-dir DIR] [--keep-servers] [--compare BIN]
 #
 # 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
 # 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
@@ -19,7 +19,9 @@
 #    the single-process export of the same table for comparison. Alone: --workers 1,2,4 --events 0.
 # --repeat R runs every measured export R times and prints the median of each column (the machine's
 # other work makes single runs noisy). --build-dir DIR (or EAGLESENSE_BUILD_DIR) builds and measures
-# DIR instead of build/.
+# DIR instead of build/. --compare BIN also measures another eaglesense binary (a build of an earlier
+# commit) on the same tables, each run alternating with this build's, and prints a row for each: on
+# this project's VMs single runs swing by 10-15 % whatever the code, so a change is judged this way.
 # Results go to stdout and <build dir>/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -32,6 +34,7 @@ workers_list=""
 repeat=1
 build_dir="${EAGLESENSE_BUILD_DIR:-$ES_REPO_ROOT/build}"
 keep=0
+compare=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --events) events_list="$2"; shift ;;
@@ -42,12 +45,17 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --keep-servers) keep=1 ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers)" ;;
+    --compare) compare="$2"; shift ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers, --compare BIN)" ;;
   esac
   shift
 done
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || es_die "--repeat needs a whole number >= 1, got '$repeat'"
+if [[ -n "$compare" ]]; then
+  [[ -f "$compare" && -x "$compare" ]] || es_die "--compare needs an eaglesense binary to run, got '$compare'"
+  compare="$(cd "$(dirname "$compare")" && pwd)/$(basename "$compare")"
+fi
 build_dir="$(cd "$(dirname "$build_dir")" && pwd)/$(basename "$build_dir")"
 
 "$ES_REPO_ROOT/scripts/setup.sh" --build-dir "$build_dir" >&2
@@ -74,18 +82,28 @@ export LOG_LEVEL=warn
 hour="2026-11-29T10"
 stamp=$(date +%s)
 
-# measure LABEL ARGS...: runs eaglesense under /usr/bin/time (--repeat times), prints one table row
-# (medians of each column over the runs), keeps the median wall time.
+# measure LABEL ARGS...: runs eaglesense under /usr/bin/time (--repeat times; with --compare, each run
+# followed by one of the other binary), prints one table row per binary (medians of each column over
+# its runs), keeps the median wall time of this build.
 measure() {
   local label="$1"
   shift
-  local summary="$state/summary.json" timing="$state/time.txt" i
-  : >"$timing.all"
+  local summary="$state/summary.json" timing="$state/time.txt" i b
+  local bins=("$bin")
+  [[ -z "$compare" ]] || bins+=("$compare")
+  for b in "${!bins[@]}"; do : >"$timing.all.$b"; done
   for ((i = 0; i < repeat; i++)); do
-    /usr/bin/time -f '%e %U %S %M' -o "$timing" "$bin" run --hour "$hour" --no-progress "$@" >"$summary" || true
-    cat "$timing" >>"$timing.all"
+    for b in "${!bins[@]}"; do
+      /usr/bin/time -f '%e %U %S %M' -o "$timing" "${bins[$b]}" run --hour "$hour" --no-progress "$@" >"$summary" || true
+      cat "$timing" >>"$timing.all.$b"
+    done
   done
-  /usr/bin/python3 - "$summary" "$label" "$timing.all" <<'PY' | tee -a "$results"
+  for b in "${!bins[@]}"; do
+    local row="$label"
+    if [[ -n "$compare" ]]; then
+      if [[ $b -eq 0 ]]; then row+=" [this build]"; else row+=" [${compare}]"; fi
+    fi
+    /usr/bin/python3 - "$summary" "$row" "$timing.all.$b" <<'PY' | tee -a "$results"
 import json, statistics, sys
 s = json.load(open(sys.argv[1]))
 label = sys.argv[2]
@@ -104,7 +122,8 @@ print(f"| {label}{note} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {cp
       f" {s.get('consumed_read_capacity', 0):,.0f} |")
 open(sys.argv[3] + ".wall", "w").write(f"{wall}\n")
 PY
-  last_wall=$(cat "$timing.all.wall")
+  done
+  last_wall=$(cat "$timing.all.0.wall")
 }
 
 IFS=',' read -r -a sizes <<<"$events_list"
