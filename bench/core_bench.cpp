@@ -329,8 +329,9 @@ BENCHMARK(BM_ParseWalkOnDemand)->Unit(benchmark::kMicrosecond);
 // Sorting one client's hour (10,000 events in scan order, i.e. random times) into output order:
 // std::sort with event_before against sort_events (radix on the time).
 std::vector<es::exporter::StoredEvent> client_hour_events() {
+  static es::exporter::BlockPool pool;
   static es::exporter::ClientEvents client = [] {
-    es::exporter::ClientEvents c;
+    es::exporter::ClientEvents c(pool);
     Lcg rng;
     const std::int64_t start = *es::parse_iso8601_us("2026-11-29T10:00:00Z");
     for (int i = 0; i < 10'000; ++i) {

@@ -9,21 +9,6 @@
 #include "core/memory.h"
 
 namespace es::exporter {
-namespace {
-// Blocks are address space until written (they are faulted in just ahead of the copies), so they can
-// be large: what costs is the mmap and, above all, the munmap of each one, which stops every core
-// running the process to flush its TLB (~40 us a call on this VM; 1,000 calls, 7 % of the CPU of a
-// 200,000-event hour, when blocks doubled from 16 KiB). From 1 MiB growing fourfold, most arenas are
-// one or two blocks.
-constexpr std::size_t kFirstBlock = 1 << 20;
-constexpr std::size_t kMaxBlock = 16 << 20;
-// Fault in a block 16 KiB at a time, ahead of the copies, with one madvise() instead of four page
-// faults: the arenas are most of the memory an hour touches, and their page faults were ~8 % of the
-// exporter's CPU. Further ahead would leave untouched tails resident (each reader keeps one arena per
-// client).
-constexpr std::size_t kPopulateStep = 16 << 10;
-}  // namespace
-
 void sort_events(std::vector<StoredEvent>& events) {
   constexpr std::size_t kSmall = 256;  // below this std::sort wins
   constexpr int kDigitBits = 11;
@@ -74,34 +59,86 @@ void sort_events(std::vector<StoredEvent>& events) {
   }
 }
 
-void ChunkArena::Unmap::operator()(char* p) const noexcept {
-  if (p != nullptr) munmap(p, size);
+BlockPool::~BlockPool() {
+  // munmap of a range with holes (blocks trimmed away) is fine.
+  for (char* r : regions_) munmap(r, kRegionSize);
+}
+
+char* BlockPool::take() {
+  std::lock_guard lock(mutex_);
+  if (!free_.empty()) {
+    char* b = free_.back();
+    free_.pop_back();
+    return b;
+  }
+  if (carved_ == kRegionSize) {
+    regions_.reserve(regions_.size() + 1);  // so that nothing below throws once the region is mapped
+    void* p = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    regions_.push_back(static_cast<char*>(p));
+    carved_ = 0;
+  }
+  char* b = regions_.back() + carved_;
+  carved_ += kBlockSize;
+  // One madvise instead of sixteen page faults: the blocks are most of the memory an hour touches.
+  populate_for_write(b, kBlockSize);
+  held_ += kBlockSize;
+  return b;
+}
+
+void BlockPool::give(char* block) {
+  std::lock_guard lock(mutex_);
+  free_.push_back(block);
+}
+
+void BlockPool::trim() {
+  std::lock_guard lock(mutex_);
+  std::sort(free_.begin(), free_.end());
+  for (std::size_t i = 0; i < free_.size();) {
+    std::size_t j = i + 1;
+    while (j < free_.size() && free_[j] == free_[j - 1] + kBlockSize) ++j;
+    munmap(free_[i], (j - i) * kBlockSize);
+    held_ -= (j - i) * kBlockSize;
+    i = j;
+  }
+  free_.clear();
+}
+
+std::size_t BlockPool::bytes_held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
+void ChunkArena::clear() noexcept {
+  for (char* b : blocks_) pool_->give(b);
+  blocks_.clear();
+  for (const auto& [data, size] : own_) munmap(data, size);
+  own_.clear();
+  used_ = BlockPool::kBlockSize;
 }
 
 const char* ChunkArena::store(std::string_view a, std::string_view b) {
   const std::size_t n = a.size() + b.size();
-  if (used_ + n > capacity_) {
-    // Blocks grow fourfold up to kMaxBlock; an item larger than that gets its own.
-    const std::size_t next = blocks_.empty() ? kFirstBlock : std::min(capacity_ * 4, kMaxBlock);
-    const std::size_t size = round_to_page(std::max(next, n));
+  char* dst = nullptr;
+  if (n > BlockPool::kBlockSize) {
+    const std::size_t size = (n + 4095) & ~std::size_t{4095};
+    own_.reserve(own_.size() + 1);
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    full_blocks_ += capacity_;
-    blocks_.emplace_back(static_cast<char*>(p), Unmap{size});
-    capacity_ = size;
-    used_ = 0;
-    populated_ = 0;
+    own_.emplace_back(static_cast<char*>(p), size);
+    dst = static_cast<char*>(p);
+  } else {
+    if (used_ + n > BlockPool::kBlockSize) {
+      blocks_.reserve(blocks_.size() + 1);
+      blocks_.push_back(pool_->take());
+      used_ = 0;
+    }
+    dst = blocks_.back() + used_;
+    used_ += n;
   }
-  if (used_ + n > populated_) {
-    const std::size_t upto =
-        std::min(capacity_, (used_ + n + kPopulateStep - 1) / kPopulateStep * kPopulateStep);
-    populate_for_write(blocks_.back().get() + populated_, upto - populated_);
-    populated_ = upto;
-  }
-  char* dst = blocks_.back().get() + used_;
   std::memcpy(dst, a.data(), a.size());
   std::memcpy(dst + a.size(), b.data(), b.size());
-  used_ += n;
   return dst;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,67 +40,92 @@ struct StoredEvent {
 /// were a few percent of the exporter's CPU.
 void sort_events(std::vector<StoredEvent>& events);
 
-/// Append-only byte storage in blocks mapped straight from the kernel (mmap), growing from 1 MiB to
-/// 16 MiB. Two properties the malloc'd blocks of before lacked:
-/// - memory goes back to the system the moment the arena is destroyed (a client's events freed
-///   after encoding made room for the next objects instead of staying in malloc's free lists, where
-///   the encoded objects, mmap'd themselves, could not reuse them: +32 MB at the peak of a
-///   200,000-event hour);
-/// - the unused tail of a block is never touched, so it is address space, not memory: a reader
-///   keeps one arena per client and big blocks cost nothing (the reason blocks were capped at
-///   64 KiB when they came from the heap).
+/// The memory a reader thread's client arenas are made of: 64 KiB blocks carved from 2 MiB regions
+/// mapped straight from the kernel and faulted in as they are carved. A block an arena gives back
+/// (when a reader spills, or a client's events are written) is handed out again as it is, already
+/// faulted in; regions are unmapped when the pool is destroyed.
+/// - Reuse: when a reader spills, its clients' arenas empty and fill again. Unmapping them to map and
+///   fault in as much again a moment later cost a page fault per 4 KiB of every event spilled, and an
+///   munmap per block, which stops every core of the process to flush its TLB.
+/// - Locality: each client's events stay together in its own blocks, so writing a client (its events
+///   read in time order) touches that client's memory only, not the reader's whole buffer.
+/// Safe to share between threads (blocks come back from the upload stage's threads).
+class BlockPool {
+ public:
+  static constexpr std::size_t kBlockSize = std::size_t{64} << 10;
+  static constexpr std::size_t kRegionSize = std::size_t{2} << 20;
+
+  BlockPool() = default;
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+  ~BlockPool();
+
+  /// A block of kBlockSize bytes, faulted in. Throws std::bad_alloc when the system has no memory
+  /// to map.
+  [[nodiscard]] char* take();
+  void give(char* block);
+  /// Unmaps the blocks given back, coalescing neighbours (the memory held then is what is in use).
+  void trim();
+  /// Bytes mapped and faulted in: blocks in use and idle.
+  [[nodiscard]] std::size_t bytes_held() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<char*> free_;
+  std::vector<char*> regions_;
+  std::size_t carved_ = kRegionSize;  ///< bytes of the last region handed out
+  std::size_t held_ = 0;
+};
+
+/// Append-only byte storage for one client's events in a reader thread: blocks from the reader's
+/// BlockPool (an item larger than a block gets a mapping of its own). What was stored stays where it
+/// is until the arena is cleared or destroyed, which gives the blocks back to the pool.
 class ChunkArena {
  public:
-  ChunkArena() = default;
+  explicit ChunkArena(BlockPool& pool) : pool_(&pool) {}
   ChunkArena(ChunkArena&& other) noexcept
-      : blocks_(std::move(other.blocks_)),
-        used_(std::exchange(other.used_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)),
-        full_blocks_(std::exchange(other.full_blocks_, 0)),
-        populated_(std::exchange(other.populated_, 0)) {
-    other.blocks_.clear();
-  }
+      : pool_(other.pool_),
+        blocks_(std::exchange(other.blocks_, {})),
+        own_(std::exchange(other.own_, {})),
+        used_(std::exchange(other.used_, BlockPool::kBlockSize)) {}
   ChunkArena& operator=(ChunkArena&& other) noexcept {
     if (this != &other) {
-      blocks_ = std::move(other.blocks_);
-      other.blocks_.clear();
-      used_ = std::exchange(other.used_, 0);
-      capacity_ = std::exchange(other.capacity_, 0);
-      full_blocks_ = std::exchange(other.full_blocks_, 0);
-      populated_ = std::exchange(other.populated_, 0);
+      clear();
+      pool_ = other.pool_;
+      blocks_ = std::exchange(other.blocks_, {});
+      own_ = std::exchange(other.own_, {});
+      used_ = std::exchange(other.used_, BlockPool::kBlockSize);
     }
     return *this;
   }
   ChunkArena(const ChunkArena&) = delete;
   ChunkArena& operator=(const ChunkArena&) = delete;
-  ~ChunkArena() = default;
+  ~ChunkArena() { clear(); }
 
   /// Copies a then b contiguously; returns the address of the copy. Throws std::bad_alloc when the
   /// system has no memory to map.
   const char* store(std::string_view a, std::string_view b);
-  /// The memory the arena holds: its blocks, the last one as far as it has been faulted in (what
-  /// lies past that in the block is address space only).
+  /// Gives every block back (what was stored is gone); the arena stays usable.
+  void clear() noexcept;
+  /// The memory the arena holds: its blocks, whole (a block taken again from the pool is faulted in
+  /// whole), and its own mappings.
   [[nodiscard]] std::size_t bytes_reserved() const {
-    return full_blocks_ + round_to_page(std::max(used_, populated_));
+    std::size_t n = blocks_.size() * BlockPool::kBlockSize;
+    for (const auto& [data, size] : own_) n += size;
+    return n;
   }
 
  private:
-  struct Unmap {
-    std::size_t size = 0;
-    void operator()(char* p) const noexcept;
-  };
-  using Block = std::unique_ptr<char[], Unmap>;
-  static std::size_t round_to_page(std::size_t n) noexcept { return (n + 4095) & ~std::size_t{4095}; }
-
-  std::vector<Block> blocks_;
-  std::size_t used_ = 0;
-  std::size_t capacity_ = 0;
-  std::size_t full_blocks_ = 0;  ///< bytes of every block but the last
-  std::size_t populated_ = 0;    ///< bytes of the last block faulted in ahead of use
+  BlockPool* pool_;
+  std::vector<char*> blocks_;                       ///< the last one is being filled
+  std::vector<std::pair<char*, std::size_t>> own_;  ///< items larger than a block
+  std::size_t used_ = BlockPool::kBlockSize;        ///< bytes of the last block in use (full: none)
 };
 
 /// The events of one client gathered by one reader thread.
 struct ClientEvents {
+  explicit ClientEvents(BlockPool& pool) : arena(pool) {}
+
   ChunkArena arena;
   std::vector<StoredEvent> events;
   std::uint64_t body_bytes = 0;
@@ -112,6 +138,12 @@ struct ClientEvents {
     events.push_back(
         {time_us, data, static_cast<std::uint32_t>(body.size()), static_cast<std::uint32_t>(id.size())});
     body_bytes += body.size();
+  }
+  /// Frees the events and gives their memory back to the pool.
+  void clear() noexcept {
+    arena.clear();
+    events = {};
+    body_bytes = 0;
   }
 };
 

@@ -44,6 +44,8 @@ struct ReadContext {
 
 /// What one reader thread accumulates.
 struct ReaderState {
+  /// The memory of the clients' arenas (in a unique_ptr: they point to it, and it moves to the result).
+  std::unique_ptr<BlockPool> blocks = std::make_unique<BlockPool>();
   ClientEventMap clients;
   std::vector<RejectedEvent> rejected;
   /// Client ids already judged, so validation runs once per client, not once per event.
@@ -68,19 +70,23 @@ struct ReaderState {
   }
 };
 
-/// Writes every client's buffered events as one sorted run each and frees them.
+/// Writes every client's buffered events as one sorted run each and empties them, their memory kept
+/// for the events that follow.
 Status spill(ReaderState& state, const ReadLimits& limits) {
   if (!state.spill_file) {
     ES_ASSIGN_OR_RETURN(state.spill_file, SpillFile::create(limits.spill_dir));
   }
   for (auto& [client, events] : state.clients) {
+    if (events.events.empty()) continue;
     ES_ASSIGN_OR_RETURN(SpilledRun run, write_run(state.spill_file, events.events));
     state.spilled_bytes += run.bytes;
     auto it = state.runs.find(client);
     if (it == state.runs.end()) it = state.runs.try_emplace(client).first;
     it->second.push_back(std::move(run));
+    events.arena.clear();
+    events.events.clear();
+    events.body_bytes = 0;
   }
-  state.clients = ClientEventMap{};
   ++state.spills;
   return ok_status();
 }
@@ -132,7 +138,7 @@ void route_page(ReaderState& state, const DecodedPage& page, const ReadContext& 
       continue;
     }
     auto it = state.clients.find(client);
-    if (it == state.clients.end()) it = state.clients.try_emplace(std::string(client)).first;
+    if (it == state.clients.end()) it = state.clients.try_emplace(std::string(client), *state.blocks).first;
     it->second.add(r.time_us, page.body(r), page.event_id(r));
     ++state.events_read;
   }
@@ -272,6 +278,8 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
     result.pages += s.pages;
     result.consumed_capacity += s.consumed;
     for (auto& r : s.rejected) result.rejected.push_back(std::move(r));
+    s.blocks->trim();  // what a spill emptied and the rest of the hour did not fill again
+    result.block_pools.push_back(std::move(s.blocks));
     result.partitions.push_back(std::move(s.clients));
     result.spills += s.spills;
     result.spilled_bytes += s.spilled_bytes;

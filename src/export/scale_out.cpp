@@ -461,7 +461,7 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
         run.sha256 = hex_encode(sink.digest());
         return ok_status();
       }();
-      for (ClientEvents* part : job.parts) *part = ClientEvents{};
+      for (ClientEvents* part : job.parts) part->clear();
       if (!written.ok()) job.fatal = std::move(written).error();
       stage.budget().release(granted);
     });

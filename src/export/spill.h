@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
+
+#include <sys/uio.h>
 
 #include "core/result.h"
 #include "export/client_events.h"
@@ -37,6 +40,9 @@ class SpillFile final : public RunSource {
 
   /// Appends bytes; returns the offset they start at.
   [[nodiscard]] Result<std::uint64_t> append(std::string_view bytes);
+  /// Appends the pieces in order with one pwritev (at most IOV_MAX pieces; the array is consumed:
+  /// a short write advances it); returns the offset they start at.
+  [[nodiscard]] Result<std::uint64_t> append(std::span<iovec> pieces);
   /// Reads exactly n bytes at offset.
   [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
   [[nodiscard]] bool local() const override { return true; }

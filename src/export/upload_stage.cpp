@@ -181,7 +181,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   const auto free_events = [&] {
     bodies = {};
     events = {};
-    for (ClientEvents* part : job.parts) *part = ClientEvents{};
+    for (ClientEvents* part : job.parts) part->clear();
   };
 
   // Within one PutObject, an uncompressed json or ndjson object is never built: its bytes are
@@ -419,7 +419,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
               });
     }
     memory = {};
-    for (ClientEvents* part : job.parts) *part = ClientEvents{};
+    for (ClientEvents* part : job.parts) part->clear();
     budget_.release(granted);
     return;
   }
@@ -486,7 +486,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
     }
   }
   memory = {};
-  for (ClientEvents* part : job.parts) *part = ClientEvents{};
+  for (ClientEvents* part : job.parts) part->clear();
   budget_.release(granted);
 }
 

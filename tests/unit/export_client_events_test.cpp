@@ -1,4 +1,4 @@
-// ChunkArena: what it stores stays put and intact; memory accounting; moves.
+// ChunkArena and BlockPool: what is stored stays put and intact; memory accounting; reuse; moves.
 
 #include <algorithm>
 #include <string>
@@ -12,7 +12,8 @@ namespace es::exporter {
 namespace {
 
 TEST(ChunkArena, StoredBytesStayPutAcrossManyBlocks) {
-  ChunkArena arena;
+  BlockPool pool;
+  ChunkArena arena(pool);
   std::vector<std::pair<const char*, std::string>> stored;
   for (int i = 0; i < 20'000; ++i) {
     const std::string body = "{\"n\":" + std::to_string(i) + ",\"pad\":\"" +
@@ -24,51 +25,97 @@ TEST(ChunkArena, StoredBytesStayPutAcrossManyBlocks) {
 }
 
 TEST(ChunkArena, AnItemLargerThanABlockGetsItsOwn) {
-  ChunkArena arena;
-  const std::string big(20 << 20, 'b');  // past the largest block (16 MiB)
+  BlockPool pool;
+  ChunkArena arena(pool);
+  const std::string big(BlockPool::kBlockSize + 100, 'b');
   const char* small = arena.store("s", "1");
   const char* at = arena.store(big, "id");
+  const char* after = arena.store("t", "2");
   EXPECT_EQ(std::string(at, big.size()), big);
   EXPECT_EQ(std::string(at + big.size(), 2), "id");
   EXPECT_EQ(std::string(small, 2), "s1");
+  EXPECT_EQ(std::string(after, 2), "t2");
+  EXPECT_EQ(arena.bytes_reserved(), BlockPool::kBlockSize + ((big.size() + 2 + 4095) & ~std::size_t{4095}));
 }
 
-TEST(ChunkArena, BytesReservedCountsTouchedPagesNotTheUnusedTail) {
-  ChunkArena arena;
+TEST(ChunkArena, BytesReservedCountsWholeBlocks) {
+  BlockPool pool;
+  ChunkArena arena(pool);
   EXPECT_EQ(arena.bytes_reserved(), 0u);
   static_cast<void>(arena.store("x", ""));
-  EXPECT_GE(arena.bytes_reserved(), 4096u);
-  EXPECT_LE(arena.bytes_reserved(), 16384u);  // faulted in ahead, 16 KiB at a time
+  EXPECT_EQ(arena.bytes_reserved(), BlockPool::kBlockSize);
   const std::string kb(1000, 'k');
   std::size_t stored = 1;
   while (stored < (3 << 20)) {
     static_cast<void>(arena.store(kb, ""));
     stored += kb.size();
   }
-  // Blocks grow from 1 MiB: what is held is the bytes stored plus less than an item per block
-  // (an item never straddles blocks) and what is faulted in ahead, never the rest of the last block.
+  // An item never straddles blocks: each block wastes less than one.
   EXPECT_GE(arena.bytes_reserved(), stored);
-  EXPECT_LT(arena.bytes_reserved(), stored + 16 * kb.size() + (16 << 10));
+  const std::size_t blocks = arena.bytes_reserved() / BlockPool::kBlockSize;
+  EXPECT_LT(arena.bytes_reserved(), stored + blocks * kb.size() + BlockPool::kBlockSize);
+  EXPECT_EQ(pool.bytes_held(), arena.bytes_reserved());
+}
+
+TEST(ChunkArena, ClearedBlocksAreReusedNotMappedAgain) {
+  BlockPool pool;
+  ChunkArena a(pool);
+  ChunkArena b(pool);
+  const std::string kb(1000, 'k');
+  for (int i = 0; i < 5000; ++i) static_cast<void>(a.store(kb, ""));
+  const std::size_t held = pool.bytes_held();
+  EXPECT_EQ(held, a.bytes_reserved());
+  a.clear();
+  EXPECT_EQ(a.bytes_reserved(), 0u);
+  // Another arena of the same pool fills the same memory: nothing more is mapped.
+  std::vector<std::pair<const char*, std::string>> stored;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string id = std::to_string(i);
+    stored.emplace_back(b.store(kb, id), kb + id);
+  }
+  EXPECT_LE(pool.bytes_held(), held + BlockPool::kBlockSize);
+  for (const auto& [at, bytes] : stored) ASSERT_EQ(std::string(at, bytes.size()), bytes);
+  // The cleared arena goes on in blocks of its own, not over b's.
+  const char* again = a.store("again", "");
+  EXPECT_EQ(std::string(again, 5), "again");
+  for (const auto& [at, bytes] : stored) ASSERT_EQ(std::string(at, bytes.size()), bytes);
+}
+
+TEST(BlockPool, TrimUnmapsTheIdleBlocks) {
+  BlockPool pool;
+  ChunkArena a(pool);
+  ChunkArena b(pool);
+  const std::string kb(1000, 'k');
+  for (int i = 0; i < 3000; ++i) static_cast<void>(a.store(kb, ""));
+  const char* kept = b.store("kept", "");
+  a.clear();
+  pool.trim();
+  EXPECT_EQ(pool.bytes_held(), b.bytes_reserved());
+  EXPECT_EQ(std::string(kept, 4), "kept");
+  EXPECT_EQ(std::string(a.store("on", ""), 2), "on");  // the pool maps again as needed
+  EXPECT_EQ(pool.bytes_held(), a.bytes_reserved() + b.bytes_reserved());
 }
 
 TEST(ChunkArena, MovesLeaveAnEmptyUsableArena) {
-  ChunkArena a;
+  BlockPool pool;
+  ChunkArena a(pool);
   const char* at = a.store("hello", "1");
   ChunkArena b(std::move(a));
   EXPECT_EQ(std::string(at, 6), "hello1");
   EXPECT_EQ(a.bytes_reserved(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty, usable
   const char* again = a.store("again", "");
   EXPECT_EQ(std::string(again, 5), "again");
-  ChunkArena c;
+  ChunkArena c(pool);
   c = std::move(b);
   EXPECT_EQ(std::string(at, 6), "hello1");
   EXPECT_EQ(b.bytes_reserved(), 0u);  // NOLINT(bugprone-use-after-move)
-  c = ChunkArena{};                   // unmaps what c held
+  c = ChunkArena(pool);               // gives back what c held
   EXPECT_EQ(c.bytes_reserved(), 0u);
 }
 
 TEST(ClientEvents, AddKeepsBodyAndIdTogether) {
-  ClientEvents events;
+  BlockPool pool;
+  ClientEvents events(pool);
   events.add(42, R"({"a":1})", "e-1");
   events.add(7, R"({"b":2})", "e-2");
   ASSERT_EQ(events.events.size(), 2u);
@@ -82,7 +129,8 @@ TEST(ClientEvents, AddKeepsBodyAndIdTogether) {
 // Events with times spread over `span_us` (many sharing a time, and some a time and an id), sorted
 // by sort_events and by std::sort with event_before: the same order, element for element.
 void expect_sorted_like_std_sort(std::size_t n, std::int64_t span_us, std::uint32_t seed) {
-  ClientEvents client;
+  BlockPool pool;
+  ClientEvents client(pool);
   std::uint64_t state = seed;
   const auto next = [&state] {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;

@@ -18,9 +18,17 @@
 namespace es::exporter {
 namespace {
 
+// A client's events and the memory they lie in.
+struct Sample {
+  std::unique_ptr<BlockPool> pool = std::make_unique<BlockPool>();
+  ClientEvents client{*pool};
+  std::vector<StoredEvent> events;
+};
+
 // 202 events in time order; one larger than any read below.
-ClientEvents sample_events() {
-  ClientEvents client;
+Sample sample_events() {
+  Sample sample;
+  ClientEvents& client = sample.client;
   for (int i = 0; i < 200; ++i) {
     client.add(1000 + i,
                R"({"eventId":"e)" + std::to_string(i) + R"(","data":")" +
@@ -29,7 +37,8 @@ ClientEvents sample_events() {
   }
   client.add(2000, R"({"eventId":"big","data":")" + std::string(100'000, 'y') + "\"}", "big");
   client.add(2001, R"({"eventId":"last"})", "last");
-  return client;
+  sample.events = client.events;
+  return sample;
 }
 
 std::string encoded(OutputFormat format, const std::vector<StoredEvent>& events) {
@@ -56,7 +65,7 @@ std::string drain(EventsBody& body, std::size_t room) {
 }
 
 TEST(EventsBody, ProducesTheEncodedObjectWhateverTheReadSize) {
-  const ClientEvents client = sample_events();
+  const Sample client = sample_events();
   SortedEvents source(client.events);
   for (const OutputFormat format : {OutputFormat::kJson, OutputFormat::kNdjson}) {
     const std::string expected = encoded(format, client.events);
@@ -72,7 +81,7 @@ TEST(EventsBody, ProducesTheEncodedObjectWhateverTheReadSize) {
 }
 
 TEST(EventsBody, RewindsInTheMiddleOfAnEvent) {
-  const ClientEvents client = sample_events();
+  const Sample client = sample_events();
   const std::string expected = encoded(OutputFormat::kJson, client.events);
   SortedEvents source(client.events);
   EventsBody body(OutputFormat::kJson, source, expected.size());
@@ -90,7 +99,7 @@ TEST(EventsBody, AnObjectWithoutEventsIsAnEmptyArray) {
 }
 
 TEST(EventsBody, HashObjectDescribesTheBytesTheBodyProduces) {
-  const ClientEvents client = sample_events();
+  const Sample client = sample_events();
   SortedEvents source(client.events);
   const std::string expected = encoded(OutputFormat::kNdjson, client.events);
   Result<ObjectPass> pass = hash_object(OutputFormat::kNdjson, source);
@@ -117,7 +126,7 @@ TEST(EventsBody, HashObjectDescribesTheBytesTheBodyProduces) {
 }
 
 TEST(EventsBody, EventsMergedWithSpilledRunsGiveTheSameObject) {
-  const ClientEvents client = sample_events();
+  const Sample client = sample_events();
   const std::string expected = encoded(OutputFormat::kJson, client.events);
   // Every third event in memory, the others in two runs of a spill file.
   std::vector<StoredEvent> memory;

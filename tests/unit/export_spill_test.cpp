@@ -26,11 +26,12 @@ TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
   std::mt19937 rng(42);
   auto file = SpillFile::create("/tmp");
   ASSERT_TRUE(file.ok()) << file.error().to_string();
-  ClientEvents a;
-  ClientEvents b;
-  ClientEvents c;
-  ClientEvents mem;
-  auto ea = make_events(a, 500, rng);
+  BlockPool pool;
+  ClientEvents a(pool);
+  ClientEvents b(pool);
+  ClientEvents c(pool);
+  ClientEvents mem(pool);
+  auto ea = make_events(a, 1300, rng);  // more records than one pwritev takes
   auto eb = make_events(b, 1, rng);
   auto ec = make_events(c, 300, rng, 97);  // records larger than the read buffer
   auto em = make_events(mem, 200, rng);
@@ -65,6 +66,47 @@ TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
     ++i;
   }
   EXPECT_EQ(i, expected.size());
+}
+
+TEST(Spill, ARunIsTheRecordLayoutInOutputOrder) {
+  auto file = SpillFile::create("/tmp");
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  BlockPool pool;
+  ClientEvents client(pool);
+  client.add(20, "{\"b\":1}", "id-b");
+  client.add(10, "{\"a\":1}", "id-a");
+  std::string expected;
+  append_run_record(expected, client.events[1]);
+  append_run_record(expected, client.events[0]);
+  auto run = write_run(*file, client.events);
+  ASSERT_TRUE(run.ok()) << run.error().to_string();
+  EXPECT_EQ(run->events, 2u);
+  EXPECT_EQ(run->body_bytes, 14u);
+  ASSERT_EQ(run->bytes, expected.size());
+  std::string bytes(expected.size(), '\0');
+  ASSERT_TRUE((*file)->read_at(run->offset, bytes.data(), bytes.size()).ok());
+  EXPECT_EQ(bytes, expected);
+}
+
+TEST(Spill, AppendGathersPiecesInOrderAfterWhatIsThere) {
+  auto file = SpillFile::create("/tmp");
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  ASSERT_TRUE((*file)->append(std::string_view("head:")).ok());
+  std::vector<std::string> texts;
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) {
+    texts.push_back(std::string(static_cast<std::size_t>(i % 7), static_cast<char>('a' + i % 26)));
+    expected += texts.back();
+  }
+  std::vector<iovec> pieces;
+  for (auto& t : texts) pieces.push_back({t.data(), t.size()});
+  auto at = (*file)->append(std::span<iovec>(pieces));
+  ASSERT_TRUE(at.ok()) << at.error().to_string();
+  EXPECT_EQ(*at, 5u);
+  EXPECT_EQ((*file)->size(), 5u + expected.size());
+  std::string back(expected.size(), '\0');
+  ASSERT_TRUE((*file)->read_at(5, back.data(), back.size()).ok());
+  EXPECT_EQ(back, expected);
 }
 
 TEST(Spill, EmptyMergeEndsAtOnce) {
