@@ -41,7 +41,7 @@ struct StoredEvent {
 void sort_events(std::vector<StoredEvent>& events);
 
 /// The memory a reader thread's client arenas are made of: 64 KiB blocks carved from 2 MiB regions
-/// mapped straight from the kernel and faulted in as they are carved. A block an arena gives back
+/// mapped straight from the kernel (faulted in by the arena as it fills them). A block an arena gives back
 /// (when a reader spills, or a client's events are written) is handed out again as it is, already
 /// faulted in; regions are unmapped when the pool is destroyed.
 /// - Reuse: when a reader spills, its clients' arenas empty and fill again. Unmapping them to map and
@@ -60,13 +60,16 @@ class BlockPool {
   BlockPool& operator=(const BlockPool&) = delete;
   ~BlockPool();
 
-  /// A block of kBlockSize bytes, faulted in. Throws std::bad_alloc when the system has no memory
-  /// to map.
-  [[nodiscard]] char* take();
+  struct Block {
+    char* data;
+    bool fresh;  ///< never used: not faulted in yet
+  };
+  /// A block of kBlockSize bytes. Throws std::bad_alloc when the system has no memory to map.
+  [[nodiscard]] Block take();
   void give(char* block);
   /// Unmaps the blocks given back, coalescing neighbours (the memory held then is what is in use).
   void trim();
-  /// Bytes mapped and faulted in: blocks in use and idle.
+  /// Bytes of the blocks handed out and not trimmed away, in use or idle.
   [[nodiscard]] std::size_t bytes_held() const;
 
  private:
@@ -87,7 +90,8 @@ class ChunkArena {
       : pool_(other.pool_),
         blocks_(std::exchange(other.blocks_, {})),
         own_(std::exchange(other.own_, {})),
-        used_(std::exchange(other.used_, BlockPool::kBlockSize)) {}
+        used_(std::exchange(other.used_, BlockPool::kBlockSize)),
+        populated_(std::exchange(other.populated_, BlockPool::kBlockSize)) {}
   ChunkArena& operator=(ChunkArena&& other) noexcept {
     if (this != &other) {
       clear();
@@ -95,6 +99,7 @@ class ChunkArena {
       blocks_ = std::exchange(other.blocks_, {});
       own_ = std::exchange(other.own_, {});
       used_ = std::exchange(other.used_, BlockPool::kBlockSize);
+      populated_ = std::exchange(other.populated_, BlockPool::kBlockSize);
     }
     return *this;
   }
@@ -108,7 +113,7 @@ class ChunkArena {
   /// Gives every block back (what was stored is gone); the arena stays usable.
   void clear() noexcept;
   /// The memory the arena holds: its blocks, whole (a block taken again from the pool is faulted in
-  /// whole), and its own mappings.
+  /// whole, a fresh one is faulted in 16 KiB at a time as it fills), and its own mappings.
   [[nodiscard]] std::size_t bytes_reserved() const {
     std::size_t n = blocks_.size() * BlockPool::kBlockSize;
     for (const auto& [data, size] : own_) n += size;
@@ -120,6 +125,7 @@ class ChunkArena {
   std::vector<char*> blocks_;                       ///< the last one is being filled
   std::vector<std::pair<char*, std::size_t>> own_;  ///< items larger than a block
   std::size_t used_ = BlockPool::kBlockSize;        ///< bytes of the last block in use (full: none)
+  std::size_t populated_ = BlockPool::kBlockSize;   ///< bytes of the last block faulted in
 };
 
 /// The events of one client gathered by one reader thread.
