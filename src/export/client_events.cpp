@@ -73,6 +73,8 @@ BlockPool::Block BlockPool::take() {
   }
   if (carved_ == kRegionSize) {
     regions_.reserve(regions_.size() + 1);  // so that nothing below throws once the region is mapped
+    // Address space: the blocks are faulted in as they are filled. (Huge pages, tried, cost more
+    // here than the faults they save: the kernel compacts memory to find them.)
     void* p = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();

@@ -40,20 +40,21 @@ struct StoredEvent {
 /// were a few percent of the exporter's CPU.
 void sort_events(std::vector<StoredEvent>& events);
 
-/// The memory a reader thread's client arenas are made of: 64 KiB blocks carved from 2 MiB regions
-/// mapped straight from the kernel (faulted in by the arena as it fills them). A block an arena gives back
-/// (when a reader spills, or a client's events are written) is handed out again as it is, already
-/// faulted in; regions are unmapped when the pool is destroyed.
+/// The memory the readers' client arenas are made of: 64 KiB blocks carved from regions of address
+/// space mapped straight from the kernel (faulted in by the arenas as they fill them). A block an
+/// arena gives back (when a reader spills, or a client's events are written) is handed out again as
+/// it is, already faulted in; the regions are unmapped when the pool is destroyed.
 /// - Reuse: when a reader spills, its clients' arenas empty and fill again. Unmapping them to map and
 ///   fault in as much again a moment later cost a page fault per 4 KiB of every event spilled, and an
 ///   munmap per block, which stops every core of the process to flush its TLB.
 /// - Locality: each client's events stay together in its own blocks, so writing a client (its events
-///   read in time order) touches that client's memory only, not the reader's whole buffer.
-/// Safe to share between threads (blocks come back from the upload stage's threads).
+///   read in time order) touches that client's memory only (one arena per reader, tried, spread a
+///   client over the reader's whole buffer, and the passes over its events got slower).
+/// Thread-safe: the readers share one, and blocks come back from the upload stage's threads.
 class BlockPool {
  public:
   static constexpr std::size_t kBlockSize = std::size_t{64} << 10;
-  static constexpr std::size_t kRegionSize = std::size_t{2} << 20;
+  static constexpr std::size_t kRegionSize = std::size_t{64} << 20;  ///< address space; faulted in as used
 
   BlockPool() = default;
   BlockPool(const BlockPool&) = delete;

@@ -44,8 +44,7 @@ struct ReadContext {
 
 /// What one reader thread accumulates.
 struct ReaderState {
-  /// The memory of the clients' arenas (in a unique_ptr: they point to it, and it moves to the result).
-  std::unique_ptr<BlockPool> blocks = std::make_unique<BlockPool>();
+  BlockPool* blocks = nullptr;  ///< the memory of the clients' arenas, shared by the readers
   ClientEventMap clients;
   std::vector<RejectedEvent> rejected;
   /// Client ids already judged, so validation runs once per client, not once per event.
@@ -238,7 +237,11 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
   // The readers' decoded pages (~2 MB each), one per hardware thread in use: eight readers each
   // keeping their own faulted in 16 MB for what two cores decode into two at a time.
   LeasePool<DecodedPage> pages(static_cast<int>(std::max(2U, std::thread::hardware_concurrency())));
+  // Declared in the result first, so that the partitions' arenas are destroyed before it.
+  ReadResult result;
+  result.blocks = std::make_unique<BlockPool>();
   std::vector<ReaderState> states(static_cast<std::size_t>(threads));
+  for (ReaderState& s : states) s.blocks = result.blocks.get();
   std::vector<aws::CallStats> stats(static_cast<std::size_t>(threads));
   {
     std::vector<std::jthread> workers;
@@ -268,7 +271,7 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
   }
   if (ctx.error) return std::move(*ctx.error);
 
-  ReadResult result;
+  result.blocks->trim();  // what spills emptied and the rest of the hour did not fill again
   for (std::size_t t = 0; t < states.size(); ++t) {
     ReaderState& s = states[t];
     result.events_read += s.events_read;
@@ -278,8 +281,6 @@ Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& confi
     result.pages += s.pages;
     result.consumed_capacity += s.consumed;
     for (auto& r : s.rejected) result.rejected.push_back(std::move(r));
-    s.blocks->trim();  // what a spill emptied and the rest of the hour did not fill again
-    result.block_pools.push_back(std::move(s.blocks));
     result.partitions.push_back(std::move(s.clients));
     result.spills += s.spills;
     result.spilled_bytes += s.spilled_bytes;

@@ -49,7 +49,7 @@ struct ReadScope {
 
 struct ReadResult {
   /// The memory of the partitions' events (declared first: destroyed after them).
-  std::vector<std::unique_ptr<BlockPool>> block_pools;
+  std::unique_ptr<BlockPool> blocks;
   std::vector<ClientEventMap> partitions;  ///< one per reader thread: what is still in memory
   /// Per client, the sorted runs spilled to disk (empty when the hour fit in memory).
   std::map<std::string, std::vector<SpilledRun>, std::less<>> runs;
