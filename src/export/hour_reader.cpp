@@ -56,6 +56,7 @@ struct ReaderState {
   std::uint64_t pages = 0;
   double consumed = 0;
   std::shared_ptr<SpillFile> spill_file;
+  std::string run_buffer;  ///< where spilled runs are gathered
   std::unordered_map<std::string, std::vector<SpilledRun>, StringHash, std::equal_to<>> runs;
   std::uint64_t spills = 0;
   std::uint64_t spilled_bytes = 0;
@@ -77,7 +78,7 @@ Status spill(ReaderState& state, const ReadLimits& limits) {
   }
   for (auto& [client, events] : state.clients) {
     if (events.events.empty()) continue;
-    ES_ASSIGN_OR_RETURN(SpilledRun run, write_run(state.spill_file, events.events));
+    ES_ASSIGN_OR_RETURN(SpilledRun run, write_run(state.spill_file, events.events, state.run_buffer));
     state.spilled_bytes += run.bytes;
     auto it = state.runs.find(client);
     if (it == state.runs.end()) it = state.runs.try_emplace(client).first;

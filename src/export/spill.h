@@ -6,11 +6,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
-
-#include <sys/uio.h>
 
 #include "core/result.h"
 #include "export/client_events.h"
@@ -40,9 +37,6 @@ class SpillFile final : public RunSource {
 
   /// Appends bytes; returns the offset they start at.
   [[nodiscard]] Result<std::uint64_t> append(std::string_view bytes);
-  /// Appends the pieces in order with one pwritev (at most IOV_MAX pieces; the array is consumed:
-  /// a short write advances it); returns the offset they start at.
-  [[nodiscard]] Result<std::uint64_t> append(std::span<iovec> pieces);
   /// Reads exactly n bytes at offset.
   [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
   [[nodiscard]] bool local() const override { return true; }
@@ -68,9 +62,10 @@ struct SpilledRun {
 /// body, id; integers little-endian (scale-out runs travel between machines through S3).
 void append_run_record(std::string& out, const StoredEvent& e);
 
-/// Sorts events (event_before) and appends them to file as one run of append_run_record records.
+/// Sorts events (event_before) and appends them to file as one run of append_run_record records,
+/// gathered in scratch (whose memory the caller keeps for the next run).
 [[nodiscard]] Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file,
-                                           std::vector<StoredEvent>& events);
+                                           std::vector<StoredEvent>& events, std::string& scratch);
 
 /// Reads a run back in order through a buffer of about buffer_bytes (grown for a larger record).
 class RunReader {

@@ -138,8 +138,9 @@ TEST(EventsBody, EventsMergedWithSpilledRunsGiveTheSameObject) {
   Result<std::shared_ptr<SpillFile>> file = SpillFile::create("/tmp");
   ASSERT_TRUE(file.ok()) << file.error().to_string();
   std::vector<SpilledRun> runs;
+  std::string scratch;
   for (std::vector<StoredEvent>* part : {&first, &second}) {
-    Result<SpilledRun> run = write_run(*file, *part);
+    Result<SpilledRun> run = write_run(*file, *part, scratch);
     ASSERT_TRUE(run.ok()) << run.error().to_string();
     runs.push_back(std::move(run).value());
   }
