@@ -47,8 +47,13 @@ struct ReaderState {
   BlockPool* blocks = nullptr;  ///< the memory of the clients' arenas, shared by the readers
   ClientEventMap clients;
   std::vector<RejectedEvent> rejected;
-  /// Client ids already judged, so validation runs once per client, not once per event.
-  std::unordered_map<std::string, std::optional<std::string>, StringHash, std::equal_to<>> verdicts;
+  /// A client id already seen: why it is invalid, or where its events go. Validation runs once per
+  /// client, and an event's client is looked up once (the events of `clients` never move).
+  struct Route {
+    std::optional<std::string> invalid;
+    ClientEvents* events = nullptr;
+  };
+  std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes;
   std::uint64_t events_read = 0;
   std::uint64_t scanned = 0;
   std::uint64_t returned = 0;
@@ -91,11 +96,13 @@ Status spill(ReaderState& state, const ReadLimits& limits) {
   return ok_status();
 }
 
-const std::optional<std::string>& client_verdict(ReaderState& state, std::string_view client,
-                                                 const ExportConfig& config) {
-  auto it = state.verdicts.find(client);
-  if (it == state.verdicts.end()) {
-    it = state.verdicts.emplace(std::string(client), validate_client_id(client, config.bucket_prefix)).first;
+ReaderState::Route& client_route(ReaderState& state, std::string_view client, const ExportConfig& config) {
+  auto it = state.routes.find(client);
+  if (it == state.routes.end()) {
+    ReaderState::Route route{validate_client_id(client, config.bucket_prefix)};
+    if (!route.invalid)
+      route.events = &state.clients.try_emplace(std::string(client), *state.blocks).first->second;
+    it = state.routes.emplace(std::string(client), std::move(route)).first;
   }
   return it->second;
 }
@@ -133,13 +140,12 @@ void route_page(ReaderState& state, const DecodedPage& page, const ReadContext& 
       continue;
     }
     const std::string_view client = page.client_id(r);
-    if (const auto& why = client_verdict(state, client, ctx.config)) {
-      reject(state, page, r, "invalid_client_id", *why);
+    const ReaderState::Route& route = client_route(state, client, ctx.config);
+    if (route.invalid) {
+      reject(state, page, r, "invalid_client_id", *route.invalid);
       continue;
     }
-    auto it = state.clients.find(client);
-    if (it == state.clients.end()) it = state.clients.try_emplace(std::string(client), *state.blocks).first;
-    it->second.add(r.time_us, page.body(r), page.event_id(r));
+    route.events->add(r.time_us, page.body(r), page.event_id(r));
     ++state.events_read;
   }
 }

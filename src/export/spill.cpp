@@ -113,19 +113,26 @@ Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector
 }
 
 RunReader::RunReader(SpilledRun run, std::size_t buffer_bytes)
-    : run_(std::move(run)), buffer_(std::max<std::size_t>(buffer_bytes, 4096)) {}
+    : run_(std::move(run)),
+      buffer_(std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(buffer_bytes, 4096))),
+      capacity_(std::max<std::size_t>(buffer_bytes, 4096)) {}
 
 Result<bool> RunReader::next(StoredEvent& out) {
   auto available = [this] { return end_ - begin_; };
   auto fill = [this](std::size_t need) -> Status {
     // Move the unread tail to the front, grow for an oversized record, then top up from the file.
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
-    if (need > buffer_.size()) buffer_.resize(need);
-    const std::size_t want = std::min<std::uint64_t>(buffer_.size() - end_, run_.bytes - read_);
+    if (need > capacity_) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(need);
+      std::memcpy(bigger.get(), buffer_.get(), end_);
+      buffer_ = std::move(bigger);
+      capacity_ = need;
+    }
+    const std::size_t want = std::min<std::uint64_t>(capacity_ - end_, run_.bytes - read_);
     if (want > 0) {
-      ES_TRY(run_.file->read_at(run_.offset + read_, buffer_.data() + end_, want));
+      ES_TRY(run_.file->read_at(run_.offset + read_, buffer_.get() + end_, want));
       end_ += want;
       read_ += want;
     }
@@ -138,17 +145,17 @@ Result<bool> RunReader::next(StoredEvent& out) {
   }
   std::uint32_t body = 0;
   std::uint32_t id = 0;
-  std::memcpy(&body, buffer_.data() + begin_ + 8, sizeof body);
-  std::memcpy(&id, buffer_.data() + begin_ + 12, sizeof id);
+  std::memcpy(&body, buffer_.get() + begin_ + 8, sizeof body);
+  std::memcpy(&id, buffer_.get() + begin_ + 12, sizeof id);
   const std::size_t record = kRecordHeader + body + id;
   if (available() < record) {
     ES_TRY(fill(record));
     if (available() < record) return Error::io("spill", "truncated run").with_context("spill");
   }
-  std::memcpy(&out.time_us, buffer_.data() + begin_, sizeof out.time_us);
+  std::memcpy(&out.time_us, buffer_.get() + begin_, sizeof out.time_us);
   out.body_size = body;
   out.id_size = id;
-  out.data = buffer_.data() + begin_ + kRecordHeader;
+  out.data = buffer_.get() + begin_ + kRecordHeader;
   begin_ += record;
   return true;
 }
