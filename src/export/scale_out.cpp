@@ -442,7 +442,8 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
                             stage.begin_upload(*job_store, config.ops_bucket, run.key,
                                                staging_put_options(config, kRunContentType)));
         ObjectSink sink(upload.get());
-        EventMerger merger(sorted_memory_events(job), std::move(job.runs), kRunBuffer);
+        const std::vector<StoredEvent> in_memory = sorted_memory_events(job);
+        EventMerger merger(in_memory, job.runs, kRunBuffer);
         std::string buffer;
         buffer.reserve(1 << 20);
         StoredEvent e;
@@ -462,6 +463,7 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
         return ok_status();
       }();
       for (ClientEvents* part : job.parts) part->clear();
+      job.runs.clear();
       if (!written.ok()) job.fatal = std::move(written).error();
       stage.budget().release(granted);
     });

@@ -160,11 +160,11 @@ Result<bool> RunReader::next(StoredEvent& out) {
   return true;
 }
 
-EventMerger::EventMerger(std::vector<StoredEvent> memory, std::vector<SpilledRun> runs,
+EventMerger::EventMerger(std::span<const StoredEvent> memory, std::span<const SpilledRun> runs,
                          std::size_t buffer_bytes)
-    : memory_(std::move(memory)) {
+    : memory_(memory) {
   readers_.reserve(runs.size());
-  for (auto& run : runs) readers_.emplace_back(std::move(run), buffer_bytes);
+  for (const SpilledRun& run : runs) readers_.emplace_back(run, buffer_bytes);
 }
 
 Status EventMerger::advance(std::size_t source) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,9 +88,10 @@ class RunReader {
 /// Merges sorted sources (in-memory vectors and runs) into one sorted stream.
 class EventMerger {
  public:
-  /// memory: sorted events (pointers stay valid while the merger is used); runs: read through
-  /// readers of buffer_bytes each.
-  EventMerger(std::vector<StoredEvent> memory, std::vector<SpilledRun> runs, std::size_t buffer_bytes);
+  /// memory: sorted events (they, and what they point to, must outlive the merger); runs: read
+  /// through readers of buffer_bytes each.
+  EventMerger(std::span<const StoredEvent> memory, std::span<const SpilledRun> runs,
+              std::size_t buffer_bytes);
   /// The next event in output order, valid until the next call; false at the end.
   [[nodiscard]] Result<bool> next(StoredEvent& out);
 
@@ -99,7 +101,7 @@ class EventMerger {
     std::size_t source;  // 0 = memory, 1 + i = run i
   };
   Status advance(std::size_t source);
-  std::vector<StoredEvent> memory_;
+  std::span<const StoredEvent> memory_;
   std::size_t memory_pos_ = 0;
   std::vector<RunReader> readers_;
   std::vector<Head> heap_;

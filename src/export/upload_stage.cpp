@@ -276,8 +276,7 @@ Result<bool> SortedEvents::next(StoredEvent& event) {
 
 Result<bool> MergedEvents::next(StoredEvent& event) {
   if (!merger_) {
-    merger_.emplace(std::vector<StoredEvent>(memory_.begin(), memory_.end()),
-                    std::vector<SpilledRun>(runs_.begin(), runs_.end()), buffer_bytes_);
+    merger_.emplace(memory_, runs_, buffer_bytes_);
   }
   Result<bool> more = merger_->next(event);
   if (!more.ok()) failed_ = true;
@@ -371,8 +370,30 @@ Result<PooledUpload> UploadStage::begin_upload(ObjectStore& store, std::string_v
 /// ops bucket when the client's bucket refuses it.
 void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   const std::size_t kRunBuffer = run_buffer_bytes_;
+  // Runs in local files are cheap to read twice: an object within one PutObject is hashed in a first
+  // merge, then produced by a second one while it is sent. Its bytes are hashed once instead of twice
+  // (the object's digest, then each part's), no part is held in memory, and the store is spared a
+  // multipart upload (s3rver copies every part again on completion).
+  const bool local_runs =
+      std::all_of(job.runs.begin(), job.runs.end(), [](const SpilledRun& run) { return run.file->local(); });
+  const bool two_passes = local_runs && produced_while_sent(job.body_bytes + 2 * job.events + 16);
+  // A buffer per run (one merge at a time), and for a multipart upload the part being filled.
+  const std::uint64_t granted =
+      budget_.acquire(job.runs.size() * kRunBuffer + (two_passes ? 0 : config_.part_size_bytes));
   std::vector<StoredEvent> memory = sorted_memory_events(job);
-  const std::uint64_t granted = budget_.acquire(config_.part_size_bytes + job.runs.size() * kRunBuffer);
+  // However this ends, the client's events are freed and its share of the budget given back.
+  const auto done = [&] {
+    memory = {};
+    for (ClientEvents* part : job.parts) part->clear();
+    budget_.release(granted);
+  };
+  struct AtExit {
+    explicit AtExit(const decltype(done)& f) : run(f) {}
+    AtExit(const AtExit&) = delete;
+    AtExit& operator=(const AtExit&) = delete;
+    ~AtExit() { run(); }
+    const decltype(done)& run;
+  } const at_exit(done);
 
   std::vector<std::string> columns;
   if (config_.format == OutputFormat::kCsv) {
@@ -381,9 +402,15 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
     StoredEvent e;
     for (;;) {
       auto more = merger.next(e);
-      if (!more.ok()) return fail(job, std::move(more).error(), granted);
+      if (!more.ok()) {
+        job.fatal = std::move(more).error();
+        return;
+      }
       if (!*more) break;
-      if (Status st = collect.add(e.body()); !st.ok()) return fail(job, std::move(st).error(), granted);
+      if (Status st = collect.add(e.body()); !st.ok()) {
+        job.fatal = std::move(st).error();
+        return;
+      }
     }
     columns = collect.take();
   }
@@ -394,16 +421,13 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   m.key = key_;
   m.status = "delivered";
 
-  // Runs in local files are cheap to read twice: an object within one PutObject is hashed in a first
-  // merge, then produced by a second one while it is sent. Its bytes are hashed once instead of twice
-  // (the object's digest, then each part's), no part is held in memory, and the store is spared a
-  // multipart upload (s3rver copies every part again on completion).
-  const bool local_runs =
-      std::all_of(job.runs.begin(), job.runs.end(), [](const SpilledRun& run) { return run.file->local(); });
-  if (local_runs && produced_while_sent(job.body_bytes + 2 * job.events + 16)) {
+  if (two_passes) {
     MergedEvents source(memory, job.runs, kRunBuffer);
     Result<ObjectPass> pass = hash_object(config_.format, source);
-    if (!pass.ok()) return fail(job, std::move(pass).error(), granted);
+    if (!pass.ok()) {
+      job.fatal = std::move(pass).error();
+      return;
+    }
     m.events = pass->events;
     m.min_time_us = pass->min_time_us;
     m.max_time_us = pass->max_time_us;
@@ -418,9 +442,6 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
                 return put;
               });
     }
-    memory = {};
-    for (ClientEvents* part : job.parts) part->clear();
-    budget_.release(granted);
     return;
   }
 
@@ -485,14 +506,6 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
       m.sha256 = hex_encode(*kept);
     }
   }
-  memory = {};
-  for (ClientEvents* part : job.parts) part->clear();
-  budget_.release(granted);
-}
-
-void UploadStage::fail(ClientJob& job, Error error, std::uint64_t granted) {
-  job.fatal = std::move(error);
-  budget_.release(granted);
 }
 
 }  // namespace es::exporter

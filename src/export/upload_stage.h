@@ -231,7 +231,6 @@ class UploadStage {
   void deliver(ClientJob& job, const s3::PutOptions& options, const Put& put);
   /// Whether an object of at most `bytes` goes up produced from its events while it is sent.
   [[nodiscard]] bool produced_while_sent(std::uint64_t bytes) const;
-  void fail(ClientJob& job, Error error, std::uint64_t granted);
 
   const ExportConfig& config_;
   const Ports& ports_;
