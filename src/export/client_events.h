@@ -81,7 +81,7 @@ class BlockPool {
   std::size_t held_ = 0;
 };
 
-/// Append-only byte storage for one client's events in a reader thread: blocks from the reader's
+/// Append-only byte storage for one client's events in a reader thread: blocks from the readers'
 /// BlockPool (an item larger than a block gets a mapping of its own). What was stored stays where it
 /// is until the arena is cleared or destroyed, which gives the blocks back to the pool.
 class ChunkArena {
