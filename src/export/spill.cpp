@@ -97,6 +97,12 @@ Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector
   constexpr std::size_t kFlush = 256 << 10;
   scratch.clear();
   scratch.reserve(kFlush + (64 << 10));  // a flush's worth and a record, without doubling
+  const auto flush = [&]() -> Status {
+    ES_TRY(file->append(scratch));
+    run.bytes += scratch.size();
+    scratch.clear();
+    return ok_status();
+  };
   // Sorted, the events lie scattered over the client's arena: each one a cache miss unless fetched
   // ahead (as the writers of objects do).
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -104,17 +110,9 @@ Result<SpilledRun> write_run(const std::shared_ptr<SpillFile>& file, std::vector
     const StoredEvent& e = events[i];
     append_run_record(scratch, e);
     run.body_bytes += e.body_size;
-    if (scratch.size() >= kFlush) {
-      ES_TRY(file->append(scratch));
-      run.bytes += scratch.size();
-      scratch.clear();
-    }
+    if (scratch.size() >= kFlush) ES_TRY(flush());
   }
-  if (!scratch.empty()) {
-    ES_TRY(file->append(scratch));
-    run.bytes += scratch.size();
-    scratch.clear();
-  }
+  if (!scratch.empty()) ES_TRY(flush());
   return run;
 }
 

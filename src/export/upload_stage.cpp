@@ -10,6 +10,22 @@
 #include "export/exporter.h"
 
 namespace es::exporter {
+namespace {
+
+/// Runs f when the scope ends, however it ends.
+template <class F>
+class AtExit {
+ public:
+  explicit AtExit(const F& f) : f_(f) {}
+  AtExit(const AtExit&) = delete;
+  AtExit& operator=(const AtExit&) = delete;
+  ~AtExit() { f_(); }
+
+ private:
+  const F& f_;
+};
+
+}  // namespace
 
 std::uint64_t ByteBudget::acquire(std::uint64_t bytes) {
   const std::uint64_t want = std::min(bytes, capacity_);
@@ -178,11 +194,14 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   m.min_time_us = events.front().time_us;
   m.max_time_us = events.back().time_us;
   std::vector<std::string_view> bodies;
+  // However this ends, the client's events are freed (a built object frees them sooner, before its
+  // upload).
   const auto free_events = [&] {
     bodies = {};
     events = {};
     for (ClientEvents* part : job.parts) part->clear();
   };
+  const AtExit at_exit(free_events);
 
   // Within one PutObject, an uncompressed json or ndjson object is never built: its bytes are
   // hashed, then produced again from the events straight into the request (EventsBody). Building
@@ -193,7 +212,6 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
     Result<ObjectPass> pass = hash_object(config_.format, source);
     if (!pass.ok()) {
       job.fatal = std::move(pass).error();
-      free_events();
       return;
     }
     m.bytes = pass->bytes;
@@ -206,7 +224,6 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
                 return store->put_from(bucket, key, body, options);
               });
     }
-    free_events();
     return;
   }
 
@@ -387,13 +404,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
     for (ClientEvents* part : job.parts) part->clear();
     budget_.release(granted);
   };
-  struct AtExit {
-    explicit AtExit(const decltype(done)& f) : run(f) {}
-    AtExit(const AtExit&) = delete;
-    AtExit& operator=(const AtExit&) = delete;
-    ~AtExit() { run(); }
-    const decltype(done)& run;
-  } const at_exit(done);
+  const AtExit at_exit(done);
 
   std::vector<std::string> columns;
   if (config_.format == OutputFormat::kCsv) {
