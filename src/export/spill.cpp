@@ -171,36 +171,62 @@ EventMerger::EventMerger(std::span<const StoredEvent> memory, std::span<const Sp
   for (const SpilledRun& run : runs) readers_.emplace_back(run, buffer_bytes);
 }
 
-Status EventMerger::advance(std::size_t source) {
-  StoredEvent e;
+Result<bool> EventMerger::fetch(std::size_t source, StoredEvent& e) {
   if (source == 0) {
-    if (memory_pos_ == memory_.size()) return ok_status();
+    if (memory_pos_ == memory_.size()) return false;
     e = memory_[memory_pos_++];
   } else {
     ES_ASSIGN_OR_RETURN(bool more, readers_[source - 1].next(e));
-    if (!more) return ok_status();
+    if (!more) return false;
   }
-  heap_.push_back({e, source});
-  std::push_heap(heap_.begin(), heap_.end(),
-                 [](const Head& a, const Head& b) { return heap_after(a.event, b.event); });
-  return ok_status();
+  // Its bytes are written when it comes out of the heap, about as many events later as there are
+  // sources: time enough to fetch them (a run's buffer has left the cache since it was filled).
+  prefetch_event(e.body());
+  return true;
+}
+
+void EventMerger::sift_down() noexcept {
+  // The heap's top is the earliest event (no parent comes after its children).
+  const std::size_t n = heap_.size();
+  const Head x = heap_[0];
+  std::size_t i = 0;
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_after(heap_[child].event, heap_[child + 1].event)) ++child;
+    if (!heap_after(x.event, heap_[child].event)) break;
+    heap_[i] = heap_[child];
+    i = child;
+  }
+  heap_[i] = x;
 }
 
 Result<bool> EventMerger::next(StoredEvent& out) {
   if (!started_) {
     started_ = true;
-    for (std::size_t s = 0; s <= readers_.size(); ++s) ES_TRY(advance(s));
-  } else if (pending_ != SIZE_MAX) {
-    // The previous event stays valid until now: only then may its source move on.
-    ES_TRY(advance(pending_));
-    pending_ = SIZE_MAX;
+    heap_.reserve(readers_.size() + 1);
+    for (std::size_t s = 0; s <= readers_.size(); ++s) {
+      StoredEvent e;
+      ES_ASSIGN_OR_RETURN(const bool more, fetch(s, e));
+      if (more) heap_.push_back({e, s});
+    }
+    std::make_heap(heap_.begin(), heap_.end(),
+                   [](const Head& a, const Head& b) { return heap_after(a.event, b.event); });
+  } else if (!heap_.empty()) {
+    // The previous event (the top) stayed valid until now: only now may its source move on. Its
+    // next event takes its place, one sift instead of a pop and a push.
+    StoredEvent e;
+    ES_ASSIGN_OR_RETURN(const bool more, fetch(heap_[0].source, e));
+    if (more) {
+      heap_[0].event = e;
+    } else {
+      heap_[0] = heap_.back();
+      heap_.pop_back();
+    }
+    if (!heap_.empty()) sift_down();
   }
   if (heap_.empty()) return false;
-  std::pop_heap(heap_.begin(), heap_.end(),
-                [](const Head& a, const Head& b) { return heap_after(a.event, b.event); });
-  out = heap_.back().event;
-  pending_ = heap_.back().source;
-  heap_.pop_back();
+  out = heap_[0].event;
   return true;
 }
 

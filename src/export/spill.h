@@ -100,13 +100,15 @@ class EventMerger {
     StoredEvent event;
     std::size_t source;  // 0 = memory, 1 + i = run i
   };
-  Status advance(std::size_t source);
+  /// The next event of a source (0 = memory, 1 + i = run i); false when it has no more.
+  Result<bool> fetch(std::size_t source, StoredEvent& e);
+  /// Moves the top of the heap down to its place.
+  void sift_down() noexcept;
   std::span<const StoredEvent> memory_;
   std::size_t memory_pos_ = 0;
   std::vector<RunReader> readers_;
-  std::vector<Head> heap_;
+  std::vector<Head> heap_;  ///< each source's next event; the top is the one last returned
   bool started_ = false;
-  std::size_t pending_ = SIZE_MAX;  // source to advance before the next pop
 };
 
 }  // namespace es::exporter

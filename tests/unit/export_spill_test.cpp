@@ -1,5 +1,6 @@
 // Spill files, sorted runs and the k-way merge that lets an hour of any size go out with bounded memory.
 
+#include <memory>
 #include <random>
 
 #include <fmt/format.h>
@@ -63,6 +64,42 @@ TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
     ASSERT_LT(i, expected.size());
     EXPECT_EQ(e.time_us, expected[i].time_us);
     EXPECT_EQ(e.id(), expected[i].id());
+    ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
+    ++i;
+  }
+  EXPECT_EQ(i, expected.size());
+}
+
+TEST(Spill, ManyRunsOfUnevenLengthsMergeInOrder) {
+  // As many sources as a spilling hour gives a client (a deep heap), ending at different times.
+  std::mt19937 rng(7);
+  auto file = SpillFile::create("/tmp");
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  BlockPool pool;
+  std::vector<std::unique_ptr<ClientEvents>> stores;
+  std::vector<StoredEvent> expected;
+  std::vector<SpilledRun> runs;
+  std::string scratch;
+  for (int r = 0; r < 40; ++r) {
+    stores.push_back(std::make_unique<ClientEvents>(pool));
+    auto events = make_events(*stores.back(), static_cast<int>(rng() % 120), rng);
+    expected.insert(expected.end(), events.begin(), events.end());
+    auto run = write_run(*file, events, scratch);
+    ASSERT_TRUE(run.ok()) << run.error().to_string();
+    runs.push_back(*run);
+  }
+  std::sort(expected.begin(), expected.end(), event_before);
+
+  EventMerger merger({}, runs, 4096);
+  std::size_t i = 0;
+  StoredEvent e;
+  for (;;) {
+    auto more = merger.next(e);
+    ASSERT_TRUE(more.ok()) << more.error().to_string();
+    if (!*more) break;
+    ASSERT_LT(i, expected.size());
+    ASSERT_EQ(e.time_us, expected[i].time_us) << "at " << i;
+    ASSERT_EQ(e.id(), expected[i].id()) << "at " << i;
     ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
     ++i;
   }
