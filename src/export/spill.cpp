@@ -193,7 +193,10 @@ void EventMerger::sift_down() noexcept {
   for (;;) {
     std::size_t child = 2 * i + 1;
     if (child >= n) break;
-    if (child + 1 < n && heap_after(heap_[child].event, heap_[child + 1].event)) ++child;
+    // The earlier child, chosen by arithmetic: as a branch, mispredicted half the time (the sources'
+    // times interleave at random), it was a tenth of the merge.
+    if (child + 1 < n)
+      child += static_cast<std::size_t>(heap_after(heap_[child].event, heap_[child + 1].event));
     if (!heap_after(x.event, heap_[child].event)) break;
     heap_[i] = heap_[child];
     i = child;
