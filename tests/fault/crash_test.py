@@ -55,8 +55,9 @@ class LogTail:
         self.records = {s: [] for s in self.offsets}
 
     def poll(self):
-        new = self.proxies.requests_since(self.offsets)
-        self.offsets = self.proxies.log_offsets()
+        consumed = {}
+        new = self.proxies.requests_since(self.offsets, consumed)
+        self.offsets = consumed
         for s, recs in new.items():
             self.records[s] += [r for r in recs if "method" in r]
         return self.records

@@ -393,18 +393,28 @@ class Proxies:
     def log_offsets(self):
         return {s: (os.path.getsize(p) if os.path.exists(p) else 0) for s, p in self.logs.items()}
 
-    def requests_since(self, offsets):
-        """{service: [record, ...]} logged by the proxies since log_offsets()."""
+    def requests_since(self, offsets, consumed=None):
+        """{service: [record, ...]} logged by the proxies since log_offsets(). A line a proxy is still
+        writing (no newline yet) is left for the next read: read while the run goes on, the log can
+        end mid-record (seen once, in fault.crash). `consumed`, when given, receives each log's
+        offset past the last complete line read: where the next call should start."""
         out = {}
         for s, p in self.logs.items():
             out[s] = []
+            start = offsets.get(s, 0)
+            if consumed is not None:
+                consumed[s] = start
             if not os.path.exists(p):
                 continue
             with open(p, "rb") as f:
-                f.seek(offsets.get(s, 0))
-                for line in f.read().decode().splitlines():
-                    if line.strip():
-                        out[s].append(json.loads(line))
+                f.seek(start)
+                data = f.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            if consumed is not None:
+                consumed[s] = start + len(complete)
+            for line in complete.decode().splitlines():
+                if line.strip():
+                    out[s].append(json.loads(line))
         return out
 
 
