@@ -23,6 +23,23 @@ std::vector<StoredEvent> make_events(ClientEvents& store, int n, std::mt19937& r
   return store.events;
 }
 
+// The merger yields exactly `expected`, in order.
+void expect_merges_to(EventMerger& merger, const std::vector<StoredEvent>& expected) {
+  std::size_t i = 0;
+  StoredEvent e;
+  for (;;) {
+    auto more = merger.next(e);
+    ASSERT_TRUE(more.ok()) << more.error().to_string();
+    if (!*more) break;
+    ASSERT_LT(i, expected.size());
+    ASSERT_EQ(e.time_us, expected[i].time_us) << "at " << i;
+    ASSERT_EQ(e.id(), expected[i].id()) << "at " << i;
+    ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
+    ++i;
+  }
+  EXPECT_EQ(i, expected.size());
+}
+
 TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
   std::mt19937 rng(42);
   auto file = SpillFile::create("/tmp");
@@ -55,19 +72,7 @@ TEST(Spill, RunsMergeBackIntoTheSameOrderAsAnInMemorySort) {
   std::sort(em.begin(), em.end(), event_before);
 
   EventMerger merger(em, runs, 8192);
-  std::size_t i = 0;
-  StoredEvent e;
-  for (;;) {
-    auto more = merger.next(e);
-    ASSERT_TRUE(more.ok()) << more.error().to_string();
-    if (!*more) break;
-    ASSERT_LT(i, expected.size());
-    EXPECT_EQ(e.time_us, expected[i].time_us);
-    EXPECT_EQ(e.id(), expected[i].id());
-    ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
-    ++i;
-  }
-  EXPECT_EQ(i, expected.size());
+  expect_merges_to(merger, expected);
 }
 
 TEST(Spill, ManyRunsOfUnevenLengthsMergeInOrder) {
@@ -91,19 +96,7 @@ TEST(Spill, ManyRunsOfUnevenLengthsMergeInOrder) {
   std::sort(expected.begin(), expected.end(), event_before);
 
   EventMerger merger({}, runs, 4096);
-  std::size_t i = 0;
-  StoredEvent e;
-  for (;;) {
-    auto more = merger.next(e);
-    ASSERT_TRUE(more.ok()) << more.error().to_string();
-    if (!*more) break;
-    ASSERT_LT(i, expected.size());
-    ASSERT_EQ(e.time_us, expected[i].time_us) << "at " << i;
-    ASSERT_EQ(e.id(), expected[i].id()) << "at " << i;
-    ASSERT_EQ(e.body(), expected[i].body()) << "at " << i;
-    ++i;
-  }
-  EXPECT_EQ(i, expected.size());
+  expect_merges_to(merger, expected);
 }
 
 TEST(Spill, ARunIsTheRecordLayoutInOutputOrder) {
