@@ -194,7 +194,7 @@ void EventMerger::sift_down() noexcept {
     std::size_t child = 2 * i + 1;
     if (child >= n) break;
     // The earlier child, chosen by arithmetic: as a branch, mispredicted half the time (the sources'
-    // times interleave at random), it was a tenth of the merge.
+    // times interleave at random), it cost ~6 % of BM_MergeSpilledRuns.
     if (child + 1 < n)
       child += static_cast<std::size_t>(heap_after(heap_[child].event, heap_[child + 1].event));
     if (!heap_after(x.event, heap_[child].event)) break;
