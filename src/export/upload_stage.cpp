@@ -25,6 +25,12 @@ class AtExit {
   const F& f_;
 };
 
+/// At most the bytes of a client's uncompressed json/ndjson object: its events, a separator and
+/// newline each, and the brackets.
+std::uint64_t object_bound(const ClientJob& job) {
+  return job.body_bytes + 2 * job.events + 16;
+}
+
 }  // namespace
 
 std::uint64_t ByteBudget::acquire(std::uint64_t bytes) {
@@ -206,7 +212,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   // Within one PutObject, an uncompressed json or ndjson object is never built: its bytes are
   // hashed, then produced again from the events straight into the request (EventsBody). Building
   // it wrote every byte once more into memory faulted in for it.
-  const std::uint64_t bound = job.body_bytes + 2 * job.events + 16;
+  const std::uint64_t bound = object_bound(job);
   if (produced_while_sent(bound)) {
     SortedEvents source(events);
     Result<ObjectPass> pass = hash_object(config_.format, source);
@@ -393,7 +399,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   // multipart upload (s3rver copies every part again on completion).
   const bool local_runs =
       std::all_of(job.runs.begin(), job.runs.end(), [](const SpilledRun& run) { return run.file->local(); });
-  const bool two_passes = local_runs && produced_while_sent(job.body_bytes + 2 * job.events + 16);
+  const bool two_passes = local_runs && produced_while_sent(object_bound(job));
   // A buffer per run (one merge at a time), and for a multipart upload the part being filled.
   const std::uint64_t granted =
       budget_.acquire(job.runs.size() * kRunBuffer + (two_passes ? 0 : config_.part_size_bytes));
