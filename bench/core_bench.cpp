@@ -116,6 +116,8 @@ void BM_Decode(benchmark::State& state) {
     benchmark::DoNotOptimize(decoded.records().data());
   }
   report(state);
+  state.counters["direct"] =
+      static_cast<double>(decoder.direct_pages()) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_Decode)->Unit(benchmark::kMicrosecond);
 

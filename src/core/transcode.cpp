@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -113,6 +114,52 @@ inline int key_compare(std::string_view a, std::string_view b) noexcept {
   return a.size() < b.size() ? -1 : static_cast<int>(a.size() > b.size());
 }
 
+// Whether the n bytes at a and b are equal: inline, by two overlapping loads for n up to 16 (attribute
+// names mostly), where memcmp would be a call.
+inline bool equal_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  const auto load8 = [](const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  const auto load4 = [](const char* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) return ((load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
+  if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Copies n bytes inline when n is at most 16 (names, types, most values), by two overlapping loads
+// and stores, where memcpy would be a call.
+inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
+  if (n > 16) {
+    std::memcpy(d, s, n);
+  } else if (n >= 8) {
+    std::uint64_t a;
+    std::uint64_t b;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + n - 8, 8);
+    std::memcpy(d, &a, 8);
+    std::memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    std::uint32_t a;
+    std::uint32_t b;
+    std::memcpy(&a, s, 4);
+    std::memcpy(&b, s + n - 4, 4);
+    std::memcpy(d, &a, 4);
+    std::memcpy(d + n - 4, &b, 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
+  }
+}
+
 // What parsing a page needs: a DOM parser (structural index) and the document (tape and strings),
 // ~3.3x the page: 5.8 MB for a 1.75 MB Scan page.
 struct ParseSpace {
@@ -196,11 +243,68 @@ void DecodedPage::clear() noexcept {
 }
 
 struct PageDecoder::Impl {
-  // One field of an object being transcoded: its name and the tape index of its typed value.
+  // One field of an object being transcoded: its name, the tape index of its typed value, and its
+  // place among the object's fields as they came.
   struct Field {
     std::string_view key;
     std::uint32_t value;
+    std::uint32_t index;
   };
+
+  // The keys of a map as they came, and how they are written: remembered for the map at the same
+  // place in the previous item (the item itself, its first M, ...). A table's items mostly share
+  // their attributes and DynamoDB returns them in the same order, so the next item's map is matched
+  // against it key by key (one comparison each) instead of sorted again (a quarter of n^2), and its
+  // keys are written from `rendered` without checking them for escapes again.
+  struct Shape {
+    std::string keys;                     // as they came, concatenated
+    std::vector<std::uint32_t> key_ends;  // end of each in `keys`
+    std::vector<std::uint32_t> order;     // order[i]: where the i-th key in sorted order came
+    std::string rendered;                 // {"k0": then ,"k1": ... in sorted order
+    std::vector<std::uint32_t> rendered_ends;
+
+    template <class F>
+    [[nodiscard]] bool matches(const F* got, std::size_t n) const noexcept {
+      if (n != key_ends.size()) return false;
+      std::uint32_t begin = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view key = got[i].key;
+        if (key.size() != key_ends[i] - begin || !equal_bytes(key.data(), keys.data() + begin, key.size()))
+          return false;
+        begin = key_ends[i];
+      }
+      return true;
+    }
+    /// Remembers `sorted`, the n fields of a map sorted by key (without duplicates).
+    template <class F>
+    void learn(const F* sorted, std::size_t n) {
+      keys.clear();
+      key_ends.assign(n, 0);
+      order.resize(n);
+      rendered.clear();
+      rendered_ends.clear();
+      std::vector<std::string_view> came(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        came[sorted[i].index] = sorted[i].key;
+        order[i] = sorted[i].index;
+        rendered += i == 0 ? '{' : ',';
+        append_json_string(rendered, sorted[i].key);
+        rendered += ':';
+        rendered_ends.push_back(static_cast<std::uint32_t>(rendered.size()));
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        keys.append(came[i]);
+        key_ends[i] = static_cast<std::uint32_t>(keys.size());
+      }
+    }
+    [[nodiscard]] std::string_view rendered_key(std::size_t i) const noexcept {
+      const std::uint32_t begin = i == 0 ? 0 : rendered_ends[i - 1];
+      return {rendered.data() + begin, rendered_ends[i] - begin};
+    }
+  };
+  // Maps of up to this many fields are remembered, the first kShapes of an item.
+  static constexpr std::size_t kShapeFields = 32;
+  static constexpr std::size_t kShapes = 8;
   // A top-level attribute the pipeline reads: its type key, and its content when that is a string.
   struct Typed {
     std::string_view type;
@@ -213,6 +317,9 @@ struct PageDecoder::Impl {
   simdjson::dom::document document;   // transcode_item() only
   Tape tape;                          // of the document being transcoded
   std::vector<Field> fields;          // stack of the fields of the objects being transcoded
+  std::vector<Field> reorder;         // a remembered map's fields, while they are put in order
+  std::array<Shape, kShapes> shapes;  // by the map's place in its item
+  std::size_t next_shape = 0;         // the place of the item's next map
   std::vector<std::string_view> set;  // elements of the SS/BS being sorted
   std::vector<std::string> path;      // where a transcoding error happened, innermost first
   std::string why;                    // what the error was
@@ -239,23 +346,36 @@ struct PageDecoder::Impl {
     return false;
   }
 
-  // Pushes the fields of the object at `obj` onto `fields`, sorted by key, from `base` on. Objects
-  // have a handful of attributes, so an insertion sort, which also spots duplicates.
-  bool collect_sorted(std::uint32_t obj, std::size_t& base) {
+  // Pushes the fields of the object at `obj` onto `fields`, sorted by key, from `base` on; `shape`
+  // is the remembered shape they matched or were learnt into, or null. Objects have a handful of
+  // attributes, so an insertion sort, which also spots duplicates.
+  bool collect_sorted(std::uint32_t obj, std::size_t& base, const Shape*& shape) {
     base = fields.size();
+    shape = nullptr;
     const std::uint32_t end = tape.close(obj);
+    std::uint32_t index = 0;
     for (std::uint32_t i = obj + 1; i < end; i = tape.after(i + 1))
-      fields.push_back(Field{tape.string(i), i + 1});
+      fields.push_back(Field{tape.string(i), i + 1, index++});
     Field* first = fields.data() + base;
     Field* last = fields.data() + fields.size();
+    const auto n = static_cast<std::size_t>(last - first);
+    // (An empty map has nothing to remember: its shape would match any unlearnt slot.)
+    Shape* remembered = next_shape < kShapes && n > 0 && n <= kShapeFields ? &shapes[next_shape] : nullptr;
+    ++next_shape;
+    if (remembered != nullptr && remembered->matches(first, n)) {
+      reorder.assign(first, last);
+      for (std::size_t i = 0; i < n; ++i) first[i] = reorder[remembered->order[i]];
+      shape = remembered;
+      return true;
+    }
     bool duplicate = false;
-    if (last - first > 32) {
+    if (n > 32) {
       // Large maps (up to ~40,000 attributes in a 400 KB item): O(n log n), duplicates checked after.
       std::sort(first, last, [](const Field& x, const Field& y) { return key_compare(x.key, y.key) < 0; });
       for (Field* i = first + 1; i < last && !duplicate; ++i) duplicate = i->key == (i - 1)->key;
       last = first;  // skips the insertion sort below
     }
-    for (Field* i = first + 1; i < last; ++i) {
+    for (Field* i = first + (n < 2 ? 0 : 1); i < last; ++i) {  // (first is null when n is 0)
       const Field x = *i;
       Field* j = i;
       for (; j > first; --j) {
@@ -276,6 +396,10 @@ struct PageDecoder::Impl {
       pop(base);
       return fail("duplicate attribute name " + key);
     }
+    if (remembered != nullptr) {
+      remembered->learn(first, n);
+      shape = remembered;
+    }
     return true;
   }
 
@@ -289,14 +413,19 @@ struct PageDecoder::Impl {
       return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
     }
     std::size_t base = 0;
-    if (!collect_sorted(obj, base)) return false;
+    const Shape* shape = nullptr;
+    if (!collect_sorted(obj, base, shape)) return false;
     const std::size_t end = fields.size();
-    out += '{';
+    if (shape == nullptr) out += '{';
     for (std::size_t i = base; i < end; ++i) {
-      if (i != base) out += ',';
       const Field f = fields[i];
-      write_json_string(out, f.key);
-      out += ':';
+      if (shape != nullptr) {
+        out.append(shape->rendered_key(i - base));
+      } else {
+        if (i != base) out += ',';
+        write_json_string(out, f.key);
+        out += ':';
+      }
       if (!value(f.value, out, depth)) {
         path.push_back(quote_key(f.key));
         pop(base);
@@ -310,7 +439,7 @@ struct PageDecoder::Impl {
     return true;
   }
 
-  static bool same(std::string_view key, std::string_view name) noexcept {
+  [[gnu::always_inline]] static bool same(std::string_view key, std::string_view name) noexcept {
     return key.size() == name.size() &&
            (key.empty() || (key[0] == name[0] && std::memcmp(key.data(), name.data(), key.size()) == 0));
   }
@@ -477,6 +606,7 @@ struct PageDecoder::Impl {
   // the error text is built by error_message().
   bool item(std::uint32_t at, JsonOut& out) {
     path.clear();
+    next_shape = 0;
     has_client = has_id = has_time = false;
     missing_required = nullptr;
     if (tape.type(at) != '{') return fail("an item must be a JSON object");
@@ -592,6 +722,487 @@ struct PageDecoder::Impl {
     append_span(out, id, r.id_offset, r.id_size);
     page.records_.push_back(r);
   }
+
+  // ---- The direct path (see PageDecoder::decode) ----
+  // A page is read straight from its bytes, item by item, each item transcoded while its bytes are
+  // in the cache, when it is what DynamoDB sends for the usual items: well-formed JSON without
+  // escapes in its strings, items of S, N, M, L, BOOL and NULL, nested at most kDirectDepth deep,
+  // every item accepted. Anything else (an escape, a set, B, a rejected item, a duplicate name, an
+  // envelope member it does not know, malformed JSON, ...) abandons the page, which then goes the
+  // DOM way; on what it accepts, it writes exactly what the DOM way writes (tests compare the two).
+  static constexpr int kDirectDepth = 16;
+
+  // A field of a map being read: its name, and its value's output, in `values`, once written.
+  struct DirectField {
+    std::string_view key;
+    std::uint32_t begin;
+    std::uint32_t size;
+    std::uint32_t index;  // its place among the map's fields as they came
+  };
+  // Where a value's output went; returned in a register (a Span written through a reference was
+  // read back at once as one 8-byte load of two 4-byte stores, which the store buffer cannot forward).
+  struct Span {
+    std::uint32_t begin;
+    std::uint32_t size;
+    [[nodiscard]] bool ok() const noexcept { return size != kBad; }
+  };
+  static constexpr std::uint32_t kBad = std::numeric_limits<std::uint32_t>::max();
+  static constexpr Span kFailed{0, kBad};
+
+  const char* cur = nullptr;         // the next byte of the page
+  const char* stop = nullptr;        // the page's end
+  std::string values_buf;            // the values of the item being read, as they are written
+  std::vector<DirectField> dfields;  // stack of the fields of the maps being read
+  std::vector<Span> elements;        // stack of the elements of the lists being read
+  std::uint64_t direct_pages = 0;
+  bool direct_enabled = true;
+
+  static bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  // Consumes c, after any whitespace.
+  [[gnu::always_inline]] bool eat(char c) noexcept {
+    if (cur < stop && *cur == c) [[likely]] {
+      ++cur;
+      return true;
+    }
+    return eat_after_space(c);
+  }
+  bool eat_after_space(char c) noexcept {
+    while (cur < stop && is_space(*cur)) ++cur;
+    if (cur < stop && *cur == c) {
+      ++cur;
+      return true;
+    }
+    return false;
+  }
+  // The next byte after any whitespace, not consumed; '\0' at the end.
+  [[gnu::always_inline]] char peek() noexcept {
+    if (cur < stop && !is_space(*cur)) [[likely]] {
+      return *cur;
+    }
+    return peek_after_space();
+  }
+  char peek_after_space() noexcept {
+    while (cur < stop && is_space(*cur)) ++cur;
+    return cur < stop ? *cur : '\0';
+  }
+
+  // A string (after any whitespace) with nothing to unescape and no control character: its content,
+  // which is then also its unescaped value and its JSON text as write_json_string writes it.
+  // Reads 16 bytes at a time, past the page's end into its padding (decode() makes sure of it).
+  [[gnu::always_inline]] bool direct_string(std::string_view& s) noexcept {
+    if (!eat('"')) return false;
+    const char* p = cur;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i slash = _mm_set1_epi8('\\');
+    const __m128i control_max = _mm_set1_epi8(0x1F);
+    for (;; p += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, control_max), control_max);
+      const int mask = _mm_movemask_epi8(
+          _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, slash))));
+      if (mask != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+      if (p + 16 >= stop) {
+        p = stop;
+        break;
+      }
+    }
+#else
+    p += json_text::first_to_escape(p, static_cast<std::size_t>(stop - p), 0);
+#endif
+    if (p >= stop || *p != '"') return false;
+    s = {cur, static_cast<std::size_t>(p - cur)};
+    cur = p + 1;
+    return true;
+  }
+
+  bool literal(std::string_view word) noexcept {
+    peek();
+    if (static_cast<std::size_t>(stop - cur) < word.size() || std::memcmp(cur, word.data(), word.size()) != 0)
+      return false;
+    cur += word.size();
+    return true;
+  }
+
+  // The typed value {"T": v} at cur, transcoded into `values`: where it went, and in `t` what
+  // capture() needs.
+  Span direct_value(JsonOut& values, int depth, Typed& t) {
+    std::string_view type;
+    if (!eat('{')) return kFailed;
+    if (stop - cur >= 3 && cur[0] == '"' && cur[2] == '"' && cur[1] != '"' && cur[1] != '\\' &&
+        static_cast<unsigned char>(cur[1]) >= 0x20) [[likely]] {
+      type = {cur + 1, 1};  // S, N, M, L: no need to look for the end
+      cur += 3;
+    } else if (!direct_string(type)) {
+      return kFailed;
+    }
+    if (!eat(':')) return kFailed;
+    t.type = type;
+    t.is_string = false;
+    t.text = {};
+    Span span{u32(values.size()), 0};
+    if (type.size() == 1) {
+      switch (type[0]) {
+        case 'S': {
+          if (peek() != '"') return kFailed;
+          const char* open = cur;
+          if (!direct_string(t.text)) return kFailed;
+          t.is_string = true;
+          const auto n = static_cast<std::size_t>(cur - open);  // "text", as it came
+          copy_bytes(values.room(n), open, n);
+          values.advance(n);
+          break;
+        }
+        case 'N':
+          if (!direct_string(t.text) || !write_json_number(values, t.text)) return kFailed;
+          t.is_string = true;
+          break;
+        case 'M':
+          if (peek() != '{') return kFailed;
+          span = direct_map(values, depth + 1, false);
+          return span.ok() && eat('}') ? span : kFailed;
+        case 'L':
+          span = direct_list(values, depth + 1);
+          return span.ok() && eat('}') ? span : kFailed;
+        default:
+          return kFailed;
+      }
+    } else if (type == "BOOL") {
+      if (literal("true")) {
+        values.append("true", 4);
+      } else if (literal("false")) {
+        values.append("false", 5);
+      } else {
+        return kFailed;
+      }
+    } else if (type == "NULL") {
+      if (!literal("true")) return kFailed;
+      values.append("null", 4);
+    } else {
+      return kFailed;
+    }
+    span.size = u32(values.size()) - span.begin;
+    return eat('}') ? span : kFailed;
+  }
+
+  // The list at cur: its elements transcoded into `values` one after the other, then written there
+  // again as one JSON array, whose place it returns.
+  Span direct_list(JsonOut& values, int depth) {
+    if (depth > kDirectDepth || !eat('[')) return kFailed;
+    const std::size_t base = elements.size();
+    if (peek() == ']') {
+      ++cur;
+    } else {
+      for (;;) {
+        Typed t;
+        const Span element = direct_value(values, depth, t);
+        if (!element.ok()) return kFailed;
+        elements.push_back(element);
+        if (eat(',')) continue;
+        if (eat(']')) break;
+        return kFailed;
+      }
+    }
+    const std::size_t n = elements.size() - base;
+    std::size_t total = 2 + (n == 0 ? 0 : n - 1);
+    for (std::size_t i = base; i < elements.size(); ++i) total += elements[i].size;
+    const Span span{u32(values.size()), u32(total)};
+    char* d = values.room(total);
+    const char* from = d - values.size();  // room() may have moved the buffer: the base after it
+    *d++ = '[';
+    for (std::size_t i = base; i < elements.size(); ++i) {
+      if (i != base) *d++ = ',';
+      copy_bytes(d, from + elements[i].begin, elements[i].size);
+      d += elements[i].size;
+    }
+    *d = ']';
+    values.advance(total);
+    elements.resize(base);
+    return span;
+  }
+
+  // The map at cur (an item, or the object of an M): its values transcoded into `values` as they
+  // come, then written sorted by name as one JSON object, into `values`, or into `item` for the
+  // item itself; returns where.
+  Span direct_map(JsonOut& values, int depth, bool top, JsonOut* item = nullptr) {
+    if (depth > kDirectDepth || !eat('{')) return kFailed;
+    const std::size_t base = dfields.size();
+    const std::size_t ordinal = next_shape++;
+    if (peek() == '}') {
+      ++cur;
+    } else {
+      for (std::uint32_t index = 0;; ++index) {
+        DirectField f{};
+        Typed t;
+        if (!direct_string(f.key) || !eat(':')) return kFailed;
+        const Span value = direct_value(values, depth, t);
+        if (!value.ok()) return kFailed;
+        f.begin = value.begin;
+        f.size = value.size;
+        f.index = index;
+        dfields.push_back(f);
+        if (top) capture(f.key, t);
+        if (eat(',')) continue;
+        if (eat('}')) break;
+        return kFailed;
+      }
+    }
+    DirectField* first = dfields.data() + base;
+    const std::size_t n = dfields.size() - base;
+    const std::uint32_t* order = nullptr;
+    if (!sort_direct(first, n, ordinal, order)) return kFailed;
+    if (top && !attributes.required.empty()) find_missing_required(first, n);
+    std::size_t total = 2 + (n == 0 ? 0 : n - 1);
+    for (std::size_t i = 0; i < n; ++i) total += first[i].key.size() + 3 + first[i].size;
+    JsonOut& to = item != nullptr ? *item : values;
+    const Span span{u32(to.size()), u32(total)};
+    char* d = to.room(total);
+    const char* from = values.room(0) - values.size();
+    *d++ = '{';
+    for (std::size_t i = 0; i < n; ++i) {
+      const DirectField& f = order != nullptr ? first[order[i]] : first[i];
+      if (i != 0) *d++ = ',';
+      *d++ = '"';
+      copy_bytes(d, f.key.data(), f.key.size());
+      d += f.key.size();
+      *d++ = '"';
+      *d++ = ':';
+      copy_bytes(d, from + f.begin, f.size);
+      d += f.size;
+    }
+    *d = '}';
+    to.advance(total);
+    dfields.resize(base);
+    return span;
+  }
+
+  // Orders a map's n fields by name: as the shape remembered at `ordinal` says (`order`) when their
+  // names match it, else by sorting them in place (and remembering that). False for a duplicate.
+  bool sort_direct(DirectField* first, std::size_t n, std::size_t ordinal, const std::uint32_t*& order) {
+    Shape* remembered = ordinal < kShapes && n > 0 && n <= kShapeFields ? &shapes[ordinal] : nullptr;
+    if (remembered != nullptr && remembered->matches(first, n)) {
+      order = remembered->order.data();
+      return true;
+    }
+    const auto before = [](const DirectField& x, const DirectField& y) {
+      return key_compare(x.key, y.key) < 0;
+    };
+    std::sort(first, first + n, before);
+    for (std::size_t i = 1; i < n; ++i) {
+      if (first[i].key == first[i - 1].key) return false;
+    }
+    if (remembered != nullptr) remembered->learn(first, n);
+    return true;
+  }
+
+  // Like capture(), for a field read directly.
+  void capture(std::string_view key, const Typed& t) {
+    const EventAttributes& a = attributes;
+    if (same(key, a.client)) {
+      client_value = t;
+      has_client = true;
+    } else if (same(key, a.id)) {
+      id_value = t;
+      has_id = true;
+    } else if (same(key, a.time)) {
+      time_value = t;
+      has_time = true;
+    }
+  }
+
+  void find_missing_required(const DirectField* first, std::size_t n) {
+    for (const std::string& name : attributes.required) {
+      const DirectField* last = first + n;
+      if (std::find_if(first, last, [&](const DirectField& f) { return f.key == name; }) == last) {
+        missing_required = &name;
+        return;
+      }
+    }
+  }
+
+  // The item at cur, into `out`; false unless it is read directly and accepted.
+  bool direct_item(JsonOut& out, DecodedPage& page) {
+    next_shape = 0;
+    has_client = has_id = has_time = false;
+    missing_required = nullptr;
+    JsonOut values(values_buf, 0);
+    const std::size_t start = out.size();
+    if (peek() != '{' || !direct_map(values, 1, true, &out).ok()) return false;
+    DecodedRecord r;
+    std::string_view client;
+    std::string_view id;
+    r.status = classify(r.time_us, r.has_time, client, id);
+    if (r.status != RecordStatus::kOk) return false;
+    r.body_offset = u32(start);
+    r.body_size = u32(out.size() - start);
+    append_span(out, client, r.client_offset, r.client_size);
+    append_span(out, id, r.id_offset, r.id_size);
+    page.records_.push_back(r);
+    return true;
+  }
+
+  // A count: digits alone (no sign, fraction or exponent), up to 18 of them, as get_int64 takes them.
+  bool direct_integer(std::int64_t& v) noexcept {
+    peek();
+    const char* p = cur;
+    const char* digits = p;
+    std::int64_t n = 0;
+    while (p < stop && json_text::is_digit(*p) && p - digits < 19) n = n * 10 + (*p++ - '0');
+    const auto count = p - digits;
+    if (count == 0 || count > 18 || (count > 1 && *digits == '0')) return false;
+    if (p < stop && (*p == '.' || *p == 'e' || *p == 'E' || json_text::is_digit(*p))) return false;
+    v = n;
+    cur = p;
+    return true;
+  }
+
+  // A JSON number of up to 18 characters (so not one simdjson finds too large) as a double.
+  bool direct_double(double& v) noexcept {
+    peek();
+    const char* p = cur;
+    while (p < stop && p - cur <= 18 &&
+           (json_text::is_digit(*p) || *p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E'))
+      ++p;
+    const std::string_view token(cur, static_cast<std::size_t>(p - cur));
+    if (token.size() > 18 || !json_text::is_json_number(token)) return false;
+    if (std::from_chars(token.data(), token.data() + token.size(), v).ec != std::errc()) return false;
+    cur = p;
+    return true;
+  }
+
+  // A value without whitespace, numbers or escapes (as DynamoDB writes a LastEvaluatedKey), so that
+  // its bytes are what simdjson::to_string writes for it.
+  bool direct_plain(int depth) noexcept {
+    if (depth > kDirectDepth || cur >= stop) return false;
+    const auto next = [this](char c) noexcept {
+      if (cur < stop && *cur == c) {
+        ++cur;
+        return true;
+      }
+      return false;
+    };
+    std::string_view s;
+    switch (*cur) {
+      case '"':
+        return direct_string(s);
+      case 't':
+      case 'f':
+      case 'n':
+        return literal("true") || literal("false") || literal("null");
+      case '{':
+        ++cur;
+        if (next('}')) return true;
+        for (;;) {
+          if (cur >= stop || *cur != '"' || !direct_string(s) || !next(':') || !direct_plain(depth + 1))
+            return false;
+          if (next(',')) continue;
+          return next('}');
+        }
+      case '[':
+        ++cur;
+        if (next(']')) return true;
+        for (;;) {
+          if (!direct_plain(depth + 1)) return false;
+          if (next(',')) continue;
+          return next(']');
+        }
+      default:
+        return false;
+    }
+  }
+
+  // ConsumedCapacity: null, or an object of strings and numbers with at most one CapacityUnits.
+  bool direct_consumed(DecodedPage& page) {
+    if (literal("null")) return true;
+    if (!eat('{')) return false;
+    if (peek() == '}') {
+      ++cur;
+      return true;
+    }
+    bool seen = false;
+    for (;;) {
+      std::string_view key;
+      if (!direct_string(key) || !eat(':')) return false;
+      if (peek() == '"') {
+        std::string_view ignored;
+        if (!direct_string(ignored)) return false;
+      } else {
+        double units = 0;
+        if (!direct_double(units)) return false;
+        if (key == "CapacityUnits") {
+          if (seen) return false;
+          seen = true;
+          page.consumed_ = units;
+        }
+      }
+      if (eat(',')) continue;
+      return eat('}');
+    }
+  }
+
+  // The page, read directly; false (page half-filled) when it is not for this path.
+  bool direct_page(const std::string& body, DecodedPage& page) {
+    if (!simdjson::validate_utf8(body.data(), body.size())) return false;
+    cur = body.data();
+    stop = cur + body.size();
+    dfields.clear();
+    elements.clear();
+    bool has_items = false;
+    bool has_count = false;
+    bool has_scanned = false;
+    bool has_last_key = false;
+    bool has_consumed = false;
+    const auto once = [](bool& seen) {
+      if (seen) return false;
+      seen = true;
+      return true;
+    };
+    if (!eat('{') || peek() == '}') return false;
+    for (;;) {
+      std::string_view key;
+      if (!direct_string(key) || !eat(':')) return false;
+      if (key == "Items") {
+        if (!once(has_items) || !eat('[')) return false;
+        if (page.arena_.size() < body.size()) {
+          page.arena_.clear();
+          page.arena_.resize(body.size() + body.size() / 32);
+        }
+        JsonOut out(page.arena_, 0);
+        if (peek() == ']') {
+          ++cur;
+        } else {
+          for (;;) {
+            if (!direct_item(out, page)) return false;
+            if (eat(',')) continue;
+            if (eat(']')) break;
+            return false;
+          }
+        }
+        page.arena_size_ = out.size();
+      } else if (key == "Count") {
+        if (!once(has_count) || !direct_integer(page.count_)) return false;
+      } else if (key == "ScannedCount") {
+        if (!once(has_scanned) || !direct_integer(page.scanned_count_)) return false;
+      } else if (key == "LastEvaluatedKey") {
+        if (!once(has_last_key) || peek() != '{') return false;
+        const char* begin = cur;
+        if (!direct_plain(1)) return false;
+        page.last_evaluated_key_.assign(begin, cur);
+      } else if (key == "ConsumedCapacity") {
+        if (!once(has_consumed) || !direct_consumed(page)) return false;
+      } else {
+        return false;
+      }
+      if (eat(',')) continue;
+      if (eat('}')) break;
+      return false;
+    }
+    return has_items && peek() == '\0' && cur == stop;
+  }
 };
 
 PageDecoder::PageDecoder(EventAttributes attributes) : impl_(std::make_unique<Impl>(std::move(attributes))) {}
@@ -603,12 +1214,27 @@ const EventAttributes& PageDecoder::attributes() const noexcept {
   return impl_->attributes;
 }
 
+void PageDecoder::set_direct(bool enabled) noexcept {
+  impl_->direct_enabled = enabled;
+}
+
+std::uint64_t PageDecoder::direct_pages() const noexcept {
+  return impl_->direct_pages;
+}
+
 Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   page.clear();
   auto fail = [](std::string message) {
     return Error::invalid_data("DynamoDB page", std::move(message)).with_context("DynamoDB.decode");
   };
   if (body.size() > kMaxBodyBytes) return fail("response body larger than 1 GiB");
+  if (impl_->direct_enabled && body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
+    if (impl_->direct_page(body, page)) {
+      ++impl_->direct_pages;
+      return ok_status();
+    }
+    page.clear();
+  }
   element root;
   // Parsed in place when the caller left the padding simdjson reads past the end; otherwise simdjson
   // copies the body into the parser's own (reused) padded buffer. padded_string_view alone would not

@@ -178,6 +178,14 @@ class PageDecoder {
   /// object, has no "Items" array, or a field of the envelope has the wrong type.
   [[nodiscard]] Status decode(const std::string& body, DecodedPage& page);
 
+  /// Whether decode() may read a page directly from its bytes (the default). A page of well-formed
+  /// items of the usual types, without escapes, every item accepted, is read in one pass, each item
+  /// transcoded while it is in the cache; any other page is parsed by simdjson's DOM first, as all
+  /// pages are with false. The records are the same either way (tests and fuzz_transcode compare).
+  void set_direct(bool enabled) noexcept;
+  /// Pages decode() has read directly so far.
+  [[nodiscard]] std::uint64_t direct_pages() const noexcept;
+
   /// Transcodes a single item (its DynamoDB JSON: an object of attribute -> typed value) to plain
   /// JSON. For tools and tests; copies the input. Error (kInvalidData) explains what is wrong.
   [[nodiscard]] Result<std::string> transcode_item(std::string_view item_json);

@@ -4,6 +4,7 @@
 // Invariants: no crash or sanitizer report; when decode succeeds, one record per element of "Items"
 // (counted independently with simdjson On-Demand), every accepted record's body is one valid JSON
 // object with a non-empty client id and a parsed time, and every view lies inside the page's arena;
+// the direct path (PageDecoder::set_direct) and simdjson's DOM decode every page the same way;
 // a successful transcode_item is one valid JSON object.
 
 #include <cstddef>
@@ -53,12 +54,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     a.required = {"eventId", "clientId", "time"};
     return a;
   }());
+  static es::PageDecoder dom = [] {
+    es::EventAttributes a;
+    a.required = {"eventId", "clientId", "time"};
+    es::PageDecoder d(a);
+    d.set_direct(false);
+    return d;
+  }();
   static es::DecodedPage page;
+  static es::DecodedPage dom_page;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
 
   std::string body(input);
   es::ensure_json_padding(body);
-  if (decoder.decode(body, page).ok()) {
+  const bool decoded = decoder.decode(body, page).ok();
+  require(decoded == dom.decode(body, dom_page).ok(), "the direct path and the DOM accept the same pages");
+  if (decoded) {
+    require(page.count() == dom_page.count() && page.scanned_count() == dom_page.scanned_count() &&
+                page.consumed_capacity_units() == dom_page.consumed_capacity_units() &&
+                page.last_evaluated_key() == dom_page.last_evaluated_key() &&
+                page.rejected_count() == dom_page.rejected_count() &&
+                page.records().size() == dom_page.records().size(),
+            "the direct path and the DOM read the same envelope");
+    for (std::size_t i = 0; i < page.records().size(); ++i) {
+      const es::DecodedRecord& a = page.records()[i];
+      const es::DecodedRecord& b = dom_page.records()[i];
+      require(a.status == b.status && a.has_time == b.has_time && a.time_us == b.time_us &&
+                  page.body(a) == dom_page.body(b) && page.client_id(a) == dom_page.client_id(b) &&
+                  page.event_id(a) == dom_page.event_id(b) && page.message(a) == dom_page.message(b),
+              "the direct path and the DOM decode every item the same way");
+    }
+  }
+  if (decoded) {
     const std::int64_t items = count_items(body);
     require(items >= 0, "decode accepted a page whose Items On-Demand cannot count");
     require(page.records().size() == static_cast<std::size_t>(items), "one record per item");

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -718,6 +719,288 @@ TEST(PageDecoder, MutatedPagesNeverCrashAndNeverDropItems) {
     }
   }
   EXPECT_GT(decoded_pages, 100);
+}
+
+// ---- The direct path (PageDecoder::set_direct) against simdjson's DOM ----
+
+// Decodes body both ways and expects the same result, field by field.
+void expect_same_decoding(std::string body, PageDecoder& direct, PageDecoder& dom, const std::string& what) {
+  ensure_json_padding(body);  // the direct path reads only padded bodies
+  DecodedPage a;
+  DecodedPage b;
+  const Status sa = direct.decode(body, a);
+  const Status sb = dom.decode(body, b);
+  ASSERT_EQ(sa.ok(), sb.ok()) << what << "\n" << body;
+  if (!sa.ok()) {
+    EXPECT_EQ(sa.error().message, sb.error().message) << what;
+    return;
+  }
+  EXPECT_EQ(a.count(), b.count()) << what;
+  EXPECT_EQ(a.scanned_count(), b.scanned_count()) << what;
+  EXPECT_EQ(a.consumed_capacity_units(), b.consumed_capacity_units()) << what;
+  EXPECT_EQ(a.last_evaluated_key(), b.last_evaluated_key()) << what;
+  EXPECT_EQ(a.rejected_count(), b.rejected_count()) << what;
+  ASSERT_EQ(a.records().size(), b.records().size()) << what << "\n" << body;
+  for (std::size_t i = 0; i < a.records().size(); ++i) {
+    const DecodedRecord& x = a.records()[i];
+    const DecodedRecord& y = b.records()[i];
+    EXPECT_EQ(x.status, y.status) << what << " item " << i;
+    EXPECT_EQ(x.has_time, y.has_time) << what << " item " << i;
+    EXPECT_EQ(x.time_us, y.time_us) << what << " item " << i;
+    EXPECT_EQ(a.body(x), b.body(y)) << what << " item " << i;
+    EXPECT_EQ(a.client_id(x), b.client_id(y)) << what << " item " << i;
+    EXPECT_EQ(a.event_id(x), b.event_id(y)) << what << " item " << i;
+    EXPECT_EQ(a.message(x), b.message(y)) << what << " item " << i;
+  }
+}
+
+// Random Scan pages: mostly what DynamoDB sends, with everything the direct path must hand over
+// to the DOM path mixed in at low rates (escapes, sets, B, bad items, duplicate names, whitespace,
+// odd envelopes, deep nesting, wide maps, broken bytes).
+class PageGenerator {
+ public:
+  explicit PageGenerator(std::uint64_t seed) : rng_(seed) {}
+
+  // A page; `clean` leaves out all that the direct path hands over.
+  std::string page(bool clean) {
+    clean_ = clean;
+    std::vector<std::string> members;
+    std::string items = "[" + space();
+    const int n = pick(6) == 0 ? 0 : 1 + pick(40);
+    for (int i = 0; i < n; ++i) items += (i != 0 ? "," + space() : "") + item();
+    items += space() + "]";
+    members.push_back(R"("Items":)" + space() + items);
+    members.push_back(R"("Count":)" + std::to_string(n));
+    if (pick(5) != 0) members.push_back(R"("ScannedCount":)" + std::to_string(n + pick(9)));
+    if (pick(3) == 0) {
+      std::string key = R"({"eventId":{"S":")" + word() + R"("},"time":{"S":"2026-11-29T10:00:00Z"}})";
+      if (!clean && odd()) key = pick(2) == 0 ? R"({"k":{"N":"5"}, "e":{"S":"a\"b"}})" : R"({"k":[1,2.5]})";
+      members.push_back(R"("LastEvaluatedKey":)" + key);
+    }
+    if (pick(2) == 0) {
+      static const char* const kConsumed[] = {
+          R"({"TableName":"events","CapacityUnits":12.5})", R"({"CapacityUnits":3})", "null",
+          R"({"TableName":"events","CapacityUnits":1e2,"ReadCapacityUnits":0.5})", R"({})"};
+      members.push_back(R"("ConsumedCapacity":)" + std::string(kConsumed[pick(5)]));
+    }
+    if (!clean && odd()) {
+      static const char* const kOdd[] = {R"("NextToken":"x")",
+                                         R"("Count":5)",
+                                         R"("Items":[])",
+                                         R"("ConsumedCapacity":{"Table":{"CapacityUnits":1}})",
+                                         R"("Count":-1)",
+                                         R"("Count":1.0)",
+                                         R"("ScannedCount":123456789012345678901)"};
+      members.push_back(kOdd[pick(7)]);
+    }
+    std::shuffle(members.begin(), members.end(), rng_);
+    std::string body = space() + "{" + space();
+    for (std::size_t i = 0; i < members.size(); ++i) body += (i != 0 ? "," + space() : "") + members[i];
+    body += space() + "}" + space();
+    if (!clean && odd()) {
+      static const char* const kTrailing[] = {"x", "{}", ",", "]", "\"\""};
+      const int t = pick(6);
+      body += t == 5 ? std::string(1, '\0') : std::string(kTrailing[t]);
+    }
+    if (!clean && pick(8) == 0) mutate(body);
+    return body;
+  }
+
+ private:
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
+  bool odd() { return pick(25) == 0; }
+  std::string space() {
+    if (clean_ || pick(30) != 0) return "";
+    static const char* const kSpaces[] = {" ", "\n", "\t", "\r\n  "};
+    return kSpaces[pick(4)];
+  }
+  std::string word() {
+    static const char* const kWords[] = {"alpha",
+                                         "bravo",
+                                         "x",
+                                         "",
+                                         "client-07",
+                                         "日本語",
+                                         "é",
+                                         "a b c",
+                                         "0123456789abcdef0123456789abcdef",
+                                         "\xe2\x80\xa8"};
+    std::string w = kWords[pick(10)];
+    if (!clean_ && odd()) {
+      static const char* const kEscapes[] = {R"(\")", R"(\\)", R"(\n)",          R"(\u00e9)",
+                                             R"(\/)", "\x01",  R"(\ud83d\ude00)"};
+      w.insert(static_cast<std::size_t>(pick(static_cast<int>(w.size()) + 1)), kEscapes[pick(7)]);
+    }
+    return w;
+  }
+  std::string str(const std::string& s) { return "\"" + s + "\""; }
+  std::string number() {
+    static const char* const kNumbers[] = {"0",   "7195", "-12.5", "1E+125", "+5",
+                                           "005", ".5",   "5.",    "abc",    ""};
+    return kNumbers[clean_ ? pick(4) : pick(10)];
+  }
+  std::string typed(int depth) {
+    const int kinds = clean_ ? 6 : 12;
+    const int kind = depth > 20 ? pick(2) : pick(kinds);
+    const std::string open = "{" + space() + "\"";
+    switch (kind) {
+      case 0:
+        return open + "S\":" + space() + str(word()) + space() + "}";
+      case 1:
+        return open + "N\":" + str(number()) + "}";
+      case 2:
+        return open + "BOOL\":" + (pick(2) == 0 ? "true" : "false") + "}";
+      case 3:
+        return open + "NULL\":true}";
+      case 4:
+        return open + "M\":" + space() + map(depth + 1, pick(6)) + "}";
+      case 5: {
+        std::string list = "[";
+        const int n = pick(4);
+        for (int i = 0; i < n; ++i) list += (i != 0 ? "," : "") + typed(depth + 1);
+        return open + "L\":" + list + "]}";
+      }
+      case 6:
+        return open + "SS\":[" + str(word()) + "," + str(word()) + "]}";
+      case 7:
+        return open + "NS\":[\"10\",\"9\"]}";
+      case 8:
+        return open + "B\":\"aGVsbG8=\"}";
+      case 9:
+        return open + "Q\":\"x\"}";
+      case 10:
+        return open + "S\":\"a\",\"N\":\"1\"}";
+      default:
+        return open + "NULL\":false}";
+    }
+  }
+  std::string map(int depth, int n) {
+    static const char* const kNames[] = {"data", "params",           "metadata",   "source", "a",
+                                         "b",    "payload_size",     "user_agent", "region", "version",
+                                         "Z",    "\xc3\xa9t\xc3\xa9"};
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back(kNames[pick(12)] + std::string(i % 2 == 0 ? "" : "_x"));
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    if (!clean_ && odd() && !names.empty()) names.push_back(names.front());  // a duplicate
+    std::string m = "{";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      m += (i != 0 ? "," + space() : "") + str(names[i]) + ":" + space() + typed(depth);
+    return m + "}";
+  }
+  std::string item() {
+    // The attributes in one of a few orders, so that consecutive items share their shape or not.
+    std::vector<std::string> fields;
+    fields.push_back(R"("eventId":{"S":")" + std::to_string(rng_() % 100000) + R"("})");
+    fields.push_back(R"("clientId":{"S":"client-)" + std::to_string(pick(5)) + R"("})");
+    const std::int64_t us = *parse_iso8601_us("2026-11-29T10:00:00Z") + pick(3'600'000) * 1000LL;
+    fields.push_back(R"("time":{"S":")" + format_iso8601_us(us) + R"("})");
+    fields.push_back(R"("data":)" + typed(2));
+    fields.push_back(R"("params":{"L":[{"S":"hotel"},{"S":"golf"}]})");
+    fields.push_back(R"("metadata":{"M":{"source":{"S":"api"},"version":{"S":"1.2"},"agent":{"S":"sdk"}}})");
+    if (pick(4) == 0) {
+      const std::string extra = map(2, 1 + pick(5));
+      fields.push_back(R"("extra":{"M":)" + extra + "}");
+    }
+    if (pick(40) == 0) {
+      for (int i = 0; i < 40; ++i) fields.push_back(R"("wide)" + std::to_string(i) + R"(":{"N":"1"})");
+    }
+    if (!clean_ && odd()) fields.erase(fields.begin() + pick(3));  // no id, client or time
+    if (!clean_ && odd()) fields[2] = R"("time":{"S":"yesterday"})";
+    if (!clean_ && odd()) fields.push_back(R"("deep":)" + deep(18 + pick(50)));
+    switch (pick(3)) {
+      case 0:
+        break;
+      case 1:
+        std::reverse(fields.begin(), fields.end());
+        break;
+      default:
+        std::shuffle(fields.begin(), fields.end(), rng_);
+    }
+    std::string it = "{" + space();
+    for (std::size_t i = 0; i < fields.size(); ++i) it += (i != 0 ? "," + space() : "") + fields[i];
+    return it + space() + "}";
+  }
+  static std::string deep(int levels) {
+    std::string v = R"({"S":"bottom"})";
+    for (int i = 0; i < levels; ++i) v = R"({"M":{"k":)" + v + "}}";
+    return v;
+  }
+  void mutate(std::string& body) {
+    static const std::string kBytes = "{}[]\":,\\ 0aS\x01\xff";
+    for (int k = 1 + pick(3); k > 0 && !body.empty(); --k) {
+      const auto at = static_cast<std::size_t>(pick(static_cast<int>(body.size())));
+      const char c = kBytes[static_cast<std::size_t>(pick(static_cast<int>(kBytes.size())))];
+      switch (pick(3)) {
+        case 0:
+          body.erase(at, 1);
+          break;
+        case 1:
+          body.insert(at, 1, c);
+          break;
+        default:
+          body[at] = c;
+      }
+    }
+  }
+
+  std::mt19937_64 rng_;
+  bool clean_ = false;
+};
+
+TEST(PageDecoder, DirectPathAndDomAgreeOnEveryPage) {
+  for (const bool required : {false, true}) {
+    EventAttributes attributes;
+    if (required) attributes.required = {"data", "metadata"};
+    PageDecoder direct(attributes);
+    PageDecoder dom(attributes);
+    dom.set_direct(false);
+    PageGenerator generate(required ? 7 : 11);
+    int clean_pages = 0;
+    for (int i = 0; i < 1500; ++i) {
+      const bool clean = i % 3 == 0;
+      clean_pages += clean ? 1 : 0;
+      expect_same_decoding(generate.page(clean), direct, dom, "page " + std::to_string(i));
+      if (HasFatalFailure()) return;
+    }
+    EXPECT_EQ(dom.direct_pages(), 0u);
+    // Clean pages are read directly unless they carry a rejection (a missing required attribute,
+    // when required): the comparison above is not between two DOM reads.
+    EXPECT_GE(direct.direct_pages(), static_cast<std::uint64_t>(required ? clean_pages / 4 : clean_pages));
+  }
+}
+
+TEST(PageDecoder, DirectPathReadsWhatDynamoDbSends) {
+  PageDecoder d;
+  DecodedPage page;
+  std::string body = page_of(
+      {good_item("e1", "acme", "2026-11-29T10:15:42.123456+00:00"),
+       R"({"time":{"S":"2026-11-29T10:00:00Z"},"eventId":{"N":"42"},)"
+       R"("m":{"M":{"z":{"NULL":true},"a":{"L":[{"BOOL":false},{"N":"005"},{"M":{}}]}}},)"
+       R"("clientId":{"S":"globex"},"e":{"L":[]}})"},
+      R"(,"LastEvaluatedKey":{"eventId":{"S":"e2"}},"ConsumedCapacity":{"TableName":"t","CapacityUnits":2})");
+  ensure_json_padding(body);
+  ASSERT_TRUE(d.decode(body, page).ok());
+  EXPECT_EQ(d.direct_pages(), 1u);
+  ASSERT_EQ(page.records().size(), 2u);
+  EXPECT_EQ(
+      page.body(page.records()[1]),
+      R"({"clientId":"globex","e":[],"eventId":42,"m":{"a":[false,5,{}],"z":null},"time":"2026-11-29T10:00:00Z"})");
+  EXPECT_EQ(page.event_id(page.records()[1]), "42");
+  EXPECT_EQ(page.last_evaluated_key(), R"({"eventId":{"S":"e2"}})");
+  EXPECT_EQ(page.consumed_capacity_units(), 2.0);
+  // An escape sends the page the DOM way, with the same result.
+  body = page_of({good_item("e\\\"1", "acme", "2026-11-29T10:00:00Z")});
+  ensure_json_padding(body);
+  ASSERT_TRUE(d.decode(body, page).ok());
+  EXPECT_EQ(d.direct_pages(), 1u);
+  EXPECT_EQ(page.event_id(page.records()[0]), "e\"1");
+  // So does an unpadded body (the direct path reads past the end into the padding).
+  body = page_of({good_item("e1", "acme", "2026-11-29T10:00:00Z")});
+  body.shrink_to_fit();
+  ASSERT_LT(body.capacity() - body.size(), kJsonPadding);
+  ASSERT_TRUE(d.decode(body, page).ok());
+  EXPECT_EQ(d.direct_pages(), 1u);
 }
 
 }  // namespace
