@@ -160,6 +160,25 @@ inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
   }
 }
 
+constexpr std::uint32_t kBad = std::numeric_limits<std::uint32_t>::max();
+// Where a value's output went (PageDecoder's direct path), packed in one word and so returned in a register:
+// as two 32-bit members, it was built on the stack by two 4-byte stores and read back at once by one 8-byte
+// load, which the store buffer cannot forward (a stall on every value).
+class Span {
+ public:
+  constexpr Span() noexcept = default;  // failed
+  static constexpr Span at(std::uint32_t begin, std::uint32_t size) noexcept {
+    return Span((std::uint64_t{size} << 32) | begin);
+  }
+  [[nodiscard]] std::uint32_t begin() const noexcept { return static_cast<std::uint32_t>(bits_); }
+  [[nodiscard]] std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(bits_ >> 32); }
+  [[nodiscard]] bool ok() const noexcept { return size() != kBad; }
+
+ private:
+  constexpr explicit Span(std::uint64_t bits) noexcept : bits_(bits) {}
+  std::uint64_t bits_ = std::uint64_t{kBad} << 32;
+};
+
 // What parsing a page needs: a DOM parser (structural index) and the document (tape and strings),
 // ~3.3x the page: 5.8 MB for a 1.75 MB Scan page.
 struct ParseSpace {
@@ -262,6 +281,12 @@ struct PageDecoder::Impl {
     std::vector<std::uint32_t> order;     // order[i]: where the i-th key in sorted order came
     std::string rendered;                 // {"k0": then ,"k1": ... in sorted order
     std::vector<std::uint32_t> rendered_ends;
+    bool plain = false;  // no key has a byte JSON escapes: each is its own JSON text between quotes
+
+    [[nodiscard]] std::string_view key(std::size_t i) const noexcept {
+      const std::uint32_t begin = i == 0 ? 0 : key_ends[i - 1];
+      return {keys.data() + begin, key_ends[i] - begin};
+    }
 
     template <class F>
     [[nodiscard]] bool matches(const F* got, std::size_t n) const noexcept {
@@ -292,9 +317,11 @@ struct PageDecoder::Impl {
         rendered += ':';
         rendered_ends.push_back(static_cast<std::uint32_t>(rendered.size()));
       }
+      plain = true;
       for (std::size_t i = 0; i < n; ++i) {
         keys.append(came[i]);
         key_ends[i] = static_cast<std::uint32_t>(keys.size());
+        plain = plain && !json_text::any_to_escape(came[i].data(), came[i].size());
       }
     }
     [[nodiscard]] std::string_view rendered_key(std::size_t i) const noexcept {
@@ -739,15 +766,7 @@ struct PageDecoder::Impl {
     std::uint32_t size;
     std::uint32_t index;  // its place among the map's fields as they came
   };
-  // Where a value's output went; returned in a register (a Span written through a reference was
-  // read back at once as one 8-byte load of two 4-byte stores, which the store buffer cannot forward).
-  struct Span {
-    std::uint32_t begin;
-    std::uint32_t size;
-    [[nodiscard]] bool ok() const noexcept { return size != kBad; }
-  };
-  static constexpr std::uint32_t kBad = std::numeric_limits<std::uint32_t>::max();
-  static constexpr Span kFailed{0, kBad};
+  static constexpr Span kFailed{};
 
   const char* cur = nullptr;         // the next byte of the page
   const char* stop = nullptr;        // the page's end
@@ -844,7 +863,7 @@ struct PageDecoder::Impl {
     t.type = type;
     t.is_string = false;
     t.text = {};
-    Span span{u32(values.size()), 0};
+    const std::uint32_t begin = u32(values.size());
     if (type.size() == 1) {
       switch (type[0]) {
         case 'S': {
@@ -861,13 +880,15 @@ struct PageDecoder::Impl {
           if (!direct_string(t.text) || !write_json_number(values, t.text)) return kFailed;
           t.is_string = true;
           break;
-        case 'M':
+        case 'M': {
           if (peek() != '{') return kFailed;
-          span = direct_map(values, depth + 1, false);
+          const Span span = direct_map(values, depth + 1, false);
           return span.ok() && eat('}') ? span : kFailed;
-        case 'L':
-          span = direct_list(values, depth + 1);
+        }
+        case 'L': {
+          const Span span = direct_list(values, depth + 1);
           return span.ok() && eat('}') ? span : kFailed;
+        }
         default:
           return kFailed;
       }
@@ -885,8 +906,7 @@ struct PageDecoder::Impl {
     } else {
       return kFailed;
     }
-    span.size = u32(values.size()) - span.begin;
-    return eat('}') ? span : kFailed;
+    return eat('}') ? Span::at(begin, u32(values.size()) - begin) : kFailed;
   }
 
   // The list at cur: its elements transcoded into `values` one after the other, then written there
@@ -909,15 +929,15 @@ struct PageDecoder::Impl {
     }
     const std::size_t n = elements.size() - base;
     std::size_t total = 2 + (n == 0 ? 0 : n - 1);
-    for (std::size_t i = base; i < elements.size(); ++i) total += elements[i].size;
-    const Span span{u32(values.size()), u32(total)};
+    for (std::size_t i = base; i < elements.size(); ++i) total += elements[i].size();
+    const Span span = Span::at(u32(values.size()), u32(total));
     char* d = values.room(total);
     const char* from = d - values.size();  // room() may have moved the buffer: the base after it
     *d++ = '[';
     for (std::size_t i = base; i < elements.size(); ++i) {
       if (i != base) *d++ = ',';
-      copy_bytes(d, from + elements[i].begin, elements[i].size);
-      d += elements[i].size;
+      copy_bytes(d, from + elements[i].begin(), elements[i].size());
+      d += elements[i].size();
     }
     *d = ']';
     values.advance(total);
@@ -932,17 +952,36 @@ struct PageDecoder::Impl {
     if (depth > kDirectDepth || !eat('{')) return kFailed;
     const std::size_t base = dfields.size();
     const std::size_t ordinal = next_shape++;
+    // The names the map at this place of the last item had, in the order they came: each is checked
+    // where the next name should be, by a comparison, instead of looking for its closing quote.
+    const Shape* expect = ordinal < kShapes && shapes[ordinal].plain ? &shapes[ordinal] : nullptr;
+    const std::size_t expected = expect != nullptr ? expect->key_ends.size() : 0;
+    bool as_expected = expect != nullptr;
     if (peek() == '}') {
       ++cur;
     } else {
       for (std::uint32_t index = 0;; ++index) {
         DirectField f{};
         Typed t;
-        if (!direct_string(f.key) || !eat(':')) return kFailed;
+        if (index < expected) {
+          const std::string_view k = expect->key(index);
+          if (peek() == '"' && static_cast<std::size_t>(stop - cur) > k.size() + 1 &&
+              cur[k.size() + 1] == '"' && equal_bytes(cur + 1, k.data(), k.size())) {
+            f.key = {cur + 1, k.size()};
+            cur += k.size() + 2;
+          } else {
+            as_expected = false;
+            if (!direct_string(f.key)) return kFailed;
+          }
+        } else {
+          as_expected = false;
+          if (!direct_string(f.key)) return kFailed;
+        }
+        if (!eat(':')) return kFailed;
         const Span value = direct_value(values, depth, t);
         if (!value.ok()) return kFailed;
-        f.begin = value.begin;
-        f.size = value.size;
+        f.begin = value.begin();
+        f.size = value.size();
         f.index = index;
         dfields.push_back(f);
         if (top) capture(f.key, t);
@@ -954,12 +993,16 @@ struct PageDecoder::Impl {
     DirectField* first = dfields.data() + base;
     const std::size_t n = dfields.size() - base;
     const std::uint32_t* order = nullptr;
-    if (!sort_direct(first, n, ordinal, order)) return kFailed;
+    if (as_expected && n == expected) {
+      order = expect->order.data();
+    } else if (!sort_direct(first, n, ordinal, order)) {
+      return kFailed;
+    }
     if (top && !attributes.required.empty()) find_missing_required(first, n);
     std::size_t total = 2 + (n == 0 ? 0 : n - 1);
     for (std::size_t i = 0; i < n; ++i) total += first[i].key.size() + 3 + first[i].size;
     JsonOut& to = item != nullptr ? *item : values;
-    const Span span{u32(to.size()), u32(total)};
+    const Span span = Span::at(u32(to.size()), u32(total));
     char* d = to.room(total);
     const char* from = values.room(0) - values.size();
     *d++ = '{';

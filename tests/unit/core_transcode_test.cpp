@@ -883,6 +883,7 @@ class PageGenerator {
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     if (!clean_ && odd() && !names.empty()) names.push_back(names.front());  // a duplicate
+    if (!clean_ && odd()) names.emplace_back(R"(esc\"aped\u0001)");          // a name with escapes
     std::string m = "{";
     for (std::size_t i = 0; i < names.size(); ++i)
       m += (i != 0 ? "," + space() : "") + str(names[i]) + ":" + space() + typed(depth);
