@@ -768,12 +768,18 @@ struct PageDecoder::Impl {
   };
   static constexpr Span kFailed{};
 
-  const char* cur = nullptr;         // the next byte of the page
-  const char* stop = nullptr;        // the page's end
+  const char* cur = nullptr;          // the next byte of the page
+  const char* stop = nullptr;         // the page's end
+  std::size_t page_size = 0;          // bytes in the page
+  std::unique_ptr<char[]> unescaped;  // strings with escapes, undone (see direct_text)
+  std::size_t unescaped_capacity = 0;
+  std::size_t unescaped_used = 0;
   std::string values_buf;            // the values of the item being read, as they are written
   std::vector<DirectField> dfields;  // stack of the fields of the maps being read
   std::vector<Span> elements;        // stack of the elements of the lists being read
   std::uint64_t direct_pages = 0;
+  int direct_backoff = 0;  // pages skipped after the last page the direct path handed over
+  int direct_skips = 0;    // pages still to skip
   bool direct_enabled = true;
 
   static bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -811,7 +817,15 @@ struct PageDecoder::Impl {
   // Reads 16 bytes at a time, past the page's end into its padding (decode() makes sure of it).
   [[gnu::always_inline]] bool direct_string(std::string_view& s) noexcept {
     if (!eat('"')) return false;
-    const char* p = cur;
+    const char* p = scan_string(cur);
+    if (p >= stop || *p != '"') return false;
+    s = {cur, static_cast<std::size_t>(p - cur)};
+    cur = p + 1;
+    return true;
+  }
+
+  // The first '"', '\\' or control character at or after p, or stop.
+  [[gnu::always_inline]] const char* scan_string(const char* p) const noexcept {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i slash = _mm_set1_epi8('\\');
@@ -833,9 +847,104 @@ struct PageDecoder::Impl {
 #else
     p += json_text::first_to_escape(p, static_cast<std::size_t>(stop - p), 0);
 #endif
-    if (p >= stop || *p != '"') return false;
-    s = {cur, static_cast<std::size_t>(p - cur)};
+    return p < stop ? p : stop;
+  }
+
+  // An S value's string at cur: its text (unescaped, then in `unescaped`) and, written into
+  // `values`, its JSON text as write_json_string writes it: for a string without escapes, the
+  // string as it came. Escapes are undone as simdjson does; a surrogate (\\uD800-\\uDFFF), an
+  // escape JSON does not have, or a control character leaves the page to the DOM path.
+  [[gnu::always_inline]] bool direct_text(JsonOut& values, std::string_view& text) {
+    if (peek() != '"') return false;
+    const char* open = cur++;
+    const char* p = scan_string(cur);
+    if (p < stop && *p == '"') [[likely]] {
+      text = {cur, static_cast<std::size_t>(p - cur)};
+      cur = p + 1;
+      const auto n = static_cast<std::size_t>(cur - open);
+      copy_bytes(values.room(n), open, n);
+      values.advance(n);
+      return true;
+    }
+    return unescape_text(values, text, p);
+  }
+
+  // direct_text() for a string with something to unescape at p.
+  [[gnu::noinline]] bool unescape_text(JsonOut& values, std::string_view& text, const char* p) {
+    if (p >= stop || *p != '\\') return false;
+    if (unescaped_used == 0 && unescaped_capacity < page_size) {
+      // Unescaped strings are shorter than their JSON text: a page's all fit in its size. Allocated
+      // when a page first has an escape, and left untouched (so not resident) where none come.
+      unescaped.reset(new char[page_size]);
+      unescaped_capacity = page_size;
+    }
+    char* const begin = unescaped.get() + unescaped_used;
+    char* out = begin;
+    const char* from = cur;
+    for (;;) {
+      std::memcpy(out, from, static_cast<std::size_t>(p - from));
+      out += p - from;
+      if (*p == '"') break;
+      // *p is a backslash.
+      if (stop - p < 2) return false;
+      switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+          *out++ = p[1];
+          break;
+        case 'b':
+          *out++ = '\b';
+          break;
+        case 'f':
+          *out++ = '\f';
+          break;
+        case 'n':
+          *out++ = '\n';
+          break;
+        case 'r':
+          *out++ = '\r';
+          break;
+        case 't':
+          *out++ = '\t';
+          break;
+        case 'u': {
+          if (stop - p < 6) return false;
+          std::uint32_t cp = 0;
+          for (int i = 2; i < 6; ++i) {
+            const char c = p[i];
+            const int digit = c >= '0' && c <= '9'   ? c - '0'
+                              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1;
+            if (digit < 0) return false;
+            cp = cp * 16 + static_cast<std::uint32_t>(digit);
+          }
+          if (cp >= 0xD800 && cp <= 0xDFFF) return false;
+          if (cp < 0x80) {
+            *out++ = static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            *out++ = static_cast<char>(0xC0 | (cp >> 6));
+            *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            *out++ = static_cast<char>(0xE0 | (cp >> 12));
+            *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+          }
+          p += 4;
+          break;
+        }
+        default:
+          return false;
+      }
+      from = p + 2;
+      p = scan_string(from);
+      if (p >= stop || (*p != '"' && *p != '\\')) return false;
+    }
     cur = p + 1;
+    text = {begin, static_cast<std::size_t>(out - begin)};
+    unescaped_used += text.size();
+    write_json_string(values, text);
     return true;
   }
 
@@ -866,16 +975,10 @@ struct PageDecoder::Impl {
     const std::uint32_t begin = u32(values.size());
     if (type.size() == 1) {
       switch (type[0]) {
-        case 'S': {
-          if (peek() != '"') return kFailed;
-          const char* open = cur;
-          if (!direct_string(t.text)) return kFailed;
+        case 'S':
+          if (!direct_text(values, t.text)) return kFailed;
           t.is_string = true;
-          const auto n = static_cast<std::size_t>(cur - open);  // "text", as it came
-          copy_bytes(values.room(n), open, n);
-          values.advance(n);
           break;
-        }
         case 'N':
           if (!direct_string(t.text) || !write_json_number(values, t.text)) return kFailed;
           t.is_string = true;
@@ -1192,6 +1295,8 @@ struct PageDecoder::Impl {
     if (!simdjson::validate_utf8(body.data(), body.size())) return false;
     cur = body.data();
     stop = cur + body.size();
+    page_size = body.size();
+    unescaped_used = 0;
     dfields.clear();
     elements.clear();
     bool has_items = false;
@@ -1259,6 +1364,8 @@ const EventAttributes& PageDecoder::attributes() const noexcept {
 
 void PageDecoder::set_direct(bool enabled) noexcept {
   impl_->direct_enabled = enabled;
+  impl_->direct_backoff = 0;
+  impl_->direct_skips = 0;
 }
 
 std::uint64_t PageDecoder::direct_pages() const noexcept {
@@ -1271,12 +1378,21 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
     return Error::invalid_data("DynamoDB page", std::move(message)).with_context("DynamoDB.decode");
   };
   if (body.size() > kMaxBodyBytes) return fail("response body larger than 1 GiB");
-  if (impl_->direct_enabled && body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
-    if (impl_->direct_page(body, page)) {
-      ++impl_->direct_pages;
+  Impl& d = *impl_;
+  if (d.direct_enabled && body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
+    if (d.direct_skips > 0) {
+      --d.direct_skips;
+    } else if (d.direct_page(body, page)) {
+      ++d.direct_pages;
+      d.direct_backoff = 0;
       return ok_status();
+    } else {
+      // What the direct path read of this page is read again: a table whose pages all have
+      // something it hands over (sets, say) skips it for 1, 2, 4, ... up to 64 pages after each try.
+      page.clear();
+      d.direct_backoff = std::min(std::max(2 * d.direct_backoff, 1), 64);
+      d.direct_skips = d.direct_backoff;
     }
-    page.clear();
   }
   element root;
   // Parsed in place when the caller left the padding simdjson reads past the end; otherwise simdjson
