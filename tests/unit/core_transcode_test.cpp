@@ -660,6 +660,23 @@ TEST(PageDecoder, MalformedPages) {
 
 // Regression (fuzz_transcode, crash-db5a29f7): a page with two "Items" arrays decoded the last one
 // only, silently dropping the items of the first. Now an ambiguous envelope is an error.
+// fuzz_transcode (tests/fuzz/corpus/transcode/regression_empty_first_map.json): the first map a
+// decoder sorted on the DOM path was an empty item, and the sort computed null + 1 (UBSan, in the
+// sanitizer build).
+TEST(PageDecoder, FuzzEmptyFirstMapOfTheDomPath) {
+  for (const bool direct : {false, true}) {
+    PageDecoder d;
+    d.set_direct(direct);
+    DecodedPage page;
+    std::string body = R"({"Items":[{}],"&temne":2})";
+    ensure_json_padding(body);
+    ASSERT_TRUE(d.decode(body, page).ok());
+    ASSERT_EQ(page.records().size(), 1u);
+    EXPECT_EQ(page.records()[0].status, RecordStatus::kMissingTime);
+    EXPECT_EQ(page.body(page.records()[0]), "{}");
+  }
+}
+
 TEST(PageDecoder, FuzzDuplicateItemsKeyIsRefused) {
   PageDecoder d;
   DecodedPage page;
