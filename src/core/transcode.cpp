@@ -752,11 +752,11 @@ struct PageDecoder::Impl {
 
   // ---- The direct path (see PageDecoder::decode) ----
   // A page is read straight from its bytes, item by item, each item transcoded while its bytes are
-  // in the cache, when it is what DynamoDB sends for the usual items: well-formed JSON without
-  // escapes in its strings, items of S, N, M, L, BOOL and NULL, nested at most kDirectDepth deep,
-  // every item accepted. Anything else (an escape, a set, B, a rejected item, a duplicate name, an
-  // envelope member it does not know, malformed JSON, ...) abandons the page, which then goes the
-  // DOM way; on what it accepts, it writes exactly what the DOM way writes (tests compare the two).
+  // in the cache, when it is what DynamoDB sends for the usual items: well-formed JSON, every type,
+  // nested at most kDirectDepth deep, no escape in a name nor an escaped surrogate, every item
+  // accepted. Anything else (a rejected item, a duplicate name, an envelope member it does not know,
+  // malformed JSON, ...) abandons the page, which then goes the DOM way; on what it accepts, it
+  // writes exactly what the DOM way writes (tests and fuzz_transcode compare the two).
   static constexpr int kDirectDepth = 16;
 
   // A field of a map being read: its name, and its value's output, in `values`, once written.
@@ -775,6 +775,7 @@ struct PageDecoder::Impl {
   std::size_t unescaped_capacity = 0;
   std::size_t unescaped_used = 0;
   std::string values_buf;            // the values of the item being read, as they are written
+  std::string set_scratch;           // where direct_set's elements are read
   std::vector<DirectField> dfields;  // stack of the fields of the maps being read
   std::vector<Span> elements;        // stack of the elements of the lists being read
   std::uint64_t direct_pages = 0;
@@ -992,9 +993,15 @@ struct PageDecoder::Impl {
           const Span span = direct_list(values, depth + 1);
           return span.ok() && eat('}') ? span : kFailed;
         }
+        case 'B':
+          if (!direct_text(values, t.text) || !is_base64(t.text)) return kFailed;
+          t.is_string = true;
+          break;
         default:
           return kFailed;
       }
+    } else if (type.size() == 2 && type[1] == 'S' && (type[0] == 'S' || type[0] == 'N' || type[0] == 'B')) {
+      if (!direct_set(values, type[0])) return kFailed;
     } else if (type == "BOOL") {
       if (literal("true")) {
         values.append("true", 4);
@@ -1010,6 +1017,45 @@ struct PageDecoder::Impl {
       return kFailed;
     }
     return eat('}') ? Span::at(begin, u32(values.size()) - begin) : kFailed;
+  }
+
+  // The SS, NS or BS at cur, written sorted into `values` as string_set() writes it.
+  bool direct_set(JsonOut& values, char kind) {
+    if (!eat('[')) return false;
+    set.clear();
+    if (peek() == ']') {
+      ++cur;
+    } else {
+      JsonOut ignored(set_scratch, 0);  // direct_text writes each element; the set is written below
+      for (;;) {
+        std::string_view element;
+        if (!direct_text(ignored, element) || (kind == 'B' && !is_base64(element))) return false;
+        set.push_back(element);
+        if (eat(',')) continue;
+        if (eat(']')) break;
+        return false;
+      }
+    }
+    values += '[';
+    if (kind == 'N') {
+      std::vector<std::pair<NumericKey, std::string_view>> keyed;
+      keyed.reserve(set.size());
+      for (std::string_view e : set) keyed.emplace_back(numeric_key(e), e);
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [](const auto& a, const auto& b) { return numeric_less(a.first, b.first); });
+      for (std::size_t i = 0; i < keyed.size(); ++i) {
+        if (i != 0) values += ',';
+        if (!write_json_number(values, keyed[i].second)) return false;
+      }
+    } else {
+      std::sort(set.begin(), set.end());
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        if (i != 0) values += ',';
+        write_json_string(values, set[i]);
+      }
+    }
+    values += ']';
+    return true;
   }
 
   // The list at cur: its elements transcoded into `values` one after the other, then written there
@@ -1388,7 +1434,8 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
       return ok_status();
     } else {
       // What the direct path read of this page is read again: a table whose pages all have
-      // something it hands over (sets, say) skips it for 1, 2, 4, ... up to 64 pages after each try.
+      // something it hands over (escaped names, say) skips it for 1, 2, 4, ... up to 64 pages after
+      // each try.
       page.clear();
       d.direct_backoff = std::min(std::max(2 * d.direct_backoff, 1), 64);
       d.direct_skips = d.direct_backoff;

@@ -179,7 +179,7 @@ class PageDecoder {
   [[nodiscard]] Status decode(const std::string& body, DecodedPage& page);
 
   /// Whether decode() may read a page directly from its bytes (the default). A page of well-formed
-  /// items of the usual types (S, N, M, L, BOOL, NULL; no escapes in names), every item accepted, is
+  /// items (no escapes in names, no escaped surrogates, nesting up to 16), every item accepted, is
   /// read in one pass, each item transcoded while it is in the cache; any other page is parsed by
   /// simdjson's DOM, as all pages are with false. The records are the same either way (tests and
   /// fuzz_transcode compare). After a page the direct path handed over, it skips the next 1, 2, 4,
