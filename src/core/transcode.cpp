@@ -606,8 +606,14 @@ struct PageDecoder::Impl {
       if (type[0] == 'B' && !is_base64(s)) return fail("BS element is not base64");
       set.push_back(s);
     }
+    return write_set(type[0], out);
+  }
+
+  // Writes the elements of `set` (of an SS, NS or BS, by the type's first letter) as a sorted JSON
+  // array: NS by numeric value, the others bytewise.
+  bool write_set(char kind, JsonOut& out) {
     out += '[';
-    if (type[0] == 'N') {
+    if (kind == 'N') {
       // Sets are small and rare on the hot path: sort by value with allocated keys.
       std::vector<std::pair<NumericKey, std::string_view>> keyed;
       keyed.reserve(set.size());
@@ -1019,7 +1025,7 @@ struct PageDecoder::Impl {
     return eat('}') ? Span::at(begin, u32(values.size()) - begin) : kFailed;
   }
 
-  // The SS, NS or BS at cur, written sorted into `values` as string_set() writes it.
+  // The SS, NS or BS at cur, written sorted into `values` by string_set()'s write_set().
   bool direct_set(JsonOut& values, char kind) {
     if (!eat('[')) return false;
     set.clear();
@@ -1036,26 +1042,7 @@ struct PageDecoder::Impl {
         return false;
       }
     }
-    values += '[';
-    if (kind == 'N') {
-      std::vector<std::pair<NumericKey, std::string_view>> keyed;
-      keyed.reserve(set.size());
-      for (std::string_view e : set) keyed.emplace_back(numeric_key(e), e);
-      std::stable_sort(keyed.begin(), keyed.end(),
-                       [](const auto& a, const auto& b) { return numeric_less(a.first, b.first); });
-      for (std::size_t i = 0; i < keyed.size(); ++i) {
-        if (i != 0) values += ',';
-        if (!write_json_number(values, keyed[i].second)) return false;
-      }
-    } else {
-      std::sort(set.begin(), set.end());
-      for (std::size_t i = 0; i < set.size(); ++i) {
-        if (i != 0) values += ',';
-        write_json_string(values, set[i]);
-      }
-    }
-    values += ']';
-    return true;
+    return write_set(kind, values);
   }
 
   // The list at cur: its elements transcoded into `values` one after the other, then written there

@@ -852,9 +852,10 @@ class PageGenerator {
     std::string w = kWords[pick(10)];
     if (!clean_ && pick(escape_rate_) == 0) {
       static const char* const kEscapes[] = {
-          R"(\")",     R"(\\)",     R"(\n)",     R"(\u00e9)", R"(\/)",     "\x01",      R"(\ud83d\ude00)",
-          R"(\b\f)",   R"(\r\t)",   R"(\u0000)", R"(\u2028)", R"(\u00E9)", R"(\u12)",   R"(\x)",
-          R"(\udc00)", R"(\u007f)", R"(\u0080)", R"(\u07FF)", R"(\u0800)", R"(\uFFFF)", R"(\ud800)"};
+          R"(\")",           R"(\\)",     R"(\n)",     R"(\u00e9)", R"(\/)",     "\x01",
+          R"(\ud83d\ude00)", R"(\b\f)",   R"(\r\t)",   R"(\u0000)", R"(\u2028)", R"(\u00E9)",
+          R"(\u12)",         R"(\x)",     R"(\udc00)", R"(\u007f)", R"(\u0080)", R"(\u07FF)",
+          R"(\u0800)",       R"(\uFFFF)", R"(\ud800)", "\x01n",     "\x1ft"};
       constexpr int kCount = static_cast<int>(sizeof kEscapes / sizeof kEscapes[0]);
       w.insert(static_cast<std::size_t>(pick(static_cast<int>(w.size()) + 1)), kEscapes[pick(kCount)]);
       if (pick(3) == 0) w += kEscapes[pick(kCount)];  // two in one string
