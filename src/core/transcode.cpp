@@ -136,25 +136,26 @@ inline bool equal_bytes(const char* a, const char* b, std::size_t n) noexcept {
   return true;
 }
 
-// Copies n bytes inline when n is at most 16 (names, types, most values), by two overlapping loads
-// and stores, where memcpy would be a call.
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), by two overlapping loads and stores.
+template <class Word>
+inline void copy_ends(char* d, const char* s, std::size_t n) noexcept {
+  Word a;
+  Word b;
+  std::memcpy(&a, s, sizeof a);
+  std::memcpy(&b, s + n - sizeof b, sizeof b);
+  std::memcpy(d, &a, sizeof a);
+  std::memcpy(d + n - sizeof b, &b, sizeof b);
+}
+
+// Copies n bytes inline when n is at most 16 (names, types, most values), where memcpy would be a
+// call.
 inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
   if (n > 16) {
     std::memcpy(d, s, n);
   } else if (n >= 8) {
-    std::uint64_t a;
-    std::uint64_t b;
-    std::memcpy(&a, s, 8);
-    std::memcpy(&b, s + n - 8, 8);
-    std::memcpy(d, &a, 8);
-    std::memcpy(d + n - 8, &b, 8);
+    copy_ends<std::uint64_t>(d, s, n);
   } else if (n >= 4) {
-    std::uint32_t a;
-    std::uint32_t b;
-    std::memcpy(&a, s, 4);
-    std::memcpy(&b, s + n - 4, 4);
-    std::memcpy(d, &a, 4);
-    std::memcpy(d + n - 4, &b, 4);
+    copy_ends<std::uint32_t>(d, s, n);
   } else {
     for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
   }
