@@ -24,6 +24,7 @@
 # this project's VMs single runs swing by 10-15 % whatever the code, so a change is judged this way.
 # Results go to stdout and <build dir>/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 events_list="200000,1000000"
@@ -46,7 +47,7 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir="$2"; shift ;;
     --keep-servers) keep=1 ;;
     --compare) compare="$2"; shift ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) es_usage; exit 0 ;;
     *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers, --compare BIN)" ;;
   esac
   shift

@@ -14,7 +14,7 @@ case "${1:-}" in
   "") ;;
   --check) check=1 ;;
   -h | --help)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    es_usage
     exit 0
     ;;
   *) es_die "unknown option '$1' (allowed: --check)" ;;

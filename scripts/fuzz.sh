@@ -50,7 +50,7 @@ while [[ $# -gt 0 ]]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+      es_usage
       exit 0
       ;;
     *) es_die "unknown option '$1' (allowed: --seconds N, --target NAME, --build-dir DIR, --jobs J, --parallel P)" ;;

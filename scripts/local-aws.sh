@@ -26,7 +26,7 @@ readonly START_ATTEMPTS=5
 readonly MOTO_NO_AUTH_CALLS=4
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  es_usage >&2
   exit 2
 }
 

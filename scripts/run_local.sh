@@ -6,6 +6,7 @@
 #
 #   scripts/run_local.sh [--events N] [--clients N] [--keep-servers]
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 events=50000
@@ -16,7 +17,7 @@ while [[ $# -gt 0 ]]; do
     --events) events="$2"; shift ;;
     --clients) clients="$2"; shift ;;
     --keep-servers) keep=1 ;;
-    -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) es_usage; exit 0 ;;
     *) es_die "unknown option '$1' (allowed: --events N, --clients N, --keep-servers)" ;;
   esac
   shift
@@ -26,8 +27,9 @@ done
 
 state="$ES_REPO_ROOT/.local-aws/demo"
 es_use_local_aws "$state" "$keep"
-export DYNAMODB_TABLE_NAME="demo-events-$(date +%s)"
-export S3_BUCKET_PREFIX="demo-$(date +%s)"
+stamp="$(date +%s)"
+export DYNAMODB_TABLE_NAME="demo-events-$stamp"
+export S3_BUCKET_PREFIX="demo-$stamp"
 export LOG_LEVEL=warn
 
 bin="$ES_REPO_ROOT/build/eaglesense"

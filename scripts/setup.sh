@@ -27,7 +27,7 @@ while [[ $# -gt 0 ]]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      es_usage
       exit 0
       ;;
     *) es_die "unknown option '$1' (allowed: --no-build, --sanitize, --build-dir DIR)" ;;

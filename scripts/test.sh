@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --no-sanitizer-pass) sanitizer_pass=0 ;;
     --long) long=1 ;;
     -h | --help)
-      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      es_usage
       exit 0
       ;;
     *) es_die "unknown option '$1' (allowed: --label LABEL, --sanitize, --no-sanitizer-pass, --long)" ;;

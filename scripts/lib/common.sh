@@ -8,6 +8,13 @@ export ES_REPO_ROOT
 # Debian's interpreter: it is the one that sees python3-boto3 (the pyenv python3 first on PATH does not).
 ES_SYSTEM_PYTHON="/usr/bin/python3"
 
+# es_usage: prints the running script's header, its leading comment block from line 2 (after the
+# shebang) up to the first line that is not a comment, each line without its "# " (or "#"). The
+# caller chooses where it goes and how to exit: `es_usage; exit 0`, or `es_usage >&2; exit 2`.
+es_usage() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
 es_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 es_warn() { printf '[%s] WARNING: %s\n' "$(basename "$0")" "$*" >&2; }
 es_die() {
