@@ -1,18 +1,7 @@
 #pragma once
-/// Scale-out: one hour exported by many workers (AWS Step Functions Distributed Map, or processes
-/// on one machine with `eaglesense run --workers W`), producing exactly the objects and manifest a
-/// single run writes. Five stages, each a command and a Lambda event; all state is in the ops bucket
-/// under staging/{hour}/ (docs/SCALING.md):
-///
-///   plan          decides the work units and writes staging/H/plan.json
-///   work i        reads unit i, writes one sorted run per client (staging/H/{client}/unit-i), its
-///                 rejected events, and last its unit manifest (staging/H/_units/unit-i.json)
-///   list-clients  checks that every unit manifest exists and writes the merge items (_clients.json)
-///   merge c       k-way merges client c's runs into its final object (as `run` writes it)
-///   finish        writes the rejected file and the manifest, then deletes staging/H/
-///
-/// Every stage can be repeated: it overwrites the same keys with the same bytes. A stage whose
-/// inputs are missing fails with code kStageNotReady and writes nothing.
+/// Scale-out: one hour exported by many workers (Step Functions, or `eaglesense run --workers W`) in
+/// five stages that share only the ops bucket's staging/{hour}/ prefix and write exactly the objects
+/// and manifest of a single run. docs/SCALING.md explains the stages, their keys and their failures.
 
 #include <cstdint>
 #include <string>
