@@ -1,9 +1,10 @@
 """End to end: `eaglesense run` exports an hour, checked by boto3 as an independent reader.
 
 Items are written with boto3 (its own serializer), exported by build/eaglesense, and every object is
-read back with boto3 and compared with boto3's own view of the items: values exact (numbers as Decimal,
-binary as base64, sets as multisets), window boundaries and offsets, ordering, rejected and
-undeliverable accounting, the manifest's figures, byte-identical reruns and --catch-up.
+read back with boto3 and compared with the items as the low-level client reads them back: values exact
+(numbers by their digits as text, so 1.50 exported as 1.5 fails; binary as base64, sets as multisets),
+window boundaries and offsets, ordering, rejected and undeliverable accounting, the manifest's figures,
+byte-identical reruns and --catch-up.
 """
 import datetime as dt
 import hashlib
@@ -66,7 +67,8 @@ def at(minutes=0, seconds=0, micros=0, hours=0):
 # Every type and extreme value, on alpha.
 add("t-types", "alpha", "2026-11-29T10:00:01Z", at(seconds=1),
     s="text", n38=Decimal("12345678901234567890123456789012345678"), big=Decimal("1E+125"),
-    tiny=Decimal("-1E-130"), frac=Decimal("0.1"), neg=Decimal("-42"), yes=True, no=False, nothing=None,
+    tiny=Decimal("-1E-130"), frac=Decimal("0.1"), neg=Decimal("-42"), trailing_zero=Decimal("1.50"),
+    exp_form=Decimal("1.0E+2"), yes=True, no=False, nothing=None,
     bin=Binary(bytes(range(256))), ss={"b", "a", "é"}, ns={Decimal("1"), Decimal("2.5"), Decimal("-3")},
     bs={Binary(b"x"), Binary(b"\x00\xff")}, lst=["a", Decimal("1"), {"k": "v"}, [True, None]],
     m={"z": "last", "a": "first", "nested": {"deep": ["d"]}},

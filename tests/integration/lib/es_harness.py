@@ -7,6 +7,7 @@ given its endpoint explicitly.
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -95,9 +96,53 @@ def _canon(value):
     return json.dumps(value, sort_keys=True, default=str)
 
 
+class Number(Decimal):
+    """A number that remembers the exact text it was read from (`text`): the digit string DynamoDB
+    returned (deserialize) or the token in the exported JSON (load_exported). It still compares and
+    computes as a Decimal, but same_value compares its text."""
+    __slots__ = ("text",)
+
+    def __new__(cls, text):
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_DECIMAL_TEXT = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?([eE][+-]?[0-9]+)?\Z")
+
+
+def json_number_text(stored):
+    """The text the exporter writes for a DynamoDB number stored as `stored`: the same characters when
+    they form a JSON number (RFC 8259) — DynamoDB's own normal form always does — else the smallest
+    rewrite that does (moto keeps a number as the writer sent it, e.g. "+5", ".5", "5.", "007"): no
+    '+' sign, leading zeros of the integer part dropped ("0" when none is left), a fraction only when it
+    has digits, the exponent as written (src/core/json_text_internal.h, write_json_number)."""
+    if _JSON_NUMBER.match(stored):
+        return stored
+    m = _DECIMAL_TEXT.match(stored)
+    if not m or (not m.group(2) and not m.group(3)):
+        raise ValueError(f"not a DynamoDB number: {stored!r}")
+    sign, int_digits, frac, exponent = m.group(1), m.group(2), m.group(3) or "", m.group(4) or ""
+    int_digits = int_digits.lstrip("0") or "0"
+    return ("-" if sign == "-" else "") + int_digits + ("." + frac if frac else "") + exponent
+
+
+def _number_mismatch(expected, exported, path):
+    if isinstance(exported, bool) or not isinstance(exported, Number):
+        return f"{path}: number {getattr(expected, 'text', expected)} exported as {exported!r:.100}"
+    if not isinstance(expected, Number):
+        return (f"{path}: the expected number {expected} carries no stored digits: read items with "
+                f"read_item/read_table (deserialize), not boto3's resource API")
+    want = json_number_text(expected.text)
+    return None if exported.text == want else f"{path}: number {exported.text} != stored {expected.text} (want {want})"
+
+
 def same_value(expected, exported, path="item"):
-    """Compares boto3's view of a value (expected) with the exported JSON (loaded by load_exported).
-    Numbers compare as Decimal, binary as base64 text, sets as multisets. Returns a list of mismatches."""
+    """Compares the stored view of a value (expected, from read_item/deserialize) with the exported
+    JSON (loaded by load_exported). Numbers compare as text: the exported token must be exactly the
+    digit string DynamoDB returned (json_number_text), so 1.50 exported as 1.5 or 1E+2 as 100 is a
+    mismatch. Binary compares as base64 text, sets as multisets. Returns a list of mismatches."""
     if isinstance(expected, Binary) or isinstance(expected, (bytes, bytearray)):
         raw = expected.value if isinstance(expected, Binary) else bytes(expected)
         want = base64.b64encode(raw).decode()
@@ -105,6 +150,15 @@ def same_value(expected, exported, path="item"):
     if isinstance(expected, set):
         if not isinstance(exported, list):
             return [f"{path}: set exported as {type(exported).__name__}"]
+        if expected and all(isinstance(v, Decimal) for v in expected):  # a number set: digits as text
+            if any(isinstance(v, bool) or not isinstance(v, Number) for v in exported):
+                return [f"{path}: number set exported as {exported!r:.200}"]
+            if not all(isinstance(v, Number) for v in expected):
+                return [f"{path}: the expected number set carries no stored digits: read items with "
+                        f"read_item/read_table (deserialize), not boto3's resource API"]
+            want = sorted(json_number_text(v.text) for v in expected)
+            got = sorted(v.text for v in exported)
+            return [] if want == got else [f"{path}: number set {want} != {got}"]
         want = sorted(_canon(plain(v)) for v in expected)
         got = sorted(_canon(v) for v in exported)
         return [] if want == got else [f"{path}: set {want} != {got}"]
@@ -127,9 +181,8 @@ def same_value(expected, exported, path="item"):
     if isinstance(expected, bool) or expected is None:
         return [] if exported is expected else [f"{path}: {expected!r} != {exported!r}"]
     if isinstance(expected, Decimal):
-        if isinstance(exported, bool) or not isinstance(exported, Decimal):
-            return [f"{path}: number {expected} exported as {exported!r:.100}"]
-        return [] if expected == exported else [f"{path}: {expected} != {exported}"]
+        problem = _number_mismatch(expected, exported, path)
+        return [problem] if problem else []
     return [] if expected == exported else [f"{path}: {expected!r:.200} != {exported!r:.200}"]
 
 
@@ -147,7 +200,8 @@ def plain(value):
 
 
 def load_exported(body):
-    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    """Exported JSON with every number a Number holding its token exactly as written."""
+    return json.loads(body, parse_float=Number, parse_int=Number)
 
 
 def check(condition, message):
@@ -156,14 +210,15 @@ def check(condition, message):
 
 
 def deserialize(av):
-    """A DynamoDB attribute value (low-level client form) as Python values, numbers as exact Decimal.
-    boto3's own TypeDeserializer caps precision at 38 digits and raises on the expanded forms some
-    servers return (dynalite stores 1E+125 as 126 digits), so the comparison uses this one."""
+    """A DynamoDB attribute value (low-level client form) as Python values, numbers as Number (a Decimal
+    that keeps the digit string the server returned). boto3's own TypeDeserializer caps precision at 38
+    digits, raises on the expanded forms some servers return (dynalite stores 1E+125 as 126 digits) and
+    forgets how the digits were written, so the comparison uses this one."""
     (kind, v), = av.items()
     if kind == "S":
         return v
     if kind == "N":
-        return Decimal(v)
+        return Number(v)
     if kind == "B":
         return Binary(v)
     if kind == "BOOL":
@@ -177,7 +232,7 @@ def deserialize(av):
     if kind == "SS":
         return set(v)
     if kind == "NS":
-        return {Decimal(x) for x in v}
+        return {Number(x) for x in v}
     if kind == "BS":
         return {Binary(x) for x in v}
     raise ValueError(f"unknown DynamoDB type {kind}")
@@ -187,3 +242,82 @@ def read_item(env, table_name, key):
     client = session(env).client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"])
     item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
     return {k: deserialize(v) for k, v in item.items()}
+
+
+def dynamodb_client(env):
+    """The low-level DynamoDB client: items in DynamoDB JSON, numbers as the server's digit strings."""
+    return session(env).client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"])
+
+
+def read_table(env, table_name, id_attr="eventId"):
+    """Every item of the table (consistent Scan, low-level client) as {id: deserialized item}."""
+    client = dynamodb_client(env)
+    out = {}
+    for page in client.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True):
+        for item in page["Items"]:
+            value = deserialize(item[id_attr])
+            out[value.text if isinstance(value, Number) else value] = {k: deserialize(v) for k, v in item.items()}
+    return out
+
+
+def batch_put_raw(env, table_name, items):
+    """Writes items given in DynamoDB JSON (low-level form, numbers exactly as written) in batches of 25,
+    resending what the server leaves unprocessed."""
+    client = dynamodb_client(env)
+    for i in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]
+        while requests:
+            left = client.batch_write_item(RequestItems={table_name: requests}).get("UnprocessedItems", {})
+            requests = left.get(table_name, [])
+
+
+def decompress(body, compression):
+    """An object's bytes decompressed by tools independent of the exporter: Python's gzip module, and
+    the zstd command-line program (Debian package zstd) or else python3-zstandard."""
+    if compression == "none":
+        return body
+    if compression == "gzip":
+        import gzip
+        return gzip.decompress(body)
+    if compression == "zstd":
+        import shutil
+        zstd = shutil.which("zstd")
+        if zstd:
+            proc = subprocess.run([zstd, "-q", "-d", "-c"], input=body, capture_output=True, timeout=120)
+            if proc.returncode != 0:
+                raise AssertionError(f"zstd -d failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
+            return proc.stdout
+        try:
+            import zstandard
+        except ImportError:
+            raise AssertionError("no zstd decoder: install Debian's zstd (or python3-zstandard)")
+        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    raise ValueError(f"unknown compression {compression}")
+
+
+FORMAT_EXTENSION = {"json": ".json", "ndjson": ".ndjson", "csv": ".csv"}
+COMPRESSION_EXTENSION = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+CONTENT_TYPE = {"json": "application/json", "ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+def object_key(hour, fmt="json", compression="none"):
+    """events-YYYY-MM-DD-HH.<ext>[.gz|.zst] for hour as a datetime or "YYYY-MM-DDTHH"."""
+    label = hour if isinstance(hour, str) else hour.strftime("%Y-%m-%dT%H")
+    return f"events-{label.replace('T', '-')}{FORMAT_EXTENSION[fmt]}{COMPRESSION_EXTENSION[compression]}"
+
+
+def json_events(text, fmt):
+    """The events of an uncompressed json or ndjson object, checking the exporter's layout (json: "[",
+    one event per line joined by ",", "]"; ndjson: one event per line), numbers as Number."""
+    if fmt == "json":
+        if text == "[]\n":
+            return []
+        check(text.startswith("[\n") and text.endswith("\n]\n"), f"json object layout: {text[:80]!r}...{text[-80:]!r}")
+        lines = text[2:-3].split(",\n")
+    else:
+        check(text == "" or text.endswith("\n"), "ndjson object must end with a newline")
+        lines = text.split("\n")[:-1]
+    events = [load_exported(line) for line in lines]
+    if fmt == "json":
+        check(len(load_exported(text)) == len(events), "json: the array's element count differs from its lines")
+    return events
