@@ -1,7 +1,7 @@
 """Deploys cloudformation/template.yaml to moto_server's CloudFormation and checks what was created.
 
-Only the 'moto' backend has CloudFormation (dynalite and s3rver do not): on 'local' this prints a skip
-line and passes. On 'moto':
+Only the 'moto' backend has CloudFormation (dynalite and s3rver do not): on 'local' this prints why and
+exits 77 (SKIP_EXIT_CODE), which ctest reports as skipped (SKIP_RETURN_CODE), never as passed. On 'moto':
 1. scripts/deploy.sh (the real path: aws s3 cp of a small package under its content-hash key, then
    aws cloudformation deploy through a change set, with Debian's /usr/bin/aws and --endpoint-url)
    creates the stack with default options; CREATE_COMPLETE, the expected resources, and their
@@ -38,14 +38,15 @@ import cfn_template as cfn  # noqa: E402
 MOTO_SKIPS = {"AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy",
               "AWS::Lambda::EventInvokeConfig", "AWS::SNS::Subscription"}
 ACCOUNT = "123456789012"  # moto's default account
+SKIP_EXIT_CODE = 77  # tests/integration/CMakeLists.txt: ctest's SKIP_RETURN_CODE
 REGION = "us-east-1"
 AWS_CLI = "/usr/bin/aws"  # Debian's awscli: ignores AWS_ENDPOINT_URL_*, so --endpoint-url is passed
 
 env = h.load_env()
 if env.get("EAGLESENSE_BACKEND") != "moto":
-    print(f"SKIP (passes): backend '{env.get('EAGLESENSE_BACKEND')}' has no CloudFormation; "
+    print(f"SKIP: backend '{env.get('EAGLESENSE_BACKEND')}' has no CloudFormation; "
           "the deploy test runs on the moto backend (moto.cloudformation_test)")
-    sys.exit(0)
+    sys.exit(SKIP_EXIT_CODE)
 if not os.access(AWS_CLI, os.X_OK):
     sys.exit(f"{AWS_CLI} is missing: install Debian's awscli (scripts/setup.sh does)")
 
