@@ -86,6 +86,9 @@ class FakeStoreData {
   std::vector<std::string> put_order;           ///< "bucket/key" in the order written
   int streamed_uploads = 0;                     ///< begin_upload calls
   int ranged_gets = 0;                          ///< get_range calls
+  /// "bucket/key" prefix -> the error every write of an object under it answers (single PUT or the
+  /// finish of an upload written in pieces), whether or not its bucket exists.
+  std::map<std::string, Error, std::less<>> failing_writes;
   std::mutex mutex;
 };
 
@@ -96,6 +99,10 @@ class FakeStore final : public exporter::ObjectStore {
   Result<s3::PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
                             const s3::PutOptions& options) override {
     std::lock_guard lock(data_.mutex);
+    const std::string id = fmt::format("{}/{}", bucket, key);
+    for (const auto& [prefix, error] : data_.failing_writes) {
+      if (id.starts_with(prefix)) return error;
+    }
     if (!data_.buckets.contains(std::string(bucket))) {
       Error e;
       e.kind = ErrorKind::kNotFound;
@@ -106,7 +113,6 @@ class FakeStore final : public exporter::ObjectStore {
       e.message = "The specified bucket does not exist";
       return e;
     }
-    const std::string id = fmt::format("{}/{}", bucket, key);
     data_.objects[id] = StoredObject{std::string(body), options};
     data_.put_order.push_back(id);
     return s3::PutResult{"etag", "", options.precomputed_sha256};

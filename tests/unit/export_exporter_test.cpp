@@ -185,6 +185,48 @@ TEST(Exporter, CompressedCsvGetsItsKeyAndEncoding) {
   EXPECT_EQ(static_cast<unsigned char>(obj.body[1]), 0x8b);
 }
 
+Error server_error(std::string_view resource) {
+  Error e;
+  e.kind = ErrorKind::kServiceError;
+  e.code = "InternalError";
+  e.http_status = 500;
+  e.operation = "S3.PutObject";
+  e.resource = std::string(resource);
+  e.message = "We encountered an internal error. Please try again.";
+  return e;
+}
+
+// The ops bucket refuses the rejected events: they would be lost, so the hour fails, unmarked.
+TEST(Exporter, AFailedWriteOfTheRejectedEventsFailsTheHour) {
+  World w;
+  const std::string rejected = "ce-ops/rejected/events-2026-11-29-10.json";
+  w.store.failing_writes.emplace(rejected, server_error(rejected));
+  auto report = w.run();
+  ASSERT_FALSE(report.ok()) << "the rejected events were not kept, yet the hour succeeded";
+  EXPECT_EQ(report.error().code, "InternalError");
+  EXPECT_FALSE(w.store.objects.contains(rejected));
+  EXPECT_FALSE(w.store.objects.contains("ce-ops/manifests/2026/11/29/10.json"));
+}
+
+// A client's bucket is missing and the ops bucket refuses the copy set aside for it: the copy is the
+// only place its events would be, so the hour fails, unmarked (the next catch-up repeats it).
+void expect_failed_copy_fails_the_hour(World& w) {
+  const std::string copy = "ce-ops/undeliverable/nobucket/";
+  w.store.failing_writes.emplace(copy, server_error(copy));
+  auto report = w.run();
+  ASSERT_FALSE(report.ok()) << "the undeliverable events were not kept, yet the hour succeeded";
+  EXPECT_EQ(report.error().code, "InternalError");
+  EXPECT_FALSE(w.store.objects.contains("ce-ops/manifests/2026/11/29/10.json"));
+  for (const auto& [id, object] : w.store.objects) {
+    EXPECT_FALSE(id.starts_with(copy)) << id;
+  }
+}
+
+TEST(Exporter, AFailedUndeliverableCopyFailsTheHour) {
+  World w;
+  expect_failed_copy_fails_the_hour(w);
+}
+
 // A big hour: 3,000 events of ~300 bytes over 4 clients (one without a bucket).
 void make_big(World& w) {
   w.table.items.clear();
@@ -196,6 +238,16 @@ void make_big(World& w) {
     w.table.items.push_back(item(fmt::format("id{:05}", rng() % 100000), client,
                                  fmt::format("2026-11-29T10:{:02}:{:02}.{:06}Z", rng() % 60, rng() % 60, i),
                                  static_cast<int>(rng() % 1000)));
+  }
+}
+
+TEST(Exporter, AFailedUndeliverableCopyFailsASpilledHour) {
+  for (const Compression compression : {Compression::kNone, Compression::kZstd}) {
+    World w;
+    make_big(w);
+    w.config.compression = compression;  // merged into one PutObject, or streamed by an upload
+    w.config.memory_mb = 16;
+    expect_failed_copy_fails_the_hour(w);
   }
 }
 
