@@ -9,21 +9,27 @@
 namespace es::aws {
 namespace {
 
-constexpr std::array<std::string_view, 9> kThrottlingCodes = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
+// The throttling codes of the SDKs' standard retry mode (the boto3 and AWS CLI retry guides list
+// the same set; tests/unit/aws_caller_test.cpp pins each one).
+constexpr std::array<std::string_view, 13> kThrottlingCodes = {
     "Throttling",
+    "ThrottlingException",
     "ThrottledException",
     "RequestThrottledException",
-    "RequestLimitExceeded",
-    "SlowDown",
     "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
     "RequestThrottled",
+    "SlowDown",
+    "EC2ThrottledException",
 };
 
 // Codes that are transient whatever their HTTP status (the SDKs' "transient error" list).
-constexpr std::array<std::string_view, 6> kTransientCodes = {
-    "RequestTimeout",  "RequestTimeoutException", "InternalError",
+constexpr std::array<std::string_view, 7> kTransientCodes = {
+    "RequestTimeout",  "RequestTimeoutException", "PriorRequestNotComplete", "InternalError",
     "InternalFailure", "ServiceUnavailable",      "Crc32Mismatch",
 };
 

@@ -1,5 +1,8 @@
 // AwsCaller: signing on every attempt, retry decisions, error classification and context.
 
+#include <array>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "aws/caller.h"
@@ -185,6 +188,81 @@ TEST(ErrorClassification, DynamoDbErrorInAnXmlErrorResponse) {
   EXPECT_EQ(e.kind, ErrorKind::kAccessDenied);
   EXPECT_FALSE(e.retryable);
   EXPECT_NE(e.to_string().find("secret access key"), std::string::npos) << e.to_string();
+}
+
+// The throttling error codes of the SDKs' standard retry mode, as the boto3 and AWS CLI retry guides
+// list them ("Standard retry mode": service-side throttling/limit errors and exceptions). Written
+// here, not taken from the code under test, so that a code dropped from the product fails.
+constexpr std::array<std::string_view, 13> kDocumentedThrottlingCodes = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "EC2ThrottledException",
+};
+
+TEST(ErrorClassification, EveryDocumentedThrottlingCodeIsThrottlingInBothProtocols) {
+  for (const std::string_view code : kDocumentedThrottlingCodes) {
+    HttpResponse json;
+    json.status = 400;
+    json.body =
+        fmt::format(R"({{"__type":"com.amazonaws.dynamodb.v20120810#{}","message":"slow down"}})", code);
+    const Error d = dynamodb_error(json, "DynamoDB.Scan", "events");
+    EXPECT_EQ(d.code, code);
+    EXPECT_EQ(d.kind, ErrorKind::kThrottled) << code;
+    EXPECT_TRUE(d.retryable) << code;
+
+    HttpResponse xml;
+    xml.status = 503;
+    xml.body = fmt::format("<Error><Code>{}</Code><Message>slow down</Message></Error>", code);
+    const Error s = s3_error(xml, "S3.PutObject", "bucket/key");
+    EXPECT_EQ(s.code, code);
+    EXPECT_EQ(s.kind, ErrorKind::kThrottled) << code;
+    EXPECT_TRUE(s.retryable) << code;
+  }
+}
+
+TEST(AwsCaller, RetriesEveryDocumentedThrottlingCodeWithTheThrottlingBackoff) {
+  for (const std::string_view code : kDocumentedThrottlingCodes) {
+    Fixture f;
+    f.http->reply(400, fmt::format(R"({{"__type":"{}","message":"slow down"}})", code));
+    f.http->reply(200, "{}");
+    auto r = f.call();
+    ASSERT_TRUE(r.ok()) << code << ": " << r.error().to_string();
+    EXPECT_EQ(f.caller->stats().retries, 1u) << code;
+    EXPECT_EQ(f.caller->stats().throttles, 1u) << code;
+  }
+}
+
+TEST(ErrorClassification, OtherCodesAreNotThrottling) {
+  for (const std::string_view code :
+       {"ValidationException", "ConditionalCheckFailedException", "AccessDenied", "InternalServerError",
+        "ThrottlingExceptionX", "throttling", ""}) {
+    HttpResponse json;
+    json.status = 400;
+    json.body = fmt::format(R"({{"__type":"{}","message":"no"}})", code);
+    EXPECT_NE(dynamodb_error(json, "DynamoDB.Scan", "events").kind, ErrorKind::kThrottled) << code;
+  }
+}
+
+TEST(ErrorClassification, DocumentedTransientCodesAreRetriedButNotThrottling) {
+  for (const std::string_view code :
+       {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}) {
+    HttpResponse xml;
+    xml.status = 400;
+    xml.body = fmt::format("<Error><Code>{}</Code><Message>later</Message></Error>", code);
+    const Error e = s3_error(xml, "S3.PutObject", "bucket/key");
+    EXPECT_TRUE(e.retryable) << code;
+    EXPECT_NE(e.kind, ErrorKind::kThrottled) << code;
+  }
 }
 
 }  // namespace
