@@ -53,6 +53,11 @@ struct RunCommand {
   int workers = 0;  ///< > 0: the scale-out stages as separate processes (docs/SCALING.md)
   void add_to(CLI::App& app);
   int run();
+  /// The hours the options name, oldest first, at time now (µs since the epoch): --hour H;
+  /// --from/--to, inclusive; --catch-up N, the N complete hours before now; none of them, the last
+  /// complete hour.
+  /// A contradiction or a bad hour is a configuration error naming the option.
+  [[nodiscard]] Result<std::vector<HourWindow>> hours_at(std::int64_t now) const;
 };
 
 /// `eaglesense plan --hour H --workers W`: the first scale-out stage (docs/SCALING.md).

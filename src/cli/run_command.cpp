@@ -85,6 +85,45 @@ void RunCommand::add_to(CLI::App& app) {
   settings.add_to(app);
 }
 
+Result<std::vector<HourWindow>> RunCommand::hours_at(std::int64_t now) const {
+  const int choices =
+      (!hour.empty() ? 1 : 0) + (!from.empty() || !to.empty() ? 1 : 0) + (catch_up > 0 ? 1 : 0);
+  if (choices > 1) {
+    return Error::invalid_argument("--hour/--from/--to/--catch-up", "choose one way to name the hours")
+        .with_context("config");
+  }
+  // A bad hour names the option it came in (parse_hour names only "hour").
+  const auto parse = [](const std::string& text, std::string_view option) -> Result<HourWindow> {
+    auto h = HourWindow::parse_hour(text);
+    if (h.ok()) return *h;
+    Error e = h.error();
+    e.operation = "config";
+    e.resource = std::string(option);
+    return e;
+  };
+  std::vector<HourWindow> hours;
+  if (!hour.empty()) {
+    ES_ASSIGN_OR_RETURN(const HourWindow h, parse(hour, "--hour"));
+    hours.push_back(h);
+  } else if (!from.empty() || !to.empty()) {
+    if (from.empty() || to.empty()) {
+      return Error::invalid_argument("--from/--to", "give both --from and --to").with_context("config");
+    }
+    ES_ASSIGN_OR_RETURN(const HourWindow a, parse(from, "--from"));
+    ES_ASSIGN_OR_RETURN(const HourWindow b, parse(to, "--to"));
+    if (b < a) return Error::invalid_argument("--to", "is before --from").with_context("config");
+    if (b.start_us - a.start_us > 24LL * 366 * kMicrosPerHour) {
+      return Error::invalid_argument("--from/--to", "spans more than a year").with_context("config");
+    }
+    for (HourWindow w = a; w <= b; w = w.next()) hours.push_back(w);
+  } else {
+    const HourWindow last = HourWindow::last_complete_hour(now);
+    const int n = catch_up > 0 ? catch_up : 1;
+    for (int i = n - 1; i >= 0; --i) hours.push_back(HourWindow{last.start_us - i * kMicrosPerHour});
+  }
+  return hours;
+}
+
 int RunCommand::run() {
   const std::int64_t started = now_us();
   auto env = settings.environment();
@@ -95,39 +134,9 @@ int RunCommand::run() {
   configure_logging(*config, interactive);
 
   // Which hours: validated before any I/O.
-  const int choices =
-      (!hour.empty() ? 1 : 0) + (!from.empty() || !to.empty() ? 1 : 0) + (catch_up > 0 ? 1 : 0);
-  if (choices > 1) {
-    return report_error(
-        Error::invalid_argument("--hour/--from/--to/--catch-up", "choose one way to name the hours")
-            .with_context("config"));
-  }
-  std::vector<HourWindow> hours;
-  if (!hour.empty()) {
-    auto h = HourWindow::parse_hour(hour);
-    if (!h.ok()) return report_error(Error(h.error()).with_context("config", "--hour"));
-    hours.push_back(*h);
-  } else if (!from.empty() || !to.empty()) {
-    if (from.empty() || to.empty()) {
-      return report_error(
-          Error::invalid_argument("--from/--to", "give both --from and --to").with_context("config"));
-    }
-    auto a = HourWindow::parse_hour(from);
-    if (!a.ok()) return report_error(Error(a.error()).with_context("config", "--from"));
-    auto b = HourWindow::parse_hour(to);
-    if (!b.ok()) return report_error(Error(b.error()).with_context("config", "--to"));
-    if (*b < *a)
-      return report_error(Error::invalid_argument("--to", "is before --from").with_context("config"));
-    if (b->start_us - a->start_us > 24LL * 366 * kMicrosPerHour) {
-      return report_error(
-          Error::invalid_argument("--from/--to", "spans more than a year").with_context("config"));
-    }
-    for (HourWindow w = *a; w <= *b; w = w.next()) hours.push_back(w);
-  } else {
-    const HourWindow last = HourWindow::last_complete_hour(now_us());
-    const int n = catch_up > 0 ? catch_up : 1;
-    for (int i = n - 1; i >= 0; --i) hours.push_back(HourWindow{last.start_us - i * kMicrosPerHour});
-  }
+  auto chosen = hours_at(started);
+  if (!chosen.ok()) return report_error(chosen.error());
+  const std::vector<HourWindow>& hours = *chosen;
 
   if (workers > 0) return run_scaled_out(*this, hours, *env, *config);
   auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
