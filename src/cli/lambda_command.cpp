@@ -6,6 +6,7 @@
 
 #include "aws/http.h"
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "export/exporter.h"
 #include "export/metrics.h"
@@ -14,12 +15,6 @@
 
 namespace es::cli {
 namespace {
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// Reports a failed init to Lambda (which then shows it and stops the environment) and to the log.
 int init_failed(lambda::RuntimeApiClient& api, const Error& error) {
@@ -72,7 +67,7 @@ int LambdaCommand::run() {
   context.function_name = process("AWS_LAMBDA_FUNCTION_NAME").value_or("");
   context.catch_up_hours = config->catch_up_hours;
   context.hour_budget_us = std::int64_t{config->hour_budget_seconds} * kMicrosPerSecond;
-  context.now_us = now_us;
+  context.now_us = system_now_us;
   context.peak_rss_bytes = peak_rss_bytes;
   log::info("lambda.init", {{"function", context.function_name},
                             {"table", config->table},

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "export/exporter.h"
 #include "export/metrics.h"
@@ -18,12 +19,6 @@
 
 namespace es::cli {
 namespace {
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// Redraws one status line on the terminal twice a second while an hour is read.
 class ProgressLine {
@@ -125,7 +120,7 @@ Result<std::vector<HourWindow>> RunCommand::hours_at(std::int64_t now) const {
 }
 
 int RunCommand::run() {
-  const std::int64_t started = now_us();
+  const std::int64_t started = system_now_us();
   auto env = settings.environment();
   if (!env.ok()) return report_error(env.error());
   auto config = load_export_config(*env);
@@ -181,11 +176,11 @@ int RunCommand::run() {
     }
     summary.hours.push_back(std::move(*report));
   }
-  summary.duration_ms = (now_us() - started) / 1000;
+  summary.duration_ms = (system_now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();
   std::cout << exporter::render_summary(summary) << std::flush;
   // stdout holds the summary: the EMF record goes among the log lines (docs/LAMBDA.md, "Metrics").
-  static_cast<void>((*metrics)->publish(summary, {now_us() / 1000, "", ""}, stderr));
+  static_cast<void>((*metrics)->publish(summary, {system_now_us() / 1000, "", ""}, stderr));
   return exporter::exit_code(summary);
 }
 

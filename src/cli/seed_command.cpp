@@ -11,6 +11,7 @@
 
 #include "aws/endpoint.h"
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -157,9 +158,7 @@ int SeedCommand::run() {
   auto config = load_export_config(*env);
   if (!config.ok()) return report_error(config.error());
   configure_logging(*config, false);
-  HourWindow window = HourWindow::last_complete_hour(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                         std::chrono::system_clock::now().time_since_epoch())
-                                                         .count());
+  HourWindow window = HourWindow::last_complete_hour(system_now_us());
   if (!hour.empty()) {
     auto h = HourWindow::parse_hour(hour);
     if (!h.ok()) return report_error(Error(h.error()).with_context("config", "--hour"));

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/json_writer.h"
 #include "export/metrics.h"
 #include "export/scale_out.h"
@@ -13,12 +14,6 @@
 
 namespace es::cli {
 namespace {
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// What every stage command starts from: the layered settings, the configuration and an exporter.
 struct StageSetup {
@@ -111,7 +106,7 @@ int MergeCommand::run() {
     return report_error(
         Error::invalid_argument("--client/--list-clients/--finish", "choose one").with_context("config"));
   }
-  const std::int64_t started = now_us();
+  const std::int64_t started = system_now_us();
   auto setup = make_setup(settings, hour);
   if (!setup.ok()) return report_error(setup.error());
   exporter::ScaleOut stages(*setup->exporter);
@@ -151,10 +146,10 @@ int MergeCommand::run() {
   } else {
     summary.hours.push_back(std::move(*report));
   }
-  summary.duration_ms = (now_us() - started) / 1000;
+  summary.duration_ms = (system_now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();
   std::cout << exporter::render_summary(summary) << std::flush;
-  static_cast<void>((*metrics)->publish(summary, {now_us() / 1000, "", ""}, stderr));
+  static_cast<void>((*metrics)->publish(summary, {system_now_us() / 1000, "", ""}, stderr));
   return exporter::exit_code(summary);
 }
 

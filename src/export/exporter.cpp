@@ -8,22 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/hash.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "export/upload_stage.h"
 
 namespace es::exporter {
-namespace {
-
-std::int64_t system_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 MemoryPlan plan_memory(const ExportConfig& config, const ExportOptions& options, int reader_threads) {
   constexpr std::uint64_t kMiB = 1 << 20;
   MemoryPlan plan;
