@@ -21,7 +21,7 @@
 # other work makes single runs noisy). --build-dir DIR (or EAGLESENSE_BUILD_DIR) builds and measures
 # DIR instead of build/. --compare BIN also measures another eaglesense binary (a build of an earlier
 # commit) on the same tables, each run alternating with this build's, and prints a row for each: on
-# this project's VMs single runs swing by 10-15 % whatever the code, so a change is judged this way.
+# this project's VMs single runs swing by 10-25 % whatever the code, so a change is judged this way.
 # Results go to stdout and <build dir>/bench-results.md. Nothing here asserts: these are figures.
 set -euo pipefail
 # shellcheck source=lib/common.sh
