@@ -19,6 +19,10 @@
 #include "core/json_text_internal.h"
 #include "core/lease_pool.h"
 #include "core/time.h"
+#include "core/transcode/bytes.h"
+#include "core/transcode/parse_spaces.h"
+#include "core/transcode/shape_cache.h"
+#include "core/transcode/tape.h"
 
 namespace es {
 namespace {
@@ -32,6 +36,16 @@ using json_text::write_json_string;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
+using transcode::copy_bytes;
+using transcode::equal_bytes;
+using transcode::items_index;
+using transcode::key_compare;
+using transcode::ParseSpace;
+using transcode::ParseSpaces;
+using transcode::Shape;
+using transcode::ShapeCache;
+using transcode::Tape;
+using transcode::u32;
 
 // Bodies past this size could overflow the 32-bit arena offsets; a DynamoDB page is at most 1 MB.
 constexpr std::size_t kMaxBodyBytes = std::size_t{1} << 30;
@@ -40,125 +54,6 @@ std::string quote_key(std::string_view key) {
   std::string out;
   append_json_string(out, key.substr(0, 128));
   return out;
-}
-
-// A read-only view of simdjson's DOM tape (simdjson's doc/tape.md; dom::document's `tape` and
-// `string_buf` are public members): one 64-bit word per value, its type character in the top byte.
-// Strings: the low 56 bits are an offset into string_buf, where a 32-bit length precedes the
-// unescaped bytes. '{' and '[': the low 32 bits are the index just past the matching '}' or ']', bits
-// 32..55 the number of fields or elements (saturating at 2^24 - 1). Numbers ('l', 'u', 'd') take a
-// second word. The transcoder walks the tape itself: through dom::element every step re-checked its
-// type in a call of its own, which was a third of the transcoder's instructions.
-class Tape {
- public:
-  Tape() = default;
-  explicit Tape(const simdjson::dom::document& doc) noexcept
-      : words_(doc.tape.get()), strings_(doc.string_buf.get()) {}
-
-  /// The tape index of a document's root value.
-  static constexpr std::uint32_t kRoot = 1;
-
-  [[nodiscard]] char type(std::uint32_t i) const noexcept { return static_cast<char>(words_[i] >> 56); }
-  /// Fields of the '{' or elements of the '[' at i (saturating).
-  [[nodiscard]] std::uint32_t count(std::uint32_t i) const noexcept {
-    return static_cast<std::uint32_t>(words_[i] >> 32) & 0xFFFFFFU;
-  }
-  /// The index of the value after the one that starts at i.
-  [[nodiscard]] std::uint32_t after(std::uint32_t i) const noexcept {
-    switch (type(i)) {
-      case '{':
-      case '[':
-        return static_cast<std::uint32_t>(words_[i]);
-      case 'l':
-      case 'u':
-      case 'd':
-        return i + 2;
-      default:
-        return i + 1;
-    }
-  }
-  /// The index of the '}' or ']' closing the '{' or '[' at i.
-  [[nodiscard]] std::uint32_t close(std::uint32_t i) const noexcept {
-    return static_cast<std::uint32_t>(words_[i]) - 1;
-  }
-  /// The string at i (whose type is '"').
-  [[nodiscard]] std::string_view string(std::uint32_t i) const noexcept {
-    const std::uint8_t* p = strings_ + (words_[i] & kPayloadMask);
-    std::uint32_t n = 0;
-    std::memcpy(&n, p, sizeof n);
-    return {reinterpret_cast<const char*>(p + sizeof n), n};
-  }
-
- private:
-  static constexpr std::uint64_t kPayloadMask = 0x00FFFFFFFFFFFFFFULL;
-  const std::uint64_t* words_ = nullptr;
-  const std::uint8_t* strings_ = nullptr;
-};
-
-// The tape index of the "Items" value of a page's root object (which decode() checked has one).
-std::uint32_t items_index(const Tape& tape) noexcept {
-  const std::uint32_t end = tape.close(Tape::kRoot);
-  for (std::uint32_t i = Tape::kRoot + 1; i < end; i = tape.after(i + 1)) {
-    if (tape.string(i) == "Items") return i + 1;
-  }
-  return end;
-}
-
-// Three-way bytewise comparison with the first byte tested inline (names mostly differ there).
-inline int key_compare(std::string_view a, std::string_view b) noexcept {
-  if (!a.empty() && !b.empty() && a[0] != b[0]) {
-    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
-  }
-  const std::size_t n = std::min(a.size(), b.size());
-  if (const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n); c != 0) return c;
-  return a.size() < b.size() ? -1 : static_cast<int>(a.size() > b.size());
-}
-
-// Whether the n bytes at a and b are equal: inline, by two overlapping loads for n up to 16 (attribute
-// names mostly), where memcmp would be a call.
-inline bool equal_bytes(const char* a, const char* b, std::size_t n) noexcept {
-  const auto load8 = [](const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  };
-  const auto load4 = [](const char* p) noexcept {
-    std::uint32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  };
-  if (n > 16) return std::memcmp(a, b, n) == 0;
-  if (n >= 8) return ((load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
-  if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), by two overlapping loads and stores.
-template <class Word>
-inline void copy_ends(char* d, const char* s, std::size_t n) noexcept {
-  Word a;
-  Word b;
-  std::memcpy(&a, s, sizeof a);
-  std::memcpy(&b, s + n - sizeof b, sizeof b);
-  std::memcpy(d, &a, sizeof a);
-  std::memcpy(d + n - sizeof b, &b, sizeof b);
-}
-
-// Copies n bytes inline when n is at most 16 (names, types, most values), where memcpy would be a
-// call.
-inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
-  if (n > 16) {
-    std::memcpy(d, s, n);
-  } else if (n >= 8) {
-    copy_ends<std::uint64_t>(d, s, n);
-  } else if (n >= 4) {
-    copy_ends<std::uint32_t>(d, s, n);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
-  }
 }
 
 constexpr std::uint32_t kBad = std::numeric_limits<std::uint32_t>::max();
@@ -178,48 +73,6 @@ class Span {
  private:
   constexpr explicit Span(std::uint64_t bits) noexcept : bits_(bits) {}
   std::uint64_t bits_ = std::uint64_t{kBad} << 32;
-};
-
-// What parsing a page needs: a DOM parser (structural index) and the document (tape and strings),
-// ~3.3x the page: 5.8 MB for a 1.75 MB Scan page.
-struct ParseSpace {
-  simdjson::dom::parser parser;
-  simdjson::dom::document doc;
-
-  // simdjson grows a parser to exactly the length of a longer document, so pages of slowly rising
-  // sizes (a reader's pages differ by a few bytes around 1.75 MB) reallocated the tape, string and
-  // index buffers again and again, each new buffer faulting in fresh pages (24,000 of the 111,000
-  // page faults of a 200,000-event run). A quarter more settles it at the first page; capacity
-  // the parser never touches costs address space, not memory.
-  bool reserve_for(std::size_t len) {
-    if (parser.capacity() >= len && doc.capacity() >= len) return true;
-    const std::size_t capacity = std::min(len + len / 4 + 4096, std::max(len, parser.max_capacity()));
-    if (doc.capacity() < len && doc.allocate(capacity) != simdjson::SUCCESS) return false;
-    return parser.capacity() >= len || parser.allocate(capacity) == simdjson::SUCCESS;
-  }
-};
-
-// The parse spaces of all PageDecoders of the process, at most one per hardware thread in use at
-// once. Readers spend most of their time waiting for DynamoDB; a parse space per reader thread
-// (8 by default) kept 8 x 5.8 MB resident for what the cores can use 2 (here) at a time. A decode()
-// waiting for a space is a decode the cores could not have run anyway. Idle spaces are freed when the
-// last PageDecoder goes, so nothing stays resident after an hour's read.
-class ParseSpaces {
- public:
-  static ParseSpaces& instance() {
-    static auto* spaces = new ParseSpaces();  // never destroyed: decoders may outlive statics
-    return *spaces;
-  }
-  LeasePool<ParseSpace>& pool() noexcept { return pool_; }
-  void attach() noexcept { users_.fetch_add(1); }
-  void detach() {
-    if (users_.fetch_sub(1) == 1) pool_.clear_idle();
-  }
-
- private:
-  ParseSpaces() : pool_(static_cast<int>(std::max(2U, std::thread::hardware_concurrency()))) {}
-  LeasePool<ParseSpace> pool_;
-  std::atomic<int> users_{0};
 };
 
 }  // namespace
@@ -271,68 +124,6 @@ struct PageDecoder::Impl {
     std::uint32_t index;
   };
 
-  // The keys of a map as they came, and how they are written: remembered for the map at the same
-  // place in the previous item (the item itself, its first M, ...). A table's items mostly share
-  // their attributes and DynamoDB returns them in the same order, so the next item's map is matched
-  // against it key by key (one comparison each) instead of sorted again (a quarter of n^2), and its
-  // keys are written from `rendered` without checking them for escapes again.
-  struct Shape {
-    std::string keys;                     // as they came, concatenated
-    std::vector<std::uint32_t> key_ends;  // end of each in `keys`
-    std::vector<std::uint32_t> order;     // order[i]: where the i-th key in sorted order came
-    std::string rendered;                 // {"k0": then ,"k1": ... in sorted order
-    std::vector<std::uint32_t> rendered_ends;
-    bool plain = false;  // no key has a byte JSON escapes: each is its own JSON text between quotes
-
-    [[nodiscard]] std::string_view key(std::size_t i) const noexcept {
-      const std::uint32_t begin = i == 0 ? 0 : key_ends[i - 1];
-      return {keys.data() + begin, key_ends[i] - begin};
-    }
-
-    template <class F>
-    [[nodiscard]] bool matches(const F* got, std::size_t n) const noexcept {
-      if (n != key_ends.size()) return false;
-      std::uint32_t begin = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::string_view key = got[i].key;
-        if (key.size() != key_ends[i] - begin || !equal_bytes(key.data(), keys.data() + begin, key.size()))
-          return false;
-        begin = key_ends[i];
-      }
-      return true;
-    }
-    /// Remembers `sorted`, the n fields of a map sorted by key (without duplicates).
-    template <class F>
-    void learn(const F* sorted, std::size_t n) {
-      keys.clear();
-      key_ends.assign(n, 0);
-      order.resize(n);
-      rendered.clear();
-      rendered_ends.clear();
-      std::vector<std::string_view> came(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        came[sorted[i].index] = sorted[i].key;
-        order[i] = sorted[i].index;
-        rendered += i == 0 ? '{' : ',';
-        append_json_string(rendered, sorted[i].key);
-        rendered += ':';
-        rendered_ends.push_back(static_cast<std::uint32_t>(rendered.size()));
-      }
-      plain = true;
-      for (std::size_t i = 0; i < n; ++i) {
-        keys.append(came[i]);
-        key_ends[i] = static_cast<std::uint32_t>(keys.size());
-        plain = plain && !json_text::any_to_escape(came[i].data(), came[i].size());
-      }
-    }
-    [[nodiscard]] std::string_view rendered_key(std::size_t i) const noexcept {
-      const std::uint32_t begin = i == 0 ? 0 : rendered_ends[i - 1];
-      return {rendered.data() + begin, rendered_ends[i] - begin};
-    }
-  };
-  // Maps of up to this many fields are remembered, the first kShapes of an item.
-  static constexpr std::size_t kShapeFields = 32;
-  static constexpr std::size_t kShapes = 8;
   // A top-level attribute the pipeline reads: its type key, and its content when that is a string.
   struct Typed {
     std::string_view type;
@@ -346,8 +137,7 @@ struct PageDecoder::Impl {
   Tape tape;                          // of the document being transcoded
   std::vector<Field> fields;          // stack of the fields of the objects being transcoded
   std::vector<Field> reorder;         // a remembered map's fields, while they are put in order
-  std::array<Shape, kShapes> shapes;  // by the map's place in its item
-  std::size_t next_shape = 0;         // the place of the item's next map
+  ShapeCache shapes;                  // by the map's place in its item
   std::vector<std::string_view> set;  // elements of the SS/BS being sorted
   std::vector<std::string> path;      // where a transcoding error happened, innermost first
   std::string why;                    // what the error was
@@ -387,9 +177,7 @@ struct PageDecoder::Impl {
     Field* first = fields.data() + base;
     Field* last = fields.data() + fields.size();
     const auto n = static_cast<std::size_t>(last - first);
-    // (An empty map has nothing to remember: its shape would match any unlearnt slot.)
-    Shape* remembered = next_shape < kShapes && n > 0 && n <= kShapeFields ? &shapes[next_shape] : nullptr;
-    ++next_shape;
+    Shape* remembered = shapes.slot(shapes.next_place(), n);
     if (remembered != nullptr && remembered->matches(first, n)) {
       reorder.assign(first, last);
       for (std::size_t i = 0; i < n; ++i) first[i] = reorder[remembered->order[i]];
@@ -640,7 +428,7 @@ struct PageDecoder::Impl {
   // the error text is built by error_message().
   bool item(std::uint32_t at, JsonOut& out) {
     path.clear();
-    next_shape = 0;
+    shapes.begin_item();
     has_client = has_id = has_time = false;
     missing_required = nullptr;
     if (tape.type(at) != '{') return fail("an item must be a JSON object");
@@ -722,8 +510,6 @@ struct PageDecoder::Impl {
     scratch = std::move(message);
     return status;
   }
-
-  static std::uint32_t u32(std::size_t v) noexcept { return static_cast<std::uint32_t>(v); }
 
   static void append_span(JsonOut& out, std::string_view s, std::uint32_t& offset, std::uint32_t& size) {
     offset = u32(out.size());
@@ -1088,11 +874,11 @@ struct PageDecoder::Impl {
   Span direct_map(JsonOut& values, int depth, bool top, JsonOut* item = nullptr) {
     if (depth > kDirectDepth || !eat('{')) return kFailed;
     const std::size_t base = dfields.size();
-    const std::size_t ordinal = next_shape++;
+    const std::size_t ordinal = shapes.next_place();
     // The names the map at this place of the last item had, in the order they came: each is checked
     // where the next name should be, by a comparison, instead of looking for its closing quote.
-    const Shape* expect = ordinal < kShapes && shapes[ordinal].plain ? &shapes[ordinal] : nullptr;
-    const std::size_t expected = expect != nullptr ? expect->key_ends.size() : 0;
+    const Shape* expect = shapes.plain(ordinal);
+    const std::size_t expected = expect != nullptr ? expect->size() : 0;
     bool as_expected = expect != nullptr;
     if (peek() == '}') {
       ++cur;
@@ -1163,7 +949,7 @@ struct PageDecoder::Impl {
   // Orders a map's n fields by name: as the shape remembered at `ordinal` says (`order`) when their
   // names match it, else by sorting them in place (and remembering that). False for a duplicate.
   bool sort_direct(DirectField* first, std::size_t n, std::size_t ordinal, const std::uint32_t*& order) {
-    Shape* remembered = ordinal < kShapes && n > 0 && n <= kShapeFields ? &shapes[ordinal] : nullptr;
+    Shape* remembered = shapes.slot(ordinal, n);
     if (remembered != nullptr && remembered->matches(first, n)) {
       order = remembered->order.data();
       return true;
@@ -1206,7 +992,7 @@ struct PageDecoder::Impl {
 
   // The item at cur, into `out`; false unless it is read directly and accepted.
   bool direct_item(JsonOut& out, DecodedPage& page) {
-    next_shape = 0;
+    shapes.begin_item();
     has_client = has_id = has_time = false;
     missing_required = nullptr;
     JsonOut values(values_buf, 0);
