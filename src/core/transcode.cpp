@@ -20,8 +20,11 @@
 #include "core/lease_pool.h"
 #include "core/time.h"
 #include "core/transcode/bytes.h"
+#include "core/transcode/item_classifier.h"
+#include "core/transcode/page_parts.h"
 #include "core/transcode/parse_spaces.h"
 #include "core/transcode/shape_cache.h"
+#include "core/transcode/sorted_set.h"
 #include "core/transcode/tape.h"
 
 namespace es {
@@ -36,25 +39,24 @@ using json_text::write_json_string;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
+using transcode::append_span;
 using transcode::copy_bytes;
 using transcode::equal_bytes;
+using transcode::ItemClassifier;
 using transcode::items_index;
 using transcode::key_compare;
 using transcode::ParseSpace;
 using transcode::ParseSpaces;
+using transcode::quote_key;
 using transcode::Shape;
 using transcode::ShapeCache;
+using transcode::SortedSet;
 using transcode::Tape;
+using transcode::Typed;
 using transcode::u32;
 
 // Bodies past this size could overflow the 32-bit arena offsets; a DynamoDB page is at most 1 MB.
 constexpr std::size_t kMaxBodyBytes = std::size_t{1} << 30;
-
-std::string quote_key(std::string_view key) {
-  std::string out;
-  append_json_string(out, key.substr(0, 128));
-  return out;
-}
 
 constexpr std::uint32_t kBad = std::numeric_limits<std::uint32_t>::max();
 // Where a value's output went (PageDecoder's direct path), packed in one word and so returned in a register:
@@ -124,35 +126,19 @@ struct PageDecoder::Impl {
     std::uint32_t index;
   };
 
-  // A top-level attribute the pipeline reads: its type key, and its content when that is a string.
-  struct Typed {
-    std::string_view type;
-    std::string_view text;
-    bool is_string = false;
-  };
-
   EventAttributes attributes;
-  simdjson::dom::parser parser;       // transcode_item() only: decode() borrows a ParseSpace
-  simdjson::dom::document document;   // transcode_item() only
-  Tape tape;                          // of the document being transcoded
-  std::vector<Field> fields;          // stack of the fields of the objects being transcoded
-  std::vector<Field> reorder;         // a remembered map's fields, while they are put in order
-  ShapeCache shapes;                  // by the map's place in its item
-  std::vector<std::string_view> set;  // elements of the SS/BS being sorted
-  std::vector<std::string> path;      // where a transcoding error happened, innermost first
-  std::string why;                    // what the error was
-  std::string padded;                 // copy of an unpadded input
-  std::string scratch;                // message building
-
-  // The three attributes the pipeline needs and the first required attribute missing, captured
-  // while transcoding the top level of an item.
-  Typed client_value;
-  Typed id_value;
-  Typed time_value;
-  bool has_client = false;
-  bool has_id = false;
-  bool has_time = false;
-  const std::string* missing_required = nullptr;
+  simdjson::dom::parser parser;      // transcode_item() only: decode() borrows a ParseSpace
+  simdjson::dom::document document;  // transcode_item() only
+  Tape tape;                         // of the document being transcoded
+  std::vector<Field> fields;         // stack of the fields of the objects being transcoded
+  std::vector<Field> reorder;        // a remembered map's fields, while they are put in order
+  ShapeCache shapes;                 // by the map's place in its item
+  SortedSet set;                     // elements of the SS/NS/BS being transcoded
+  std::vector<std::string> path;     // where a transcoding error happened, innermost first
+  std::string why;                   // what the error was
+  std::string padded;                // copy of an unpadded input
+  std::string error;                 // the message of an invalid item
+  ItemClassifier classifier{attributes};
 
   explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpaces::instance().attach(); }
   ~Impl() { ParseSpaces::instance().detach(); }
@@ -247,32 +233,12 @@ struct PageDecoder::Impl {
         pop(base);
         return false;
       }
-      if (top) capture(f);
+      if (top) classifier.capture(f.key, [&] { return typed(f.value); });
     }
     out += '}';
-    if (top && !attributes.required.empty()) find_missing_required(base, end);
+    if (top && !classifier.required().empty()) find_missing_required(base, end);
     pop(base);
     return true;
-  }
-
-  [[gnu::always_inline]] static bool same(std::string_view key, std::string_view name) noexcept {
-    return key.size() == name.size() &&
-           (key.empty() || (key[0] == name[0] && std::memcmp(key.data(), name.data(), key.size()) == 0));
-  }
-
-  // Called after value() wrote the field's value, so its {"T": v} wrapper is known to be well formed.
-  void capture(const Field& f) {
-    const EventAttributes& a = attributes;
-    if (same(f.key, a.client)) {
-      client_value = typed(f.value);
-      has_client = true;
-    } else if (same(f.key, a.id)) {
-      id_value = typed(f.value);
-      has_id = true;
-    } else if (same(f.key, a.time)) {
-      time_value = typed(f.value);
-      has_time = true;
-    }
   }
 
   Typed typed(std::uint32_t v) const noexcept {
@@ -287,12 +253,12 @@ struct PageDecoder::Impl {
   void find_missing_required(std::size_t base, std::size_t end) {
     const Field* first = fields.data() + base;
     const Field* last = fields.data() + end;
-    for (const std::string& name : attributes.required) {
+    for (const std::string& name : classifier.required()) {
       const Field* it =
           std::lower_bound(first, last, std::string_view(name),
                            [](const Field& f, std::string_view k) { return key_compare(f.key, k) < 0; });
       if (it == last || it->key != name) {
-        missing_required = &name;
+        classifier.set_missing_required(&name);
         return;
       }
     }
@@ -393,34 +359,10 @@ struct PageDecoder::Impl {
       std::string_view s;
       if (!string_of(e, type, s)) return false;
       if (type[0] == 'B' && !is_base64(s)) return fail("BS element is not base64");
-      set.push_back(s);
+      set.add(s);
     }
-    return write_set(type[0], out);
-  }
-
-  // Writes the elements of `set` (of an SS, NS or BS, by the type's first letter) as a sorted JSON
-  // array: NS by numeric value, the others bytewise.
-  bool write_set(char kind, JsonOut& out) {
-    out += '[';
-    if (kind == 'N') {
-      // Sets are small and rare on the hot path: sort by value with allocated keys.
-      std::vector<std::pair<NumericKey, std::string_view>> keyed;
-      keyed.reserve(set.size());
-      for (std::string_view s : set) keyed.emplace_back(numeric_key(s), s);
-      std::stable_sort(keyed.begin(), keyed.end(),
-                       [](const auto& a, const auto& b) { return numeric_less(a.first, b.first); });
-      for (std::size_t i = 0; i < keyed.size(); ++i) {
-        if (i != 0) out += ',';
-        if (!number(keyed[i].second, out)) return false;
-      }
-    } else {
-      std::sort(set.begin(), set.end());
-      for (std::size_t i = 0; i < set.size(); ++i) {
-        if (i != 0) out += ',';
-        write_json_string(out, set[i]);
-      }
-    }
-    out += ']';
+    std::string_view bad;
+    if (!set.write(type[0], out, bad)) return fail("N value " + quote_key(bad) + " is not a number");
     return true;
   }
 
@@ -429,8 +371,7 @@ struct PageDecoder::Impl {
   bool item(std::uint32_t at, JsonOut& out) {
     path.clear();
     shapes.begin_item();
-    has_client = has_id = has_time = false;
-    missing_required = nullptr;
+    classifier.begin_item();
     if (tape.type(at) != '{') return fail("an item must be a JSON object");
     return map(at, out, 1, true);
   }
@@ -449,85 +390,20 @@ struct PageDecoder::Impl {
     return m;
   }
 
-  // Decides the status of a transcoded item; fills time_us and the client/id views on success.
-  // The time is checked first so that a record rejected for its client or id still carries its
-  // time: the pipeline counts such a rejection only in the hour it belongs to.
-  // Whether a type key is the one-letter type t (compared inline: a string_view comparison with a
-  // literal was a call each, six per item).
-  static bool is(std::string_view type, char t) noexcept { return type.size() == 1 && type[0] == t; }
-
-  RecordStatus classify(std::int64_t& time_us, bool& has_parsed_time, std::string_view& client,
-                        std::string_view& id) {
-    const EventAttributes& a = attributes;
-    client = {};
-    id = {};
-    has_parsed_time = false;
-    if (has_client && is(client_value.type, 'S') && client_value.is_string) client = client_value.text;
-    if (has_id && (is(id_value.type, 'S') || is(id_value.type, 'N')) && id_value.is_string)
-      id = id_value.text;
-    if (!has_time) {
-      return reject("missing attribute " + quote_key(a.time) + " (event time)", RecordStatus::kMissingTime);
-    }
-    const std::string_view type = time_value.type;
-    if ((!is(type, 'S') && !is(type, 'N')) || !time_value.is_string) {
-      return reject("time attribute " + quote_key(a.time) + " must be S (ISO-8601) or N (epoch), got " +
-                        std::string(type),
-                    RecordStatus::kTimeWrongType);
-    }
-    const std::string_view text = time_value.text;
-    auto parsed = is(type, 'S') ? parse_iso8601_us(text) : parse_epoch_number_us(text);
-    if (!parsed.ok()) return reject(std::string(parsed.error().message), RecordStatus::kUnparseableTime);
-    time_us = *parsed;
-    has_parsed_time = true;
-    if (!has_client) {
-      return reject("missing attribute " + quote_key(a.client) + " (client id)",
-                    RecordStatus::kMissingClientId);
-    }
-    if (!is(client_value.type, 'S')) {
-      return reject(
-          "client id attribute " + quote_key(a.client) + " must be S, got " + std::string(client_value.type),
-          RecordStatus::kClientIdWrongType);
-    }
-    if (client.empty()) {
-      return reject("client id attribute " + quote_key(a.client) + " is empty", RecordStatus::kEmptyClientId);
-    }
-    if (!has_id) {
-      return reject("missing attribute " + quote_key(a.id) + " (event id)", RecordStatus::kMissingEventId);
-    }
-    if (!is(id_value.type, 'S') && !is(id_value.type, 'N')) {
-      return reject(
-          "event id attribute " + quote_key(a.id) + " must be S or N, got " + std::string(id_value.type),
-          RecordStatus::kEventIdWrongType);
-    }
-    if (missing_required != nullptr) {
-      return reject("missing required attribute " + quote_key(*missing_required),
-                    RecordStatus::kMissingRequired);
-    }
-    return RecordStatus::kOk;
-  }
-
-  RecordStatus reject(std::string message, RecordStatus status) {
-    scratch = std::move(message);
-    return status;
-  }
-
-  static void append_span(JsonOut& out, std::string_view s, std::uint32_t& offset, std::uint32_t& size) {
-    offset = u32(out.size());
-    size = u32(s.size());
-    out.append(s);
-  }
-
   // The item `e`, which starts at tape index `at`. A rejected item is kept as it came, minified.
   void decode_item(element e, std::uint32_t at, JsonOut& out, DecodedPage& page) {
     DecodedRecord r;
     const std::size_t start = out.size();
     std::string_view client;
     std::string_view id;
+    std::string_view message;
     if (!item(at, out)) {
       r.status = RecordStatus::kInvalidItem;
-      scratch = error_message();
+      error = error_message();
+      message = error;
     } else {
-      r.status = classify(r.time_us, r.has_time, client, id);
+      r.status = classifier.classify(r.time_us, r.has_time, client, id);
+      message = classifier.message();
     }
     if (r.status == RecordStatus::kOk) {
       r.body_offset = u32(start);
@@ -535,7 +411,7 @@ struct PageDecoder::Impl {
     } else {
       out.truncate(start);
       append_span(out, simdjson::to_string(e), r.body_offset, r.body_size);
-      append_span(out, scratch, r.message_offset, r.message_size);
+      append_span(out, message, r.message_offset, r.message_size);
       ++page.rejected_;
     }
     append_span(out, client, r.client_offset, r.client_size);
@@ -823,13 +699,14 @@ struct PageDecoder::Impl {
       for (;;) {
         std::string_view element;
         if (!direct_text(ignored, element) || (kind == 'B' && !is_base64(element))) return false;
-        set.push_back(element);
+        set.add(element);
         if (eat(',')) continue;
         if (eat(']')) break;
         return false;
       }
     }
-    return write_set(kind, values);
+    std::string_view bad;
+    return set.write(kind, values, bad);
   }
 
   // The list at cur: its elements transcoded into `values` one after the other, then written there
@@ -907,7 +784,7 @@ struct PageDecoder::Impl {
         f.size = value.size();
         f.index = index;
         dfields.push_back(f);
-        if (top) capture(f.key, t);
+        if (top) classifier.capture(f.key, [&] { return t; });
         if (eat(',')) continue;
         if (eat('}')) break;
         return kFailed;
@@ -921,7 +798,7 @@ struct PageDecoder::Impl {
     } else if (!sort_direct(first, n, ordinal, order)) {
       return kFailed;
     }
-    if (top && !attributes.required.empty()) find_missing_required(first, n);
+    if (top && !classifier.required().empty()) find_missing_required(first, n);
     std::size_t total = 2 + (n == 0 ? 0 : n - 1);
     for (std::size_t i = 0; i < n; ++i) total += first[i].key.size() + 3 + first[i].size;
     JsonOut& to = item != nullptr ? *item : values;
@@ -965,26 +842,11 @@ struct PageDecoder::Impl {
     return true;
   }
 
-  // Like capture(), for a field read directly.
-  void capture(std::string_view key, const Typed& t) {
-    const EventAttributes& a = attributes;
-    if (same(key, a.client)) {
-      client_value = t;
-      has_client = true;
-    } else if (same(key, a.id)) {
-      id_value = t;
-      has_id = true;
-    } else if (same(key, a.time)) {
-      time_value = t;
-      has_time = true;
-    }
-  }
-
   void find_missing_required(const DirectField* first, std::size_t n) {
-    for (const std::string& name : attributes.required) {
+    for (const std::string& name : classifier.required()) {
       const DirectField* last = first + n;
       if (std::find_if(first, last, [&](const DirectField& f) { return f.key == name; }) == last) {
-        missing_required = &name;
+        classifier.set_missing_required(&name);
         return;
       }
     }
@@ -993,15 +855,14 @@ struct PageDecoder::Impl {
   // The item at cur, into `out`; false unless it is read directly and accepted.
   bool direct_item(JsonOut& out, DecodedPage& page) {
     shapes.begin_item();
-    has_client = has_id = has_time = false;
-    missing_required = nullptr;
+    classifier.begin_item();
     JsonOut values(values_buf, 0);
     const std::size_t start = out.size();
     if (peek() != '{' || !direct_map(values, 1, true, &out).ok()) return false;
     DecodedRecord r;
     std::string_view client;
     std::string_view id;
-    r.status = classify(r.time_us, r.has_time, client, id);
+    r.status = classifier.classify(r.time_us, r.has_time, client, id);
     if (r.status != RecordStatus::kOk) return false;
     r.body_offset = u32(start);
     r.body_size = u32(out.size() - start);
