@@ -1,8 +1,6 @@
 #include "core/transcode.h"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -10,48 +8,33 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <simdjson.h>
 
 #include "core/json_text_internal.h"
-#include "core/lease_pool.h"
-#include "core/time.h"
 #include "core/transcode/bytes.h"
+#include "core/transcode/dom_transcoder.h"
 #include "core/transcode/item_classifier.h"
 #include "core/transcode/page_parts.h"
-#include "core/transcode/parse_spaces.h"
 #include "core/transcode/shape_cache.h"
 #include "core/transcode/sorted_set.h"
-#include "core/transcode/tape.h"
 
 namespace es {
 namespace {
 
 using json_text::JsonOut;
-using json_text::numeric_key;
-using json_text::numeric_less;
-using json_text::NumericKey;
 using json_text::write_json_number;
 using json_text::write_json_string;
-using simdjson::dom::array;
-using simdjson::dom::element;
-using simdjson::dom::object;
 using transcode::append_span;
 using transcode::copy_bytes;
 using transcode::equal_bytes;
 using transcode::ItemClassifier;
-using transcode::items_index;
 using transcode::key_compare;
-using transcode::ParseSpace;
-using transcode::ParseSpaces;
-using transcode::quote_key;
 using transcode::Shape;
 using transcode::ShapeCache;
 using transcode::SortedSet;
-using transcode::Tape;
 using transcode::Typed;
 using transcode::u32;
 
@@ -118,305 +101,20 @@ void DecodedPage::clear() noexcept {
 }
 
 struct PageDecoder::Impl {
-  // One field of an object being transcoded: its name, the tape index of its typed value, and its
-  // place among the object's fields as they came.
-  struct Field {
-    std::string_view key;
-    std::uint32_t value;
-    std::uint32_t index;
-  };
-
   EventAttributes attributes;
-  simdjson::dom::parser parser;      // transcode_item() only: decode() borrows a ParseSpace
-  simdjson::dom::document document;  // transcode_item() only
-  Tape tape;                         // of the document being transcoded
-  std::vector<Field> fields;         // stack of the fields of the objects being transcoded
-  std::vector<Field> reorder;        // a remembered map's fields, while they are put in order
-  ShapeCache shapes;                 // by the map's place in its item
-  SortedSet set;                     // elements of the SS/NS/BS being transcoded
-  std::vector<std::string> path;     // where a transcoding error happened, innermost first
-  std::string why;                   // what the error was
-  std::string padded;                // copy of an unpadded input
-  std::string error;                 // the message of an invalid item
+  ShapeCache shapes;  // by the map's place in its item: both paths learn and follow them
+  transcode::DomTranscoder dom{attributes, shapes};
+  SortedSet set;  // elements of the SS/NS/BS being transcoded
   ItemClassifier classifier{attributes};
 
-  explicit Impl(EventAttributes a) : attributes(std::move(a)) { ParseSpaces::instance().attach(); }
-  ~Impl() { ParseSpaces::instance().detach(); }
+  explicit Impl(EventAttributes a) : attributes(std::move(a)) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  bool fail(std::string message) {
-    why = std::move(message);
-    return false;
-  }
-
-  // Pushes the fields of the object at `obj` onto `fields`, sorted by key, from `base` on; `shape`
-  // is the remembered shape they matched or were learnt into, or null. Objects have a handful of
-  // attributes, so an insertion sort, which also spots duplicates.
-  bool collect_sorted(std::uint32_t obj, std::size_t& base, const Shape*& shape) {
-    base = fields.size();
-    shape = nullptr;
-    const std::uint32_t end = tape.close(obj);
-    std::uint32_t index = 0;
-    for (std::uint32_t i = obj + 1; i < end; i = tape.after(i + 1))
-      fields.push_back(Field{tape.string(i), i + 1, index++});
-    Field* first = fields.data() + base;
-    Field* last = fields.data() + fields.size();
-    const auto n = static_cast<std::size_t>(last - first);
-    Shape* remembered = shapes.slot(shapes.next_place(), n);
-    if (remembered != nullptr && remembered->matches(first, n)) {
-      reorder.assign(first, last);
-      for (std::size_t i = 0; i < n; ++i) first[i] = reorder[remembered->order[i]];
-      shape = remembered;
-      return true;
-    }
-    bool duplicate = false;
-    if (n > 32) {
-      // Large maps (up to ~40,000 attributes in a 400 KB item): O(n log n), duplicates checked after.
-      std::sort(first, last, [](const Field& x, const Field& y) { return key_compare(x.key, y.key) < 0; });
-      for (Field* i = first + 1; i < last && !duplicate; ++i) duplicate = i->key == (i - 1)->key;
-      last = first;  // skips the insertion sort below
-    }
-    for (Field* i = first + (n < 2 ? 0 : 1); i < last; ++i) {  // (first is null when n is 0)
-      const Field x = *i;
-      Field* j = i;
-      for (; j > first; --j) {
-        const int c = key_compare(x.key, (j - 1)->key);
-        if (c >= 0) {
-          duplicate |= c == 0;
-          break;
-        }
-        *j = *(j - 1);
-      }
-      *j = x;
-    }
-    if (duplicate) {
-      std::string key;
-      for (std::size_t i = base + 1; i < fields.size(); ++i) {
-        if (fields[i].key == fields[i - 1].key) key = quote_key(fields[i].key);
-      }
-      pop(base);
-      return fail("duplicate attribute name " + key);
-    }
-    if (remembered != nullptr) {
-      remembered->learn(first, n);
-      shape = remembered;
-    }
-    return true;
-  }
-
-  void pop(std::size_t base) {
-    fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(base), fields.end());
-  }
-
-  // Writes an object of attribute name -> typed value (an item or an M) as a sorted plain object.
-  bool map(std::uint32_t obj, JsonOut& out, int depth, bool top) {
-    if (depth > kMaxAttributeDepth) {
-      return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
-    }
-    std::size_t base = 0;
-    const Shape* shape = nullptr;
-    if (!collect_sorted(obj, base, shape)) return false;
-    const std::size_t end = fields.size();
-    if (shape == nullptr) out += '{';
-    for (std::size_t i = base; i < end; ++i) {
-      const Field f = fields[i];
-      if (shape != nullptr) {
-        out.append(shape->rendered_key(i - base));
-      } else {
-        if (i != base) out += ',';
-        write_json_string(out, f.key);
-        out += ':';
-      }
-      if (!value(f.value, out, depth)) {
-        path.push_back(quote_key(f.key));
-        pop(base);
-        return false;
-      }
-      if (top) classifier.capture(f.key, [&] { return typed(f.value); });
-    }
-    out += '}';
-    if (top && !classifier.required().empty()) find_missing_required(base, end);
-    pop(base);
-    return true;
-  }
-
-  Typed typed(std::uint32_t v) const noexcept {
-    Typed t;
-    t.type = tape.string(v + 1);
-    t.is_string = tape.type(v + 2) == '"';
-    if (t.is_string) t.text = tape.string(v + 2);
-    return t;
-  }
-
-  // The first of EventAttributes::required absent from the item's fields [base, end), sorted by key.
-  void find_missing_required(std::size_t base, std::size_t end) {
-    const Field* first = fields.data() + base;
-    const Field* last = fields.data() + end;
-    for (const std::string& name : classifier.required()) {
-      const Field* it =
-          std::lower_bound(first, last, std::string_view(name),
-                           [](const Field& f, std::string_view k) { return key_compare(f.key, k) < 0; });
-      if (it == last || it->key != name) {
-        classifier.set_missing_required(&name);
-        return;
-      }
-    }
-  }
-
-  [[gnu::always_inline]] bool string_of(std::uint32_t i, std::string_view type, std::string_view& s) {
-    if (tape.type(i) != '"') [[unlikely]] {
-      return not_a_string(type);
-    }
-    s = tape.string(i);
-    return true;
-  }
-
-  [[gnu::cold]] bool not_a_string(std::string_view type) {
-    return fail(std::string("the value of a ") + std::string(type) + " must be a JSON string");
-  }
-
-  bool number(std::string_view text, JsonOut& out) {
-    if (!write_json_number(out, text)) return fail("N value " + quote_key(text) + " is not a number");
-    return true;
-  }
-
-  // Writes the typed value {"T": v} at tape index `at`.
-  bool value(std::uint32_t at, JsonOut& out, int depth) {
-    if (tape.type(at) != '{' || tape.count(at) != 1) {
-      return fail("an attribute value must be an object with exactly one type key (S, N, M, ...)");
-    }
-    const std::string_view type = tape.string(at + 1);
-    const std::uint32_t inner = at + 2;
-    std::string_view s;
-    switch (type.size()) {
-      case 1:
-        if (type[0] == 'S') {
-          if (!string_of(inner, type, s)) return false;
-          write_json_string(out, s);
-          return true;
-        }
-        if (type[0] == 'N') return string_of(inner, type, s) && number(s, out);
-        if (type[0] == 'M') {
-          if (tape.type(inner) != '{') return fail("the value of an M must be an object");
-          return map(inner, out, depth + 1, false);
-        }
-        if (type[0] == 'L') return list(inner, out, depth + 1);
-        if (type[0] == 'B') {
-          if (!string_of(inner, type, s)) return false;
-          if (!is_base64(s)) return fail("B value is not base64");
-          write_json_string(out, s);
-          return true;
-        }
-        break;
-      case 2:
-        if (type == "SS" || type == "BS" || type == "NS") return string_set(type, inner, out);
-        break;
-      case 4:
-        if (type == "NULL") {
-          if (tape.type(inner) != 't') return fail("NULL must be true");
-          out.append("null");
-          return true;
-        }
-        if (type == "BOOL") {
-          if (tape.type(inner) != 't' && tape.type(inner) != 'f') return fail("BOOL must be true or false");
-          out.append(tape.type(inner) == 't' ? "true" : "false");
-          return true;
-        }
-        break;
-      default:
-        break;
-    }
-    return fail("unknown DynamoDB type " + quote_key(type));
-  }
-
-  bool list(std::uint32_t at, JsonOut& out, int depth) {
-    if (depth > kMaxAttributeDepth) {
-      return fail("nesting deeper than " + std::to_string(kMaxAttributeDepth) + " levels");
-    }
-    if (tape.type(at) != '[') return fail("the value of an L must be an array");
-    const std::uint32_t end = tape.close(at);
-    out += '[';
-    std::size_t index = 0;
-    for (std::uint32_t e = at + 1; e < end; e = tape.after(e)) {
-      if (index != 0) out += ',';
-      if (!value(e, out, depth)) {
-        path.push_back("[" + std::to_string(index) + "]");
-        return false;
-      }
-      ++index;
-    }
-    out += ']';
-    return true;
-  }
-
-  // SS, NS, BS: arrays of strings, written sorted (see transcode.h).
-  bool string_set(std::string_view type, std::uint32_t at, JsonOut& out) {
-    if (tape.type(at) != '[') return fail("the value of a " + std::string(type) + " must be an array");
-    set.clear();
-    const std::uint32_t end = tape.close(at);
-    for (std::uint32_t e = at + 1; e < end; e = tape.after(e)) {
-      std::string_view s;
-      if (!string_of(e, type, s)) return false;
-      if (type[0] == 'B' && !is_base64(s)) return fail("BS element is not base64");
-      set.add(s);
-    }
-    std::string_view bad;
-    if (!set.write(type[0], out, bad)) return fail("N value " + quote_key(bad) + " is not a number");
-    return true;
-  }
-
-  // Transcodes the item at tape index `at` into out; on failure `out` may hold a partial result and
-  // the error text is built by error_message().
-  bool item(std::uint32_t at, JsonOut& out) {
-    path.clear();
-    shapes.begin_item();
-    classifier.begin_item();
-    if (tape.type(at) != '{') return fail("an item must be a JSON object");
-    return map(at, out, 1, true);
-  }
-
-  std::string error_message() const {
-    std::string m = "invalid DynamoDB JSON";
-    if (!path.empty()) {
-      m += " at ";
-      for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        if (it != path.rbegin() && (*it)[0] != '[') m += '.';
-        m += *it;
-      }
-    }
-    m += ": ";
-    m += why;
-    return m;
-  }
-
-  // The item `e`, which starts at tape index `at`. A rejected item is kept as it came, minified.
-  void decode_item(element e, std::uint32_t at, JsonOut& out, DecodedPage& page) {
-    DecodedRecord r;
-    const std::size_t start = out.size();
-    std::string_view client;
-    std::string_view id;
-    std::string_view message;
-    if (!item(at, out)) {
-      r.status = RecordStatus::kInvalidItem;
-      error = error_message();
-      message = error;
-    } else {
-      r.status = classifier.classify(r.time_us, r.has_time, client, id);
-      message = classifier.message();
-    }
-    if (r.status == RecordStatus::kOk) {
-      r.body_offset = u32(start);
-      r.body_size = u32(out.size() - start);
-    } else {
-      out.truncate(start);
-      append_span(out, simdjson::to_string(e), r.body_offset, r.body_size);
-      append_span(out, message, r.message_offset, r.message_size);
-      ++page.rejected_;
-    }
-    append_span(out, client, r.client_offset, r.client_size);
-    append_span(out, id, r.id_offset, r.id_size);
-    page.records_.push_back(r);
+  // What the paths fill of a page (PageDecoder is DecodedPage's friend).
+  static transcode::PageParts parts(DecodedPage& page) noexcept {
+    return {page.arena_, page.arena_size_,    page.records_,  page.last_evaluated_key_,
+            page.count_, page.scanned_count_, page.consumed_, page.rejected_};
   }
 
   // ---- The direct path (see PageDecoder::decode) ----
@@ -1055,10 +753,7 @@ std::uint64_t PageDecoder::direct_pages() const noexcept {
 
 Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
   page.clear();
-  auto fail = [](std::string message) {
-    return Error::invalid_data("DynamoDB page", std::move(message)).with_context("DynamoDB.decode");
-  };
-  if (body.size() > kMaxBodyBytes) return fail("response body larger than 1 GiB");
+  if (body.size() > kMaxBodyBytes) return transcode::page_error("response body larger than 1 GiB");
   Impl& d = *impl_;
   if (d.direct_enabled && body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
     if (d.direct_skips > 0) {
@@ -1076,85 +771,11 @@ Status PageDecoder::decode(const std::string& body, DecodedPage& page) {
       d.direct_skips = d.direct_backoff;
     }
   }
-  element root;
-  // Parsed in place when the caller left the padding simdjson reads past the end; otherwise simdjson
-  // copies the body into the parser's own (reused) padded buffer. padded_string_view alone would not
-  // check the capacity, and reading past an unpadded buffer is out of bounds.
-  const bool needs_copy = body.capacity() - body.size() < simdjson::SIMDJSON_PADDING;
-  // Held until the items are transcoded (the DOM lives in it); the page owns everything after.
-  const LeasePool<ParseSpace>::Lease space(ParseSpaces::instance().pool());
-  if (!space->reserve_for(body.size())) return fail("out of memory for the parser");
-  if (auto err =
-          space->parser.parse_into_document(space->doc, body.data(), body.size(), needs_copy).get(root)) {
-    return fail(std::string("malformed JSON: ") + simdjson::error_message(err));
-  }
-  object envelope;
-  if (root.get_object().get(envelope) != simdjson::SUCCESS) return fail("response is not a JSON object");
-  array items;
-  bool has_items = false;
-  bool has_last_key = false;
-  for (auto kv : envelope) {
-    if (kv.key == "Items") {
-      // A second "Items" (or "LastEvaluatedKey") makes the page ambiguous: taking either one could
-      // drop items, so the page is refused (found by fuzz_transcode).
-      if (has_items) return fail("duplicate \"Items\"");
-      if (kv.value.get_array().get(items) != simdjson::SUCCESS) return fail("\"Items\" is not an array");
-      has_items = true;
-    } else if (kv.key == "Count") {
-      if (kv.value.get_int64().get(page.count_) != simdjson::SUCCESS)
-        return fail("\"Count\" is not an integer");
-    } else if (kv.key == "ScannedCount") {
-      if (kv.value.get_int64().get(page.scanned_count_) != simdjson::SUCCESS) {
-        return fail("\"ScannedCount\" is not an integer");
-      }
-    } else if (kv.key == "LastEvaluatedKey") {
-      if (has_last_key) return fail("duplicate \"LastEvaluatedKey\"");
-      has_last_key = true;
-      if (!kv.value.is_object()) return fail("\"LastEvaluatedKey\" is not an object");
-      page.last_evaluated_key_ = simdjson::to_string(kv.value);
-    } else if (kv.key == "ConsumedCapacity") {
-      double units = 0;
-      if (kv.value.at_key("CapacityUnits").get_double().get(units) == simdjson::SUCCESS)
-        page.consumed_ = units;
-    }
-  }
-  if (!has_items) return fail("response has no \"Items\" array");
-  // Plain JSON is smaller than DynamoDB JSON, so this covers a page of good items without growing.
-  // A little headroom: page sizes creep up by a few bytes, and an exact regrowth copied and faulted
-  // in a fresh buffer. resize() writes every byte, so more headroom would be resident for nothing.
-  // The old contents are stale: nothing is copied over.
-  if (page.arena_.size() < body.size()) {
-    page.arena_.clear();
-    page.arena_.resize(body.size() + body.size() / 32);
-  }
-  page.records_.reserve(items.size());
-  JsonOut out(page.arena_, 0);
-  Impl& impl = *impl_;
-  impl.tape = Tape(space->doc);
-  std::uint32_t at = items_index(impl.tape) + 1;
-  for (element e : items) {
-    impl.decode_item(e, at, out, page);
-    at = impl.tape.after(at);
-  }
-  page.arena_size_ = out.size();
-  return ok_status();
+  return d.dom.decode_page(body, Impl::parts(page));
 }
 
 Result<std::string> PageDecoder::transcode_item(std::string_view item_json) {
-  Impl& impl = *impl_;
-  impl.padded.assign(item_json);
-  ensure_json_padding(impl.padded);
-  element root;
-  if (auto err = impl.parser.parse_into_document(impl.document, impl.padded.data(), impl.padded.size(), false)
-                     .get(root)) {
-    return Error::invalid_data("item", std::string("malformed JSON: ") + simdjson::error_message(err));
-  }
-  impl.tape = Tape(impl.document);
-  std::string out;
-  JsonOut writer(out, 0);
-  if (!impl.item(Tape::kRoot, writer)) return Error::invalid_data("item", impl.error_message());
-  out.resize(writer.size());
-  return out;
+  return impl_->dom.transcode_item(item_json);
 }
 
 }  // namespace es

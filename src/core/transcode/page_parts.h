@@ -6,9 +6,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/json_text_internal.h"
+#include "core/result.h"
 #include "core/transcode.h"
 #include "core/transcode/bytes.h"
 
@@ -37,6 +39,11 @@ struct PageParts {
     }
   }
 };
+
+// An error of PageDecoder::decode: the body is not a response page.
+inline Error page_error(std::string message) {
+  return Error::invalid_data("DynamoDB page", std::move(message)).with_context("DynamoDB.decode");
+}
 
 // Appends s to out, noting where it went in offset and size (a DecodedRecord's span).
 inline void append_span(json_text::JsonOut& out, std::string_view s, std::uint32_t& offset,
