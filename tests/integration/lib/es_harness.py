@@ -238,8 +238,15 @@ def deserialize(av):
     raise ValueError(f"unknown DynamoDB type {kind}")
 
 
+_read_item_clients = {}
+
+
 def read_item(env, table_name, key):
-    client = session(env).client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"])
+    """One item (consistent GetItem, low-level client), deserialized. The client is made once per env
+    file: making a boto3 client costs ~0.1 s, which made per-item reads of a few hundred items a minute."""
+    client = _read_item_clients.get(env["_env_file"])
+    if client is None:
+        client = _read_item_clients[env["_env_file"]] = dynamodb_client(env)
     item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
     return {k: deserialize(v) for k, v in item.items()}
 
