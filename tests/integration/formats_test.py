@@ -57,7 +57,7 @@ STRINGS = ["plain", "", "comma, inside", 'quote " inside', 'both "," and ""', "l
            "null", "true", "1.50", '{"looks":"like json"}', "=SUM(A1)", "ünïcödé,\"mixed\"\r\n"]
 NUMBERS = ["0", "1.50", "1E+125", "-1E-130", "12345678901234567890123456789012345678", "-0.000001", "1e-7",
            "123.4560", "-99.990", "9.9999999999999999999999999999999999999E+125", "42", "-17", "100",
-           "3.14159265358979323846264338327950288", "1.0E2", "-1.5e-3"]
+           "3.14159265358979323846264338327950288", "1.0E2", "-1.5e-3", "-0", "0.000"]
 # Not JSON numbers as written: dynalite normalizes the ones it accepts, moto stores them as sent and
 # the exporter rewrites them (es_harness.json_number_text); "+5" dynalite refuses.
 ODD_NUMBERS = ["+5", ".5", "5.", "00012", "-00.250", "007e3"]

@@ -134,7 +134,7 @@ seed_hour(AFTER, CLIENTS, 5, "after")
 # ---- --catch-up: the clock decides the hours -------------------------------------------------------------
 now = dt.datetime.now(UTC)
 current = now.replace(minute=0, second=0, microsecond=0)
-if current + dt.timedelta(hours=1) - now < dt.timedelta(seconds=150):  # keep the whole section in one hour
+if current + dt.timedelta(hours=1) - now < dt.timedelta(seconds=90):  # keep the whole section in one hour
     time.sleep((current + dt.timedelta(hours=1) - now).total_seconds() + 2)
     now = dt.datetime.now(UTC)
     current = now.replace(minute=0, second=0, microsecond=0)
