@@ -14,6 +14,7 @@ empty afterwards, summaries, manifests (but for the prefixes and the times), und
 rejected files are equal, the objects hold every event, and `eaglesense verify` is clean on the spilled
 hour. Also: a budget below 16 MB is refused, naming the setting.
 """
+import atexit
 import csv
 import datetime as dt
 import hashlib
@@ -22,6 +23,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -125,6 +127,7 @@ def snapshot(prefix, ops, client_key):
 
 
 spill_dir = tempfile.mkdtemp(prefix="es-spill-test-")
+atexit.register(shutil.rmtree, spill_dir, ignore_errors=True)  # also when a check fails
 refused = run_eaglesense(env, ["run", "--hour", HOUR], {**common, "S3_BUCKET_PREFIX": SPILLED, "DYNAMODB_TABLE_NAME": table_name,
                                                         "EAGLESENSE_MEMORY_MB": "15"}, check_codes=(2,))
 check("EAGLESENSE_MEMORY_MB" in refused.stderr, f"a budget below 16 MB must be refused by name: {refused.stderr}")
@@ -196,7 +199,6 @@ for fmt, compression, table in COMBOS:
     check(total == good, f"{combo}: {total} events in the objects, want {good}")
     report.append(f"{combo}: {spill_a['spills']} spills, {spill_a['spilled_bytes']} bytes spilled, "
                   f"spilled run {t_a:.1f}s, unspilled {t_b:.1f}s")
-os.rmdir(spill_dir)
 
 print(f"ok ({env.get('EAGLESENSE_BACKEND')}): {sum(g + b + written[t] for t, (g, b) in seeded.items())} items, "
       f"objects identical with and without "
