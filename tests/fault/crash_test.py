@@ -1,6 +1,6 @@
 """Crashes: `eaglesense run` killed with SIGKILL at random moments, then rerun to completion.
 
-    crash_test.py --build-dir B [--trials 20] [--seed N]
+    crash_test.py --build-dir B [--backend local] [--trials 20] [--seed N]
 
 Each trial exports the hour into fresh buckets through the fault proxies, whose plan only adds
 latency (Scan 0.25 s; client-00N's PUT 0.1 + 0.1 N s, so the six objects land one by one; the
@@ -19,7 +19,8 @@ byte-identical to the reference (or, recorded in the results, a strict prefix of
 from a PUT the proxy was forwarding when the process died: S3 discards those), so is the rejected object, nothing sits under undeliverable/, and a
 manifest, if one got written, names a complete hour. Then the proxy is told to stop delaying, the
 hour is rerun and must end with exit 0 and exactly the reference result (every client object, the
-rejected object, the manifest's per-client sha256). Results go to B/fault-results/crash.json.
+rejected object, the manifest's per-client sha256). Results go to B/fault-results/<backend>-crash.json.
+ctest runs it on the local backend only (fault.local.crash).
 """
 import argparse
 import os
@@ -161,12 +162,13 @@ class Context:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--backend", choices=fh.BACKENDS, default="local")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("EAGLESENSE_CRASH_SEED", DEFAULT_SEED)))
     args = parser.parse_args()
     build_dir = os.path.abspath(args.build_dir)
     ctx = Context()
-    ctx.session = fh.load_session(build_dir)
+    ctx.session = fh.load_session(build_dir, args.backend)
     ctx.ref = fh.Reference(ctx.session["reference_dir"])
     ctx.s3 = fh.s3_client(fh.read_env_file(ctx.session["env_file"]))
     rng = random.Random(args.seed)
@@ -194,9 +196,9 @@ def main():
                    f"{trial['result']}" + (f"\n    {trial['error']}" if trial.get("error") else ""))
     killed = sum(1 for t in trials if t.get("killed"))
     mid_run = sum(1 for t in trials if t.get("killed") and not t.get("manifest_after_kill"))
-    payload = {"kind": "crash", "seed": args.seed, "trials": trials, "killed": killed, "mid_run": mid_run,
+    payload = {"kind": "crash", "backend": args.backend, "seed": args.seed, "trials": trials, "killed": killed, "mid_run": mid_run,
                "seconds": round(time.time() - started, 1)}
-    fh.write_results(build_dir, "crash", payload)
+    fh.write_results(build_dir, fh.results_name(args.backend, "crash"), payload)
     fh.log(f"crash: {len(trials) - failures}/{len(trials)} trials passed, {killed} killed ({mid_run} before the "
            f"manifest), {time.time() - started:.1f}s, seed {args.seed}")
     # The kills must really land mid-run, or the test proves nothing.

@@ -29,6 +29,8 @@ Faults (what the client sees):
   throughput         DynamoDB 400 ProvisionedThroughputExceededException (JSON __type, as sent by AWS)
   throttling         DynamoDB 400 ThrottlingException
   slowdown           S3 503 <Code>SlowDown</Code>
+  nosuchupload       S3 404 <Code>NoSuchUpload</Code> (what S3 answers a CompleteMultipartUpload of an
+                     upload it no longer knows, e.g. one completed behind a lost answer)
   reset              the request reaches the server; the answer is cut by a TCP reset (SO_LINGER 0):
                      DynamoDB after the headers and half the body (the response is streamed), S3
                      (whose PUT answers have no body) before any byte of the answer, after the server
@@ -43,6 +45,18 @@ Faults (what the client sees):
 Every request (except readiness probes carrying X-Fault-Probe) is logged as one JSON line to
 fault_log: time, method, path, target, and the rule and fault applied, if any. The test drivers read
 it to prove a fault was really injected and, in the crash test, to time a SIGKILL.
+
+A plan may also ask for request headers to be recorded: "record_headers": "^/fx-[^/]*-client-"
+(a regular expression searched in the path, like a rule's "path") adds "headers" to the log line of
+every matching request: its x-amz-* headers (but x-amz-security-token), content-type and
+content-md5, names in lower case. Recording only reads the request: nothing signed is changed, so a
+signature-checking server (moto) still accepts it.
+
+"shims": ["composite-checksum-suffix"] in a plan makes the S3 proxy answer a HeadObject/GetObject
+of a multipart object the way S3 does: S3 gives its composite checksum as "<base64>-<parts>", moto
+5.2.1 gives the same digest without the "-<parts>" (moto fixed it later, getmoto/moto#9849). When
+the answer's ETag ends in "-N" and its x-amz-checksum-sha256 has no suffix, "-N" is appended, and
+the change is logged ({"event": "shim", ...}). Answers are not signed: nothing else changes.
 """
 import asyncio
 import hashlib
@@ -71,8 +85,10 @@ S3_ERRORS = {
     "http500": (500, "InternalError", "We encountered an internal error. Please try again."),
     "http503": (503, "ServiceUnavailable", "Please reduce your request rate."),
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
+    "nosuchupload": (404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or "
+                     "the upload may have been aborted or completed."),
 }
-ANSWERED_IN_PROXY = {"http500", "http503", "throughput", "throttling", "slowdown"}
+ANSWERED_IN_PROXY = {"http500", "http503", "throughput", "throttling", "slowdown", "nosuchupload"}
 AFTER_SERVER = {"reset", "truncated", "crc"}
 KNOWN = ANSWERED_IN_PROXY | AFTER_SERVER | {"latency"}
 
@@ -82,6 +98,8 @@ class FaultInjector:
         self.plan_text = None
         self.rules = []
         self.counts = []
+        self.record_headers = None
+        self.shims = []
         self.log_file = None
 
     def load(self, loader):
@@ -102,9 +120,14 @@ class FaultInjector:
             return
         self.plan_text = text
         rules = []
+        self.record_headers = None
+        self.shims = []
         if text.strip():
             try:
-                rules = json.loads(text).get("rules", [])
+                plan = json.loads(text)
+                rules = plan.get("rules", [])
+                self.record_headers = plan.get("record_headers")
+                self.shims = list(plan.get("shims") or [])
             except ValueError as e:
                 logging.error(f"fault plan {path} is not JSON: {e}")
                 rules = []
@@ -160,6 +183,8 @@ class FaultInjector:
                   "target": target.rsplit(".", 1)[-1] if target else "",
                   "rule": rule.get("name") if rule else None, "fault": rule["fault"] if rule else None,
                   "nth": nth}
+        if self.record_headers and re.search(self.record_headers, flow.request.path):
+            record["headers"] = recorded_headers(flow.request.headers)
         self.write_log(record)
         if not rule:
             return
@@ -187,6 +212,8 @@ class FaultInjector:
         flow.response.stream = first_half
 
     def response(self, flow: http.HTTPFlow):
+        if "composite-checksum-suffix" in self.shims and ctx.options.fault_service == "s3":
+            self.composite_checksum_suffix(flow)
         fault = flow.metadata.get("fault")
         if fault not in AFTER_SERVER or flow.response is None:
             return
@@ -211,6 +238,20 @@ class FaultInjector:
             flow.response.raw_content = flip_one_byte(body)
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def composite_checksum_suffix(self, flow):
+        """S3's form of a multipart object's composite checksum: "<base64>-<parts>" (see the doc)."""
+        response = flow.response
+        if response is None or response.status_code != 200 or flow.request.method not in ("HEAD", "GET"):
+            return
+        m = re.fullmatch(r'"?[0-9a-fA-F]{32}-(\d+)"?', response.headers.get("etag", ""))
+        checksum = response.headers.get("x-amz-checksum-sha256")
+        if not m or not checksum or "-" in checksum:
+            return
+        response.headers["x-amz-checksum-sha256"] = f"{checksum}-{m.group(1)}"
+        self.write_log({"t": time.time(), "event": "shim", "shim": "composite-checksum-suffix",
+                        "path": flow.request.path, "from": checksum,
+                        "to": response.headers["x-amz-checksum-sha256"]})
 
     @staticmethod
     def error_response(fault):
@@ -246,6 +287,17 @@ class FaultInjector:
         except Exception as e:  # noqa: BLE001 - any failure only downgrades the reset to a FIN
             logging.warning(f"could not set SO_LINGER 0 ({e!r}): the connection closes with FIN")
             return False
+
+
+def recorded_headers(headers) -> dict:
+    """The request headers a test may assert on (lower-case names; a repeated header keeps its
+    values joined by ", ")."""
+    out = {}
+    for name, value in headers.items(multi=True):
+        name = name.lower()
+        if (name.startswith("x-amz-") and name != "x-amz-security-token") or name in ("content-type", "content-md5"):
+            out[name] = value if name not in out else out[name] + ", " + value
+    return out
 
 
 def flip_one_byte(body: bytes) -> bytes:

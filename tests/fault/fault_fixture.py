@@ -1,20 +1,23 @@
-"""ctest fixture of the fault suite (label `fault`).
+"""ctest fixture of the fault suite (label `fault`), one per backend.
 
-    fault_fixture.py start --build-dir B --binary B/eaglesense
-        Starts the local backend (dynalite + s3rver) in B/local-aws/fault, seeds the hour once for the
-        session (3,000 events for 6 clients plus 20 that must be rejected), runs the fault-free
-        reference export straight to the servers, checks it independently, saves it under
-        B/local-aws/fault/reference and writes B/local-aws/fault/session.json. Results of an earlier
-        session (B/fault-results) are removed.
-    fault_fixture.py stop --build-dir B
-        Stops any proxy a driver left behind (PID files under the state dir, command line checked)
-        and the backend.
+    fault_fixture.py start --build-dir B --binary B/eaglesense [--backend local|moto]
+        Starts the backend (local: dynalite + s3rver; moto: moto_server, which checks SigV4
+        signatures) in B/local-aws/fault-<backend>, seeds the hour once for the session (3,000 events
+        for 6 clients plus 20 that must be rejected; and 14,000 events of one client, a 2-part
+        multipart object; on moto, whose Scan is slow, 300 events and 1,400 large items: DATASETS),
+        runs the fault-free reference exports straight to the servers, checks them
+        independently, saves them under B/local-aws/fault-<backend>/reference* and writes
+        B/local-aws/fault-<backend>/session.json. That backend's results of an earlier session
+        (B/fault-results/<backend>-*.json) are removed.
+    fault_fixture.py stop --build-dir B [--backend local|moto]
+        Stops any proxy a driver of that backend left behind (PID files under the state dir, command
+        line checked) and the backend.
 """
 import argparse
 import hashlib
 import json
 import os
-import shutil
+import random
 import subprocess
 import sys
 
@@ -24,49 +27,79 @@ import fault_harness as fh  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOCAL_AWS = os.path.join(REPO, "scripts", "local-aws.sh")
 TABLE = "fault-events"
-EVENTS, CLIENTS, BAD, SEED = 3000, 6, 20, 20261129
-MULTIPART_TABLE, MULTIPART_EVENTS = "fault-multipart", 14000
+CLIENTS, BAD, SEED = 6, 20, 20261129
+MULTIPART_TABLE = "fault-multipart"
 MULTIPART_ENV = {"EAGLESENSE_MULTIPART_THRESHOLD_MB": "5", "EAGLESENSE_PART_SIZE_MB": "5"}
+# The datasets of each backend. moto's DynamoDB costs about 4 ms per item scanned (it deep-copies
+# every item; a Scan of the 3,020-item table takes 10-20 s), so its session holds fewer items: the
+# main table 300 events (objects of about 20 KB), and the multipart table 1,400 large items written
+# with boto3 (4,000-character "data" attribute), which make the same kind of 5.6 MB, 2-part object
+# in a run of about 2 s instead of 35-70 s.
+DATASETS = {
+    "local": {"main_events": 3000, "multipart": ("seed", 14000, None)},
+    "moto": {"main_events": 300, "multipart": ("large-items", 1400, 4000)},
+}
 
 
-def state_dir(build_dir):
-    return os.path.join(build_dir, "local-aws", "fault")
+def clear_results(build_dir, backend):
+    """Removes this backend's results of an earlier session; the other backend's stay (its fixture
+    may have run already in this ctest run)."""
+    d = fh.results_dir(build_dir)
+    os.makedirs(d, exist_ok=True)
+    for name in os.listdir(d):
+        if name.startswith(fh.results_name(backend, "")) and name.endswith(".json"):
+            os.remove(os.path.join(d, name))
+    for stale in ("crash.json",) + tuple(n for n in os.listdir(d) if n.startswith("faults-")):
+        # results files of the suite before it had backends
+        if os.path.exists(os.path.join(d, stale)):
+            os.remove(os.path.join(d, stale))
 
 
 def start(args):
-    state = state_dir(args.build_dir)
-    subprocess.run([LOCAL_AWS, "start", "--backend", "local", "--state-dir", state], check=True)
+    state = fh.state_dir(args.build_dir, args.backend)
+    subprocess.run([LOCAL_AWS, "start", "--backend", args.backend, "--state-dir", state], check=True)
     env_file = os.path.join(state, "env")
     env = fh.read_env_file(env_file)
-    shutil.rmtree(fh.results_dir(args.build_dir), ignore_errors=True)
-    os.makedirs(fh.results_dir(args.build_dir))
+    clear_results(args.build_dir, args.backend)
 
-    session = {"build_dir": args.build_dir, "state_dir": state, "env_file": env_file, "table": TABLE,
-               "binary": os.path.abspath(args.binary), "hour": fh.HOUR}
+    session = {"build_dir": args.build_dir, "backend": args.backend, "state_dir": state, "env_file": env_file,
+               "table": TABLE, "binary": os.path.abspath(args.binary), "hour": fh.HOUR}
     direct = {"AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
               "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"]}
-    # The main dataset: 3,000 events for 6 clients and 20 to reject; objects of about 200 KB.
-    make_dataset(args, session, env, direct, TABLE, EVENTS, CLIENTS, BAD, SEED, "reference", {})
+    sizes = DATASETS[args.backend]
+    # The main dataset: 3,000 events (moto: 300) for 6 clients and 20 to reject; objects of about
+    # 200 KB (moto: 20 KB).
+    make_dataset(args, session, env, direct, TABLE, ("seed", sizes["main_events"], None), CLIENTS, BAD, SEED,
+                 "reference", {})
     session["reference_dir"] = os.path.join(state, "reference")
-    # The multipart dataset: 14,000 events of one client, a 5.6 MB object sent in two 5 MiB parts.
-    make_dataset(args, session, env, direct, MULTIPART_TABLE, MULTIPART_EVENTS, 1, 0, SEED + 1,
+    # The multipart dataset: one client's 5.6 MB object, sent in two 5 MiB parts (local: 14,000
+    # events; moto: 1,400 large items).
+    make_dataset(args, session, env, direct, MULTIPART_TABLE, sizes["multipart"], 1, 0, SEED + 1,
                  "reference-multipart", MULTIPART_ENV)
     session["multipart"] = {"table": MULTIPART_TABLE, "reference_dir": os.path.join(state, "reference-multipart"),
                             "env": dict(MULTIPART_ENV, DYNAMODB_TABLE_NAME=MULTIPART_TABLE)}
-    with open(fh.session_path(args.build_dir), "w") as f:
+    with open(fh.session_path(args.build_dir, args.backend), "w") as f:
         json.dump(session, f, indent=1)
 
 
-def make_dataset(args, session, env, direct, table, events, clients, bad, seed, name, extra_env):
+def make_dataset(args, session, env, direct, table, how, clients, bad, seed, name, extra_env):
     """Seeds a table (same seed, same items: idempotent if the backend was already running), runs the
-    fault-free reference export straight to the servers, checks it, saves it under <state>/<name>."""
-    seed_env = fh.exporter_env(dict(session, table=table), direct, "fault-seed")
-    seeded = subprocess.run([args.binary, "seed", "--events", str(events), "--clients", str(clients),
-                             "--bad", str(bad), "--hour", fh.HOUR, "--seed", str(seed), "--create-table"],
-                            env=seed_env, capture_output=True, text=True, timeout=300)
-    if seeded.returncode != 0:
-        sys.exit(f"seed failed ({seeded.returncode}):\n{seeded.stdout}\n{seeded.stderr[-3000:]}")
-    fh.log(f"seeded: {seeded.stdout.strip()}")
+    fault-free reference export straight to the servers, checks it, saves it under <state>/<name>.
+    `how` is ("seed", events, None): `eaglesense seed`; or ("large-items", events, size): boto3 writes
+    `events` items of one client with a `size`-character attribute (only with clients=1, bad=0)."""
+    kind, events, size = how
+    if kind == "seed":
+        seed_env = fh.exporter_env(dict(session, table=table), direct, "fault-seed")
+        seeded = subprocess.run([args.binary, "seed", "--events", str(events), "--clients", str(clients),
+                                 "--bad", str(bad), "--hour", fh.HOUR, "--seed", str(seed), "--create-table"],
+                                env=seed_env, capture_output=True, text=True, timeout=300)
+        if seeded.returncode != 0:
+            sys.exit(f"seed failed ({seeded.returncode}):\n{seeded.stdout}\n{seeded.stderr[-3000:]}")
+        fh.log(f"seeded: {seeded.stdout.strip()}")
+    else:
+        fh.check(clients == 1 and bad == 0, "large items: one client, nothing to reject")
+        seed_large_items(env, table, events, size, seed)
+        fh.log(f"seeded {table}: {events} items of client-000 with {size} characters of data each")
     names = [f"client-{i:03d}" for i in range(clients)]
     s3 = fh.s3_client(env)
     prefix = fh.new_prefix(name)
@@ -84,6 +117,33 @@ def make_dataset(args, session, env, direct, table, events, clients, bad, seed, 
                       snap["ops"].get(fh.REJECTED_KEY), {c: snap[c][fh.OBJECT_KEY] for c in names}, prefix)
     fh.delete_buckets(s3, prefix, names)
     fh.log(f"{name}: {fh.summary_line(run.summary)} in {run.seconds:.2f}s")
+
+
+def seed_large_items(env, table, events, size, seed):
+    """`events` items of client-000 in the hour, each with a `size`-character "data" string: few
+    items for many bytes (the multipart dataset on moto, whose cost is per item)."""
+    ddb = fh.dynamodb_client(env)
+    if table not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+    rng = random.Random(seed)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    puts = []
+    for i in range(events):
+        data = " ".join(rng.choice(words) for _ in range(size // 5))[:size].ljust(size, ".")
+        start_us = i * 3600 * 1000000 // events + rng.randrange(3600 * 1000000 // events)
+        when = f"{fh.HOUR}:{start_us // 60000000:02d}:{start_us // 1000000 % 60:02d}.{start_us % 1000000:06d}+00:00"
+        puts.append({"PutRequest": {"Item": {
+            "eventId": {"S": f"{rng.getrandbits(64):016x}-{i:05d}"}, "clientId": {"S": "client-000"},
+            "time": {"S": when}, "seq": {"N": str(i)}, "data": {"S": data}}}})
+    for first in range(0, len(puts), 25):
+        pending = {table: puts[first:first + 25]}
+        for _ in range(10):
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+        fh.check(not pending, f"{table}: items left unprocessed after 10 BatchWriteItem calls")
 
 
 def verify_reference(env, table, snap, summary, events, bad, clients):
@@ -123,7 +183,7 @@ def verify_reference(env, table, snap, summary, events, bad, clients):
 
 
 def stop(args):
-    state = state_dir(args.build_dir)
+    state = fh.state_dir(args.build_dir, args.backend)
     proxies = os.path.join(state, "proxies")
     if os.path.isdir(proxies):
         for root, _dirs, files in os.walk(proxies):
@@ -134,7 +194,7 @@ def stop(args):
                             fh.stop_process_group(int(f.read().strip()), "fault_addon.py")
                     except (OSError, ValueError):
                         pass
-    subprocess.run([LOCAL_AWS, "stop", "--backend", "local", "--state-dir", state], check=False)
+    subprocess.run([LOCAL_AWS, "stop", "--backend", args.backend, "--state-dir", state], check=False)
 
 
 def main():
@@ -142,6 +202,7 @@ def main():
     parser.add_argument("command", choices=["start", "stop"])
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--binary")
+    parser.add_argument("--backend", choices=fh.BACKENDS, default="local")
     args = parser.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
     if args.command == "start":

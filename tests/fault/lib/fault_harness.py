@@ -20,6 +20,7 @@ import time
 import urllib.request
 
 import boto3
+import botocore.exceptions
 from botocore.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,14 +49,23 @@ def check(condition, message):
 
 # --- the session (written by fault_fixture.py start) -----------------------------------------------
 
-def session_path(build_dir):
-    return os.path.join(build_dir, "local-aws", "fault", "session.json")
+BACKENDS = ["local", "moto"]  # local: dynalite + s3rver; moto: moto_server (checks SigV4 signatures)
 
 
-def load_session(build_dir):
-    path = session_path(build_dir)
+def state_dir(build_dir, backend):
+    """Each backend's fault session has its own servers and state: <build>/local-aws/fault-<backend>
+    (never the integration tests' <build>/local-aws/<backend>)."""
+    return os.path.join(build_dir, "local-aws", f"fault-{backend}")
+
+
+def session_path(build_dir, backend):
+    return os.path.join(state_dir(build_dir, backend), "session.json")
+
+
+def load_session(build_dir, backend):
+    path = session_path(build_dir, backend)
     if not os.path.exists(path):
-        sys.exit(f"{path} is missing: run through ctest (the fault.setup fixture writes it)")
+        sys.exit(f"{path} is missing: run through ctest (the fault.{backend}.setup fixture writes it)")
     with open(path) as f:
         return json.load(f)
 
@@ -93,9 +103,20 @@ def new_prefix(tag):
     return f"fx-{re.sub('[^a-z0-9]', '', tag.lower())[:20]}-{secrets.token_hex(3)}"
 
 
-def create_buckets(s3, prefix, clients=CLIENTS):
-    for b in [f"{prefix}-{c}" for c in clients] + [f"{prefix}-ops"]:
+def create_buckets(s3, prefix, clients=CLIENTS, missing=()):
+    """The case's client buckets and ops bucket; the clients in `missing` get no bucket."""
+    for b in [f"{prefix}-{c}" for c in clients if c not in missing] + [f"{prefix}-ops"]:
         s3.create_bucket(Bucket=b)
+
+
+def bucket_exists(s3, bucket):
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return True
+    except botocore.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+            return False
+        raise
 
 
 def delete_buckets(s3, prefix, clients=CLIENTS):
@@ -130,11 +151,16 @@ class Snapshot(dict):
         self.prefix = prefix
 
 
-def snapshot(s3, prefix, clients=CLIENTS):
-    """Every object of the case's buckets."""
+def snapshot(s3, prefix, clients=CLIENTS, missing=()):
+    """Every object of the case's buckets. A client in `missing` has no bucket (the case made none):
+    that is checked, and its entry is empty."""
     out = Snapshot(prefix)
     for name in list(clients) + ["ops"]:
         bucket = f"{prefix}-{name}"
+        if name in missing:
+            check(not bucket_exists(s3, bucket), f"{bucket} exists: a run created a bucket")
+            out[name] = {}
+            continue
         out[name] = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in list_keys(s3, bucket)}
     return out
 
@@ -383,8 +409,15 @@ class Proxies:
         return {"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{self.ports['dynamodb']}",
                 "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{self.ports['s3']}"}
 
-    def write_plan(self, rules, tag):
-        text = json.dumps({"generation": f"{tag}-{secrets.token_hex(4)}", "rules": rules}, indent=1)
+    def write_plan(self, rules, tag, record_headers=None, shims=None):
+        """The proxies' fault plan (fault_addon.py): `rules`; optionally `record_headers`, a path
+        regular expression whose requests get their headers logged, and `shims`, answer rewrites."""
+        plan = {"generation": f"{tag}-{secrets.token_hex(4)}", "rules": rules}
+        if record_headers:
+            plan["record_headers"] = record_headers
+        if shims:
+            plan["shims"] = list(shims)
+        text = json.dumps(plan, indent=1)
         tmp = self.plan + ".tmp"
         with open(tmp, "w") as f:
             f.write(text)
@@ -493,6 +526,11 @@ def run_exporter(session, endpoints, prefix, extra=None):
 
 def results_dir(build_dir):
     return os.path.join(build_dir, "fault-results")
+
+
+def results_name(backend, name):
+    """Results files are per backend, so that one backend's fixture clears only its own."""
+    return f"{backend}-{name}"
 
 
 def write_results(build_dir, name, payload):
