@@ -1,5 +1,7 @@
 #include "aws/caller.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "aws/errors.h"
@@ -15,12 +17,12 @@ Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_vie
                                      const ResponseClassifier& classify_response) {
   const ServiceContext& ctx = *context_;
   for (int attempt = 1;; ++attempt) {
-    const TimePoint now = ctx.clock();
-    auto credentials = ctx.credentials->get(now);
+    const std::int64_t now_us = ctx.clock();
+    auto credentials = ctx.credentials->get(now_us);
     if (!credentials.ok()) return std::move(credentials).error().with_context(operation, resource);
 
     HttpRequest signed_request = request;  // each attempt is signed anew (fresh date, fresh credentials)
-    sign_request(signed_request, *credentials, ctx.signing, now);
+    sign_request(signed_request, *credentials, ctx.signing, now_us);
 
     ++stats_.requests;
     if (attempt > 1) ++stats_.retries;
@@ -59,7 +61,8 @@ Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_vie
       return error;
     }
     const auto wait = ctx.retry->delay(error, attempt);
-    if (deadline_ && ctx.clock() + wait > *deadline_) {
+    if (deadline_us_ &&
+        ctx.clock() + std::chrono::duration_cast<std::chrono::microseconds>(wait).count() > *deadline_us_) {
       error.message += fmt::format(" (no time left to retry after {} attempts)", attempt);
       return error;
     }

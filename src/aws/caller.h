@@ -15,6 +15,7 @@
 #include "aws/http.h"
 #include "aws/retry.h"
 #include "aws/sigv4.h"
+#include "core/clock.h"
 
 namespace es::aws {
 
@@ -25,7 +26,8 @@ struct ServiceContext {
   std::shared_ptr<CredentialsProvider> credentials;
   std::shared_ptr<const RetryPolicy> retry;
   Sleeper sleeper;
-  std::function<TimePoint()> clock = [] { return Clock::now(); };
+  /// The wall clock, microseconds since the epoch (core/time.h): signing time and credentials expiry.
+  std::function<std::int64_t()> clock = [] { return system_now_us(); };
 };
 
 /// Counters a caller accumulates (for metrics and the run summary).
@@ -59,8 +61,9 @@ class AwsCaller {
   /// Hands a spent response body back to the transport, to receive a later response into.
   void recycle_body(std::string body) { http_->recycle_body(std::move(body)); }
 
-  /// Retries stop (returning the last error) when their wait would end after deadline.
-  void set_deadline(std::optional<TimePoint> deadline) { deadline_ = deadline; }
+  /// Retries stop (returning the last error) when their wait would end after deadline_us
+  /// (microseconds since the epoch, as the context's clock).
+  void set_deadline(std::optional<std::int64_t> deadline_us) { deadline_us_ = deadline_us; }
 
   [[nodiscard]] const CallStats& stats() const { return stats_; }
   [[nodiscard]] const ServiceContext& context() const { return *context_; }
@@ -69,7 +72,7 @@ class AwsCaller {
   std::shared_ptr<const ServiceContext> context_;
   std::unique_ptr<HttpClient> http_;
   CallStats stats_;
-  std::optional<TimePoint> deadline_;
+  std::optional<std::int64_t> deadline_us_;
 };
 
 }  // namespace es::aws

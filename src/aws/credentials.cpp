@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -20,6 +19,7 @@
 #include "aws/ini.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "core/time.h"
 
 namespace es::aws {
 namespace {
@@ -27,14 +27,14 @@ using text::is_space;
 using text::trim;
 constexpr auto lower = [](std::string_view s) { return text::to_lower(s); };
 
-using internal::kRefreshAhead;
+using internal::kRefreshAheadUs;
 
 constexpr std::string_view kOperation = "credentials";
 constexpr std::size_t kMaxSharedFileBytes = 1 << 20;
 constexpr std::size_t kMaxTokenFileBytes = 16 * 1024;
 // Refetch at most this often when a source hands out credentials that are already inside the
 // refresh window (otherwise every request would refetch).
-constexpr std::chrono::seconds kMinRefreshInterval{30};
+constexpr std::int64_t kMinRefreshIntervalUs = 30 * kMicrosPerSecond;
 
 constexpr std::string_view kRelativeUri = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 constexpr std::string_view kFullUri = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
@@ -491,27 +491,25 @@ Lookup ImdsSource::fetch() {
 
 // ---- the chain -----------------------------------------------------------------------------------
 
-std::string format_time(TimePoint t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  const auto days = std::chrono::floor<std::chrono::days>(secs);
-  const std::chrono::year_month_day ymd{days};
-  const std::chrono::hh_mm_ss hms{secs - days};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+/// "2026-11-29T10:15:42Z": core's format_iso8601_us without the fraction (floored to the second).
+std::string format_time(std::int64_t us) {
+  std::string text = format_iso8601_us(us);
+  const std::size_t dot = text.rfind('.');
+  if (dot != std::string::npos) text.erase(dot, text.size() - 1 - dot);  // keeps the 'Z'
+  return text;
 }
 
-void log_credentials(std::string_view event, const Credentials& c, TimePoint now) {
+void log_credentials(std::string_view event, const Credentials& c, std::int64_t now_us) {
   if (!log::enabled(log::Level::kDebug)) return;
   const std::string masked = mask_access_key_id(c.access_key_id);
-  if (c.expiration) {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*c.expiration - now).count();
-    const std::string expires = format_time(*c.expiration);
+  if (c.expiration_us) {
+    const std::int64_t left = (*c.expiration_us - now_us) / kMicrosPerSecond;
+    const std::string expires = format_time(*c.expiration_us);
     log::debug(event, {{"source", c.source},
                        {"access_key_id", masked},
                        {"session", !c.session_token.empty()},
                        {"expires", expires},
-                       {"expires_in_s", static_cast<std::int64_t>(left)}});
+                       {"expires_in_s", left}});
   } else {
     log::debug(event,
                {{"source", c.source}, {"access_key_id", masked}, {"session", !c.session_token.empty()}});
@@ -521,15 +519,15 @@ void log_credentials(std::string_view event, const Credentials& c, TimePoint now
 class DefaultChain final : public CredentialsProvider {
  public:
   explicit DefaultChain(std::vector<std::unique_ptr<Source>> sources) : sources_(std::move(sources)) {}
-  [[nodiscard]] Result<Credentials> get(TimePoint now) override;
+  [[nodiscard]] Result<Credentials> get(std::int64_t now_us) override;
 
  private:
   /// Tries every source in order; sets `chosen` to the one that answered. Runs without the lock.
-  Result<Credentials> resolve(TimePoint now, Source*& chosen);
+  Result<Credentials> resolve(std::int64_t now_us, Source*& chosen);
   /// Fetches again from the source that answered first. Runs without the lock.
-  Result<Credentials> refresh(Source& source, TimePoint now);
-  static Status check_not_expired(const Credentials& c, TimePoint now);
-  void store(Credentials c, TimePoint now);  // with the lock held
+  Result<Credentials> refresh(Source& source, std::int64_t now_us);
+  static Status check_not_expired(const Credentials& c, std::int64_t now_us);
+  void store(Credentials c, std::int64_t now_us);  // with the lock held
 
   const std::vector<std::unique_ptr<Source>> sources_;
   std::mutex mutex_;
@@ -539,41 +537,41 @@ class DefaultChain final : public CredentialsProvider {
   std::uint64_t fetches_ = 0;  // completed fetches
   Source* chosen_ = nullptr;
   std::optional<Credentials> cached_;
-  TimePoint refresh_at_{};  // meaningful when cached_ has an expiration
+  std::int64_t refresh_at_us_ = 0;  // meaningful when cached_ has an expiration
   std::optional<Error> last_error_;
 };
 
-bool usable(const Credentials& c, TimePoint now) {
-  return !c.expiration || now < *c.expiration;
+bool usable(const Credentials& c, std::int64_t now_us) {
+  return !c.expiration_us || now_us < *c.expiration_us;
 }
 
-Status DefaultChain::check_not_expired(const Credentials& c, TimePoint now) {
-  if (usable(c, now)) return ok_status();
+Status DefaultChain::check_not_expired(const Credentials& c, std::int64_t now_us) {
+  if (usable(c, now_us)) return ok_status();
   Error e = Error::invalid_data(
-      c.source, fmt::format("the credentials handed out expired at {}", format_time(*c.expiration)));
+      c.source, fmt::format("the credentials handed out expired at {}", format_time(*c.expiration_us)));
   e.retryable = true;
   return e;
 }
 
-void DefaultChain::store(Credentials c, TimePoint now) {
-  if (c.expiration) {
-    refresh_at_ = *c.expiration - kRefreshAhead;
-    if (refresh_at_ <= now) refresh_at_ = std::min(now + kMinRefreshInterval, *c.expiration);
+void DefaultChain::store(Credentials c, std::int64_t now_us) {
+  if (c.expiration_us) {
+    refresh_at_us_ = *c.expiration_us - kRefreshAheadUs;
+    if (refresh_at_us_ <= now_us) refresh_at_us_ = std::min(now_us + kMinRefreshIntervalUs, *c.expiration_us);
   }
   cached_ = std::move(c);
   last_error_.reset();
 }
 
-Result<Credentials> DefaultChain::get(TimePoint now) {
+Result<Credentials> DefaultChain::get(std::int64_t now_us) {
   std::unique_lock lock(mutex_);
-  const auto fresh = [&] { return cached_ && (!cached_->expiration || now < refresh_at_); };
+  const auto fresh = [&] { return cached_ && (!cached_->expiration_us || now_us < refresh_at_us_); };
   while (fetching_) {
     // Someone else is fetching: credentials that still work are good enough meanwhile.
-    if (cached_ && usable(*cached_, now)) return *cached_;
+    if (cached_ && usable(*cached_, now_us)) return *cached_;
     const std::uint64_t seen = fetches_;
     fetch_done_.wait(lock, [&] { return fetches_ != seen; });
     // Take what that fetch produced instead of starting another one right away.
-    if (cached_ && usable(*cached_, now)) return *cached_;
+    if (cached_ && usable(*cached_, now_us)) return *cached_;
     if (last_error_) return *last_error_;
   }
   if (fresh()) return *cached_;
@@ -583,7 +581,7 @@ Result<Credentials> DefaultChain::get(TimePoint now) {
   lock.unlock();
   Result<Credentials> fetched = Error::internal("credentials fetch did not run");
   try {
-    fetched = source != nullptr ? refresh(*source, now) : resolve(now, source);
+    fetched = source != nullptr ? refresh(*source, now_us) : resolve(now_us, source);
   } catch (...) {
     lock.lock();
     fetching_ = false;
@@ -598,13 +596,15 @@ Result<Credentials> DefaultChain::get(TimePoint now) {
 
   if (fetched) {
     chosen_ = source;
-    store(fetched.value(), now);
+    store(fetched.value(), now_us);
     return fetched;
   }
-  if (cached_ && usable(*cached_, now)) {
+  if (cached_ && usable(*cached_, now_us)) {
     // Static stability: keep using what still works, and try again a little later rather than on
     // every call while the endpoint is down.
-    if (cached_->expiration) refresh_at_ = std::min(now + kMinRefreshInterval, *cached_->expiration);
+    if (cached_->expiration_us) {
+      refresh_at_us_ = std::min(now_us + kMinRefreshIntervalUs, *cached_->expiration_us);
+    }
     log::warn("aws.credentials.refresh_failed",
               {{"source", cached_->source}, {"error", fetched.error().to_string()}});
     return *cached_;
@@ -613,7 +613,7 @@ Result<Credentials> DefaultChain::get(TimePoint now) {
   return fetched;
 }
 
-Result<Credentials> DefaultChain::resolve(TimePoint now, Source*& chosen) {
+Result<Credentials> DefaultChain::resolve(std::int64_t now_us, Source*& chosen) {
   std::string tried;
   int n = 0;
   for (const auto& source : sources_) {
@@ -621,8 +621,8 @@ Result<Credentials> DefaultChain::resolve(TimePoint now, Source*& chosen) {
     ++n;
     switch (lookup.kind) {
       case Lookup::Kind::kFound: {
-        ES_TRY(check_not_expired(lookup.credentials, now));
-        log_credentials("aws.credentials.resolved", lookup.credentials, now);
+        ES_TRY(check_not_expired(lookup.credentials, now_us));
+        log_credentials("aws.credentials.resolved", lookup.credentials, now_us);
         chosen = source.get();
         return std::move(lookup.credentials);
       }
@@ -655,12 +655,12 @@ Result<Credentials> DefaultChain::resolve(TimePoint now, Source*& chosen) {
   return e;
 }
 
-Result<Credentials> DefaultChain::refresh(Source& source, TimePoint now) {
+Result<Credentials> DefaultChain::refresh(Source& source, std::int64_t now_us) {
   Lookup lookup = source.fetch();
   switch (lookup.kind) {
     case Lookup::Kind::kFound:
-      ES_TRY(check_not_expired(lookup.credentials, now));
-      log_credentials("aws.credentials.refreshed", lookup.credentials, now);
+      ES_TRY(check_not_expired(lookup.credentials, now_us));
+      log_credentials("aws.credentials.refreshed", lookup.credentials, now_us);
       return std::move(lookup.credentials);
     case Lookup::Kind::kNotConfigured: {
       Error e =
@@ -678,7 +678,7 @@ Result<Credentials> DefaultChain::refresh(Source& source, TimePoint now) {
 class StaticProvider final : public CredentialsProvider {
  public:
   explicit StaticProvider(Credentials c) : credentials_(with_source(std::move(c))) {}
-  [[nodiscard]] Result<Credentials> get(TimePoint /*now*/) override { return credentials_; }
+  [[nodiscard]] Result<Credentials> get(std::int64_t /*now_us*/) override { return credentials_; }
 
  private:
   static Credentials with_source(Credentials c) {
@@ -693,60 +693,6 @@ class StaticProvider final : public CredentialsProvider {
 // ---- internal helpers ----------------------------------------------------------------------------
 
 namespace internal {
-
-std::optional<TimePoint> parse_iso8601(std::string_view s) {
-  const auto number = [&s](std::size_t pos, std::size_t len, int& out) {
-    if (pos + len > s.size()) return false;
-    out = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!number(0, 4, year) || s.size() < 20 || s[4] != '-' || !number(5, 2, month) || s[7] != '-' ||
-      !number(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !number(11, 2, hour) ||
-      s[13] != ':' || !number(14, 2, minute) || s[16] != ':' || !number(17, 2, second)) {
-    return std::nullopt;
-  }
-  std::size_t pos = 19;
-  std::chrono::nanoseconds fraction{0};
-  if (s[pos] == '.') {
-    ++pos;
-    const std::size_t start = pos;
-    std::int64_t scale = 100'000'000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      fraction += std::chrono::nanoseconds((s[pos] - '0') * scale);
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  std::chrono::minutes offset{0};
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh = 0, om = 0;
-    if (!number(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !number(pos + 4, 2, om) ||
-        oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = std::chrono::hours(oh) + std::chrono::minutes(om);
-    if (s[pos] == '-') offset = -offset;
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(year),
-                                        std::chrono::month(static_cast<unsigned>(month)),
-                                        std::chrono::day(static_cast<unsigned>(day))};
-  if (!ymd.ok()) return std::nullopt;
-  const auto t = std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-                 std::chrono::seconds(second) + fraction - offset;
-  return std::chrono::time_point_cast<Clock::duration>(t);
-}
 
 Result<Credentials> parse_credentials_json(std::string_view body, std::string_view what) {
   const std::string resource(what);
@@ -788,11 +734,12 @@ Result<Credentials> parse_credentials_json(std::string_view body, std::string_vi
   std::string expiration;
   ES_TRY(field("Expiration", false, expiration));
   if (!expiration.empty()) {
-    c.expiration = parse_iso8601(expiration);
-    if (!c.expiration) {
+    auto at = parse_iso8601_us(expiration);
+    if (!at) {
       return Error::invalid_data(
           resource, fmt::format("credentials response has an unreadable Expiration '{}'", expiration));
     }
+    c.expiration_us = *at;
   }
   return c;
 }
@@ -843,15 +790,6 @@ bool is_allowed_container_host(std::string_view host) {
 
 // ---- public API ----------------------------------------------------------------------------------
 
-EnvLookup process_env() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const std::string key(name);
-    const char* value = std::getenv(key.c_str());  // NOLINT(concurrency-mt-unsafe): nothing calls setenv
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
-
 std::string mask_access_key_id(std::string_view access_key_id) {
   if (access_key_id.size() < 12) return "****";
   return fmt::format("{}****{}", access_key_id.substr(0, 4), access_key_id.substr(access_key_id.size() - 4));
@@ -862,7 +800,7 @@ std::shared_ptr<CredentialsProvider> make_static_credentials(Credentials c) {
 }
 
 std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http) {
-  if (!env) env = process_env();
+  if (!env) env = process_environment();
   std::vector<std::unique_ptr<Source>> sources;
   sources.push_back(std::make_unique<EnvironmentSource>(env));
   sources.push_back(std::make_unique<ProfileSource>(env));

@@ -2,40 +2,34 @@
 /// AWS credentials and the provider chain: environment, shared files (AWS_PROFILE), container
 /// credentials, EC2 IMDSv2. Secrets never reach a log: Credentials has no formatter that prints them.
 
-#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "aws/http.h"
+#include "core/env.h"
 #include "core/result.h"
 
 namespace es::aws {
 
-using Clock = std::chrono::system_clock;
-using TimePoint = Clock::time_point;
-
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;            ///< empty when none
-  std::optional<TimePoint> expiration;  ///< none: never expires
-  std::string source;                   ///< "environment", "profile default", "container", "imds" (for logs)
+  std::string session_token;  ///< empty when none
+  /// When they expire, in microseconds since the epoch (core/time.h); none: never.
+  std::optional<std::int64_t> expiration_us;
+  std::string source;  ///< "environment", "profile default", "container", "imds" (for logs)
 };
-
-/// Reads an environment variable; injectable so that tests and the Lambda loop control it.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-/// The process environment.
-EnvLookup process_env();
 
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;
-  /// Current credentials, fetched or refreshed as needed (refreshed ahead of expiry). Thread-safe.
-  [[nodiscard]] virtual Result<Credentials> get(TimePoint now) = 0;
+  /// Current credentials at now_us (microseconds since the epoch), fetched or refreshed as needed
+  /// (refreshed ahead of expiry). Thread-safe.
+  [[nodiscard]] virtual Result<Credentials> get(std::int64_t now_us) = 0;
 };
 
 /// Fixed credentials (tests, tools).
@@ -59,7 +53,8 @@ using HttpClientFactory = std::function<std::unique_ptr<HttpClient>()>;
 /// role_arn, credential_process, SSO or web identity (not supported), an unreachable or failing
 /// container endpoint. When a refresh fails but the kept credentials have not expired yet, they are
 /// returned (and a warning logged). Concurrent callers share one fetch. Environment variables and
-/// files are read when a source is tried, not when the chain is made.
+/// files are read when a source is tried, not when the chain is made. An empty `env` reads the
+/// process environment (process_environment(), core/env.h).
 std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http);
 
 /// "AKIA****WXYZ": the first and last four characters of an access key id, for logs; "****" when it

@@ -2,25 +2,23 @@
 /// Pieces of the credentials chain exposed for unit tests; not part of the module's interface.
 
 #include <cstddef>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "aws/credentials.h"
 #include "core/result.h"
+#include "core/time.h"
 
 namespace es::aws::internal {
 
-/// How long before Expiration the chain fetches new credentials.
-inline constexpr std::chrono::minutes kRefreshAhead{5};
-
-/// Parses "2026-11-29T10:15:42Z", with optional fractional seconds and a "+hh:mm"/"-hh:mm" offset
-/// instead of "Z". std::nullopt when malformed or out of range.
-[[nodiscard]] std::optional<TimePoint> parse_iso8601(std::string_view text);
+/// How long before Expiration the chain fetches new credentials (microseconds).
+inline constexpr std::int64_t kRefreshAheadUs = 5 * kMicrosPerMinute;
 
 /// Parses the JSON document served by the container credentials endpoint and by IMDS
-/// ({"AccessKeyId","SecretAccessKey","Token","Expiration"[,"Code","Message"]}). Errors (kInvalidData,
-/// resource = `what`) name the missing or malformed field, never a value from the document.
+/// ({"AccessKeyId","SecretAccessKey","Token","Expiration"[,"Code","Message"]}). Expiration is read
+/// by core's parse_iso8601_us. Errors (kInvalidData, resource = `what`) name the missing or
+/// malformed field, never a value from the document.
 [[nodiscard]] Result<Credentials> parse_credentials_json(std::string_view body, std::string_view what);
 
 /// Whole contents of a small local file. kNotFound when it does not exist, kIo for other failures

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "aws/credentials.h"
+#include "core/env.h"
 #include "core/result.h"
 
 namespace es::aws {

@@ -9,6 +9,7 @@
 
 #include "aws/sigv4_internal.h"
 #include "core/hash.h"
+#include "core/time.h"
 
 namespace es::aws {
 namespace {
@@ -315,8 +316,10 @@ std::string canonical_query(std::string_view query) {
   return out;
 }
 
-std::string amz_date(TimePoint now) {
-  const std::time_t t = Clock::to_time_t(std::chrono::floor<std::chrono::seconds>(now));
+std::string amz_date(std::int64_t now_us) {
+  // Floor to the second, also before the epoch.
+  const std::int64_t seconds = now_us / kMicrosPerSecond - (now_us % kMicrosPerSecond < 0 ? 1 : 0);
+  const auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[20];
@@ -390,7 +393,7 @@ std::string uri_encode(std::string_view in, bool encode_slash) {
 }
 
 SigningArtifacts sigv4_internal::sign_request(HttpRequest& request, const Credentials& credentials,
-                                              const SigningParams& params, TimePoint now,
+                                              const SigningParams& params, std::int64_t now_us,
                                               const SignOptions& options) {
   // A request signed before (a retry) must not carry its old signature into the new one.
   erase_headers(request.headers, "authorization");
@@ -401,7 +404,7 @@ SigningArtifacts sigv4_internal::sign_request(HttpRequest& request, const Creden
     date = trim(*existing);
   } else {
     erase_headers(request.headers, "x-amz-date");
-    date = sigv4_internal::amz_date(now);
+    date = sigv4_internal::amz_date(now_us);
     request.headers.emplace_back("X-Amz-Date", date);
   }
   if (!credentials.session_token.empty()) {
@@ -443,14 +446,14 @@ SigningArtifacts sigv4_internal::sign_request(HttpRequest& request, const Creden
 }
 
 SigningArtifacts sign_request(HttpRequest& request, const Credentials& credentials,
-                              const SigningParams& params, TimePoint now) {
-  return sigv4_internal::sign_request(request, credentials, params, now, {});
+                              const SigningParams& params, std::int64_t now_us) {
+  return sigv4_internal::sign_request(request, credentials, params, now_us, {});
 }
 
 SigningArtifacts presign(HttpRequest& request, const Credentials& credentials, const SigningParams& params,
-                         TimePoint now, const PresignOptions& options) {
+                         std::int64_t now_us, const PresignOptions& options) {
   assert(options.expires.count() >= 1 && options.expires.count() <= 604'800 && "SigV4 allows 1 s to 7 days");
-  const std::string date = sigv4_internal::amz_date(now);
+  const std::string date = sigv4_internal::amz_date(now_us);
   const CanonicalHeaders headers = canonicalize_headers(request.headers, request.url);
 
   std::string added = "X-Amz-Algorithm=";

@@ -3,6 +3,7 @@
 /// Reference: "Create a signed AWS API request" (AWS General Reference) and the SigV4 test suite.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,9 @@ struct SigningArtifacts {
 /// session token), X-Amz-Content-Sha256 (S3 rules, unless already present, e.g. UNSIGNED-PAYLOAD),
 /// Host (from the URL, when absent) and Authorization. An X-Amz-Date already present in the
 /// request is kept and used (the test vectors rely on that). All other headers present are signed.
+/// now_us: the signing time, microseconds since the epoch (core/time.h); the caller's clock gives it.
 SigningArtifacts sign_request(HttpRequest& request, const Credentials& credentials,
-                              const SigningParams& params, TimePoint now);
+                              const SigningParams& params, std::int64_t now_us);
 
 /// Options of query-string signing (presigned URLs).
 struct PresignOptions {
@@ -49,7 +51,7 @@ struct PresignOptions {
 /// X-Amz-Signature to request.url. Signs the host (from the URL) and every header present; adds no
 /// header. SigningArtifacts::authorization is left empty.
 SigningArtifacts presign(HttpRequest& request, const Credentials& credentials, const SigningParams& params,
-                         TimePoint now, const PresignOptions& options = {});
+                         std::int64_t now_us, const PresignOptions& options = {});
 
 /// URI-encodes per SigV4: unreserved characters (A-Z a-z 0-9 - _ . ~) kept, everything else %XX
 /// upper-case; '/' kept when encode_slash is false (object keys in paths).

@@ -1,6 +1,7 @@
 #pragma once
 /// Building blocks of the SigV4 signer, exposed for unit tests only (not part of the aws interface).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -43,8 +44,8 @@ struct UrlParts {
 /// value, joined as "name=value" with '&'.
 [[nodiscard]] std::string canonical_query(std::string_view query);
 
-/// "YYYYMMDDTHHMMSSZ" (UTC) of now, truncated to the second.
-[[nodiscard]] std::string amz_date(TimePoint now);
+/// "YYYYMMDDTHHMMSSZ" (UTC) of now_us (microseconds since the epoch), truncated to the second.
+[[nodiscard]] std::string amz_date(std::int64_t now_us);
 
 /// The derived signing key kSigning = HMAC chain over "AWS4"+secret, date (YYYYMMDD), region,
 /// service, "aws4_request". Cached per thread by (secret fingerprint, date, region, service).
@@ -64,6 +65,6 @@ struct SignOptions {
 
 /// sign_request with options (the public sign_request uses the defaults).
 SigningArtifacts sign_request(HttpRequest& request, const Credentials& credentials,
-                              const SigningParams& params, TimePoint now, const SignOptions& options);
+                              const SigningParams& params, std::int64_t now_us, const SignOptions& options);
 
 }  // namespace es::aws::sigv4_internal

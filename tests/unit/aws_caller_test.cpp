@@ -7,6 +7,7 @@
 
 #include "aws/caller.h"
 #include "aws/errors.h"
+#include "core/time.h"
 #include "support/fake_http.h"
 
 namespace es::aws {
@@ -119,7 +120,7 @@ TEST(AwsCaller, AccessErrorsAreFinalAndSayWhatToDo) {
 
 TEST(AwsCaller, DeadlineStopsRetrying) {
   Fixture f(10);
-  f.caller->set_deadline(f.context->clock() - std::chrono::seconds(1));
+  f.caller->set_deadline(f.context->clock() - kMicrosPerSecond);
   f.http->reply(503, "");
   f.http->reply(200, "{}");
   auto r = f.call();

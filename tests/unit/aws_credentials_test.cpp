@@ -17,7 +17,10 @@
 #include "aws/credentials.h"
 #include "aws/credentials_internal.h"
 #include "aws/ini.h"
+#include "core/clock.h"
+#include "core/env.h"
 #include "core/log.h"
+#include "core/time.h"
 
 namespace es::aws {
 namespace {
@@ -51,10 +54,10 @@ const std::vector<std::string_view>& all_secrets() {
   return secrets;
 }
 
-TimePoint at(std::string_view iso) {
-  auto t = internal::parse_iso8601(iso);
-  EXPECT_TRUE(t.has_value()) << iso;
-  return t.value_or(TimePoint{});
+std::int64_t at(std::string_view iso) {
+  auto t = parse_iso8601_us(iso);
+  EXPECT_TRUE(t.ok()) << iso;
+  return t.ok() ? *t : 0;
 }
 
 std::string credentials_json(std::string_view id, std::string_view secret, std::string_view token,
@@ -234,29 +237,31 @@ class CredentialsChainTest : public ::testing::Test {
   fs::path home_;
   std::map<std::string, std::string> vars_;
   HttpScript http_;
-  const TimePoint now_ = at("2026-11-29T10:00:00Z");
+  const std::int64_t now_ = at("2026-11-29T10:00:00Z");
 };
 
 // ---- helpers -------------------------------------------------------------------------------------
 
 TEST(Iso8601, ParsesUtcForms) {
-  const auto base = internal::parse_iso8601("2026-11-29T10:15:42Z");
+  // Expiration is read by core's parser (core/time.h), the program's one ISO-8601 parser.
+  const auto base = parse_iso8601_us("2026-11-29T10:15:42Z");
   ASSERT_TRUE(base);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(base->time_since_epoch()).count(), 1795947342);
-  EXPECT_EQ(internal::parse_iso8601("2026-11-29T11:15:42+01:00"), base);
-  EXPECT_EQ(internal::parse_iso8601("2026-11-29T09:45:42-00:30"), base);
-  const auto frac = internal::parse_iso8601("2026-11-29T10:15:42.250Z");
+  EXPECT_EQ(*base / kMicrosPerSecond, 1795947342);
+  EXPECT_EQ(at("2026-11-29T11:15:42+01:00"), *base);
+  EXPECT_EQ(at("2026-11-29T09:45:42-00:30"), *base);
+  const auto frac = parse_iso8601_us("2026-11-29T10:15:42.250Z");
   ASSERT_TRUE(frac);
-  EXPECT_EQ(*frac - *base, 250ms);
-  EXPECT_TRUE(internal::parse_iso8601("2024-02-29T00:00:00Z"));
+  EXPECT_EQ(std::chrono::microseconds(*frac - *base), 250ms);
+  EXPECT_TRUE(parse_iso8601_us("2024-02-29T00:00:00Z"));
 }
 
 TEST(Iso8601, RejectsMalformed) {
-  for (const char* bad :
-       {"", "2026-11-29", "2026-11-29T10:15:42", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-        "2026-11-29T24:00:00Z", "2026-11-29T10:60:00Z", "2026-11-29T10:15:42.Z", "2026-11-29T10:15:42Zjunk",
-        "2026-11-29T10:15:42+0100", "x026-11-29T10:15:42Z"}) {
-    EXPECT_FALSE(internal::parse_iso8601(bad)) << bad;
+  // "2026-11-29T10:15:42+0100" was rejected by the credentials module's own parser; core's parser,
+  // now the only one, accepts the +HHMM offset (core_time_test ParseIso.BasicForms pins "+0000").
+  for (const char* bad : {"", "2026-11-29", "2026-11-29T10:15:42", "2026-13-01T00:00:00Z",
+                          "2026-02-30T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T10:60:00Z",
+                          "2026-11-29T10:15:42.Z", "2026-11-29T10:15:42Zjunk", "x026-11-29T10:15:42Z"}) {
+    EXPECT_FALSE(parse_iso8601_us(bad)) << bad;
   }
 }
 
@@ -273,10 +278,10 @@ TEST(ParseCredentialsJson, ReadsAllFields) {
   EXPECT_EQ(c->access_key_id, "ASIA1");
   EXPECT_EQ(c->secret_access_key, "s");
   EXPECT_EQ(c->session_token, "t");
-  EXPECT_EQ(c->expiration, at("2026-11-29T12:00:00Z"));
+  EXPECT_EQ(c->expiration_us, at("2026-11-29T12:00:00Z"));
   auto no_expiry = internal::parse_credentials_json(R"({"AccessKeyId":"A","SecretAccessKey":"S"})", "x");
   ASSERT_TRUE(no_expiry.ok());
-  EXPECT_FALSE(no_expiry->expiration);
+  EXPECT_FALSE(no_expiry->expiration_us);
   EXPECT_TRUE(no_expiry->session_token.empty());
 }
 
@@ -365,7 +370,7 @@ TEST(StaticCredentials, ReturnsThemAsGiven) {
   c.access_key_id = "AKIDSTATIC";
   c.secret_access_key = "secret";
   auto provider = make_static_credentials(c);
-  auto got = provider->get(Clock::now());
+  auto got = provider->get(system_now_us());
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->access_key_id, "AKIDSTATIC");
   EXPECT_EQ(got->secret_access_key, "secret");
@@ -374,7 +379,7 @@ TEST(StaticCredentials, ReturnsThemAsGiven) {
 
 TEST(ProcessEnv, ReadsTheProcessEnvironment) {
   ::setenv("EAGLESENSE_CREDENTIALS_TEST_VAR", "value", 1);
-  const auto env = process_env();
+  const auto env = process_environment();
   EXPECT_EQ(env("EAGLESENSE_CREDENTIALS_TEST_VAR"), "value");
   EXPECT_EQ(env("EAGLESENSE_CREDENTIALS_TEST_UNSET_VAR"), std::nullopt);
   ::unsetenv("EAGLESENSE_CREDENTIALS_TEST_VAR");
@@ -389,7 +394,7 @@ TEST_F(CredentialsChainTest, EnvironmentCredentials) {
   EXPECT_EQ(c->access_key_id, kEnvId);
   EXPECT_EQ(c->secret_access_key, kEnvSecret);
   EXPECT_EQ(c->session_token, kEnvToken);
-  EXPECT_FALSE(c->expiration);
+  EXPECT_FALSE(c->expiration_us);
   EXPECT_EQ(c->source, "environment");
   EXPECT_EQ(http_.count(), 0u);
 }
@@ -565,7 +570,7 @@ TEST_F(CredentialsChainTest, ContainerRelativeUri) {
   EXPECT_EQ(c->access_key_id, kContainerId);
   EXPECT_EQ(c->secret_access_key, kContainerSecret);
   EXPECT_EQ(c->session_token, kContainerToken);
-  EXPECT_EQ(c->expiration, at("2026-11-29T12:00:00Z"));
+  EXPECT_EQ(c->expiration_us, at("2026-11-29T12:00:00Z"));
   EXPECT_EQ(c->source, "container");
   const auto requests = http_.requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -613,7 +618,7 @@ TEST_F(CredentialsChainTest, ContainerTokenFileWinsAndIsReadOnEveryFetch) {
   write_file(token_file, "rotated-token");
   auto refreshed = provider->get(at("2026-11-29T10:58:00Z"));
   ASSERT_TRUE(refreshed.ok()) << refreshed.error().to_string();
-  EXPECT_EQ(refreshed->expiration, at("2026-11-29T12:00:00Z"));
+  EXPECT_EQ(refreshed->expiration_us, at("2026-11-29T12:00:00Z"));
   ASSERT_EQ(http_.count(), 2u);
   EXPECT_EQ(http_.requests().at(1).header("Authorization"), "rotated-token");
 }
@@ -688,7 +693,7 @@ TEST_F(CredentialsChainTest, ImdsV2TokenFlow) {
   EXPECT_EQ(c->access_key_id, kImdsId);
   EXPECT_EQ(c->secret_access_key, kImdsSecret);
   EXPECT_EQ(c->session_token, kImdsToken);
-  EXPECT_EQ(c->expiration, at("2026-11-29T12:00:00Z"));
+  EXPECT_EQ(c->expiration_us, at("2026-11-29T12:00:00Z"));
   EXPECT_EQ(c->source, "imds");
 
   const auto requests = http_.requests();
@@ -763,7 +768,7 @@ TEST_F(CredentialsChainTest, RefreshesFiveMinutesBeforeExpiry) {
   auto refreshed = provider->get(at("2026-11-29T11:55:00Z"));
   ASSERT_TRUE(refreshed.ok()) << refreshed.error().to_string();
   EXPECT_EQ(refreshed->access_key_id, "ASIASECONDCREDENTIA2");
-  EXPECT_EQ(refreshed->expiration, at("2026-11-29T18:00:00Z"));
+  EXPECT_EQ(refreshed->expiration_us, at("2026-11-29T18:00:00Z"));
   EXPECT_EQ(http_.count(), 6u);
   EXPECT_EQ(http_.requests().at(3).method, "PUT");
 
@@ -790,7 +795,7 @@ TEST_F(CredentialsChainTest, EnvironmentCredentialsAreNeverRefetched) {
   auto provider = chain();
   ASSERT_TRUE(provider->get(now_).ok());
   vars_["AWS_ACCESS_KEY_ID"] = "AKIACHANGEDLATER0000";
-  auto later = provider->get(now_ + std::chrono::hours(24 * 365));
+  auto later = provider->get(now_ + 24 * 365 * kMicrosPerHour);
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->access_key_id, kEnvId);
 }
@@ -839,9 +844,9 @@ TEST_F(CredentialsChainTest, ShortLivedCredentialsAreNotRefetchedOnEveryCall) {
               credentials_json(kContainerId, kContainerSecret, kContainerToken, "2026-11-29T10:02:00Z"));
   auto provider = chain();
   ASSERT_TRUE(provider->get(now_).ok());
-  ASSERT_TRUE(provider->get(now_ + 10s).ok());
+  ASSERT_TRUE(provider->get(now_ + 10 * kMicrosPerSecond).ok());
   EXPECT_EQ(http_.count(), 1u);
-  ASSERT_TRUE(provider->get(now_ + 31s).ok());
+  ASSERT_TRUE(provider->get(now_ + 31 * kMicrosPerSecond).ok());
   EXPECT_EQ(http_.count(), 2u);
 }
 
@@ -860,7 +865,7 @@ TEST_F(CredentialsChainTest, ConcurrentCallersShareOneFetch) {
   });
   auto provider = chain();
 
-  const auto run = [&](TimePoint when) {
+  const auto run = [&](std::int64_t when) {
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
     for (int i = 0; i < 8; ++i) {
@@ -879,7 +884,7 @@ TEST_F(CredentialsChainTest, ConcurrentCallersShareOneFetch) {
   EXPECT_EQ(fetches.load(), 2);
   auto c = provider->get(at("2026-11-29T11:58:00Z"));
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->expiration, at("2026-11-29T18:00:00Z"));
+  EXPECT_EQ(c->expiration_us, at("2026-11-29T18:00:00Z"));
   EXPECT_EQ(fetches.load(), 2);
 }
 
@@ -949,8 +954,8 @@ TEST_F(CredentialsChainTest, NoSecretInAnyLogLineOrError) {
   LogCapture capture;
   std::vector<std::string> errors;
   std::vector<std::string> sources_used;
-  const auto attempt = [&](TimePoint when = TimePoint{}) {
-    auto c = chain()->get(when == TimePoint{} ? now_ : when);
+  const auto attempt = [&](std::int64_t when = 0) {
+    auto c = chain()->get(when == 0 ? now_ : when);
     if (c.ok()) {
       sources_used.push_back(c->source);
     } else {

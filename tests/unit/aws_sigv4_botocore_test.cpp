@@ -28,6 +28,7 @@
 
 #include "aws/sigv4.h"
 #include "core/hash.h"
+#include "core/time.h"
 
 namespace es::aws {
 namespace {
@@ -35,7 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kAmzDate = "20150830T123600Z";
-const TimePoint kNow = Clock::from_time_t(1440938160);  // 2015-08-30T12:36:00Z
+constexpr std::int64_t kNow = 1'440'938'160LL * kMicrosPerSecond;  // 2015-08-30T12:36:00Z
 constexpr int kCases = 240;
 
 /// A fixed-sequence generator (std distributions differ between standard libraries).

@@ -106,7 +106,7 @@ std::string unique_name(std::string_view prefix) {
   return name + suffix;
 }
 
-es::aws::EnvLookup env_lookup(const TestEnv& env) {
+es::EnvLookup env_lookup(const TestEnv& env) {
   auto values = env.variables;
   values.insert_or_assign("EAGLESENSE_BACKEND", env.backend);
   values.insert_or_assign("AWS_ENDPOINT_URL_DYNAMODB", env.dynamodb_endpoint);

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "aws/credentials.h"
+#include "core/env.h"
 
 namespace es::testing {
 
@@ -41,6 +41,6 @@ struct TestEnv {
 /// An EnvLookup that serves the env file's variables (endpoints, credentials, region,
 /// AWS_EC2_METADATA_DISABLED) and nothing from the process environment, so a developer's real AWS
 /// settings never reach a test. The fields of `env` override `env.variables`.
-[[nodiscard]] es::aws::EnvLookup env_lookup(const TestEnv& env);
+[[nodiscard]] es::EnvLookup env_lookup(const TestEnv& env);
 
 }  // namespace es::testing
