@@ -15,7 +15,7 @@
 #include <stdlib.h>  // mkdtemp
 
 #include "aws/credentials.h"
-#include "aws/credentials_internal.h"
+#include "aws/credentials/source.h"
 #include "aws/ini.h"
 #include "core/clock.h"
 #include "core/env.h"
