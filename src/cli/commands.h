@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/env.h"
 #include "core/time.h"
+#include "export/hours.h"
 
 namespace es::cli {
 
@@ -92,8 +93,8 @@ struct MergeCommand {
 
 /// `eaglesense run --workers W` for hours: plan, W work processes, list-clients, the merges (at most W
 /// at a time) and finish, each a child process of this program, as the state machine runs them.
-int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hours, const EnvLookup& env,
-                   const ExportConfig& config);
+int run_scaled_out(const RunCommand& command, const std::vector<exporter::HourTask>& tasks,
+                   const EnvLookup& env, const ExportConfig& config);
 
 struct SeedCommand {
   SettingFlags settings;

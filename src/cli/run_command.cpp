@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "export/exporter.h"
+#include "export/hours.h"
 #include "export/metrics.h"
 #include "export/summary.h"
 
@@ -131,9 +132,11 @@ int RunCommand::run() {
   // Which hours: validated before any I/O.
   auto chosen = hours_at(started);
   if (!chosen.ok()) return report_error(chosen.error());
-  const std::vector<HourWindow>& hours = *chosen;
+  // Catch-up skips the hours that have a manifest (a dry run reads them all).
+  std::vector<exporter::HourTask> tasks;
+  for (const HourWindow& w : *chosen) tasks.push_back({w, catch_up > 0 && !dry_run});
 
-  if (workers > 0) return run_scaled_out(*this, hours, *env, *config);
+  if (workers > 0) return run_scaled_out(*this, tasks, *env, *config);
   auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
   auto metrics =
@@ -143,39 +146,13 @@ int RunCommand::run() {
   exporter::ExportOptions options;
   options.dry_run = dry_run;
   exporter::Exporter exporter(*config, std::move(*ports), options);
-  exporter::RunSummary summary;
+  exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {
+                                   exporter::ReadProgress progress;
+                                   std::optional<ProgressLine> line;
+                                   if (interactive) line.emplace(progress, w.label());
+                                   return exporter.export_hour(w, &progress);
+                                 }).summary;
   summary.dry_run = dry_run;
-  for (const HourWindow& w : hours) {
-    if (catch_up > 0 && !dry_run) {
-      auto complete = exporter.hour_complete(w);
-      if (!complete.ok()) {
-        report_error(complete.error());
-        summary.hours.push_back(exporter::HourReport::failed(w, complete.error()));
-        continue;
-      }
-      if (*complete) {
-        exporter::HourReport skipped;
-        skipped.window = w;
-        skipped.status = "skipped";
-        skipped.manifest_key = manifest_key(w);
-        summary.hours.push_back(std::move(skipped));
-        log::info("export.hour_skipped", {{"hour", w.label()}, {"reason", "manifest exists"}});
-        continue;
-      }
-    }
-    exporter::ReadProgress progress;
-    Result<exporter::HourReport> report = [&] {
-      std::optional<ProgressLine> line;
-      if (interactive) line.emplace(progress, w.label());
-      return exporter.export_hour(w, &progress);
-    }();
-    if (!report.ok()) {
-      report_error(report.error());
-      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
-      continue;
-    }
-    summary.hours.push_back(std::move(*report));
-  }
   summary.duration_ms = (system_now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();
   std::cout << exporter::render_summary(summary) << std::flush;

@@ -194,11 +194,7 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
     return Error::invalid_data("plan", fmt::format("unreadable plan output: {}", plan_out));
   }
   if (complete) {
-    exporter::HourReport skipped;
-    skipped.window = w;
-    skipped.status = "skipped";
-    skipped.manifest_key = manifest_key(w);
-    return skipped;
+    return exporter::HourReport::skipped(w);
   }
   const std::int64_t plan_ms = ms_since(started);
 
@@ -269,7 +265,7 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
   report.events_undeliverable = manifest.events_undeliverable;
   report.clients = manifest.objects.size();
   for (const ManifestObject& o : manifest.objects) {
-    if (o.status == "delivered") {
+    if (o.status == ObjectStatus::kDelivered) {
       ++report.objects;
       report.bytes += o.bytes;
     }
@@ -288,7 +284,8 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
                        take(summary["hours"].at(0)["out_of_window"], report.out_of_window);
   if (!figures) log::warn("scale_out.summary_incomplete", {{"hour", w.label()}, {"finish_stdout", finished}});
   report.duration_ms = ms_since(started);
-  report.status = report.events_undeliverable > 0 ? "undeliverable" : "exported";
+  report.status = report.events_undeliverable > 0 ? exporter::HourStatus::kUndeliverable
+                                                  : exporter::HourStatus::kExported;
   log::info("scale_out.hour_done", {{"hour", w.label()},
                                     {"workers", units},
                                     {"clients", static_cast<std::uint64_t>(merges.size())},
@@ -302,8 +299,8 @@ Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& 
 
 }  // namespace
 
-int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hours, const EnvLookup& env,
-                   const ExportConfig& config) {
+int run_scaled_out(const RunCommand& command, const std::vector<exporter::HourTask>& tasks,
+                   const EnvLookup& env, const ExportConfig& config) {
   const auto started = Clock::now();
   if (command.dry_run) {
     return report_error(
@@ -313,16 +310,10 @@ int run_scaled_out(const RunCommand& command, const std::vector<HourWindow>& hou
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
   exporter::Exporter exporter(config, std::move(*ports));
   Spawner spawner(env);
-  exporter::RunSummary summary;
-  for (const HourWindow& w : hours) {
-    auto report = scale_out_hour(spawner, w, command.workers, command.catch_up > 0, exporter);
-    if (!report.ok()) {
-      report_error(report.error());
-      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
-      continue;
-    }
-    summary.hours.push_back(std::move(*report));
-  }
+  // export_hours skips the catch-up hours that have a manifest before a plan process is spawned.
+  exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {
+                                   return scale_out_hour(spawner, w, command.workers, false, exporter);
+                                 }).summary;
   summary.duration_ms = ms_since(started);
   // The largest of this process and its stage processes (all waited for).
   rusage children{};

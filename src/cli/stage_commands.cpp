@@ -133,7 +133,7 @@ int MergeCommand::run() {
     auto merged = stages.merge(w, client);
     if (!merged.ok()) return report_error(merged.error());
     std::cout << render_manifest_object(merged->object) << '\n' << std::flush;
-    return merged->object.status == "delivered" ? kExitOk : kExitUndeliverable;
+    return merged->object.status == ObjectStatus::kDelivered ? kExitOk : kExitUndeliverable;
   }
   auto metrics = exporter::MetricsPublisher::make(setup->config.metrics.value_or(MetricsMode::kNone),
                                                   setup->env, setup->config);

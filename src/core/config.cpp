@@ -83,22 +83,28 @@ Status read_int(const EnvLookup& env, std::string_view name, T lo, T hi, T& out)
 }
 
 template <typename E, std::size_t N>
-Status read_enum(const EnvLookup& env, std::string_view name,
-                 const std::array<std::pair<std::string_view, E>, N>& choices, E& out) {
+Status read_enum(const EnvLookup& env, std::string_view name, const std::array<Named<E>, N>& choices,
+                 E& out) {
   auto v = get(env, name);
   if (!v) return ok_status();
-  for (const auto& [text, value] : choices) {
-    if (*v == text) {
-      out = value;
-      return ok_status();
-    }
+  if (auto value = value_named(choices, *v)) {
+    out = *value;
+    return ok_status();
   }
-  std::string allowed;
-  for (const auto& [text, value] : choices) {
-    if (!allowed.empty()) allowed += ", ";
-    allowed += text;
+  return setting_error(name, fmt::format("'{}' is not one of {}", *v, names_of(choices)));
+}
+
+/// A setting whose values are the exact names of a traits table (output_format_named and the like).
+template <typename E>
+Status read_named(const EnvLookup& env, std::string_view name, std::optional<E> (*named)(std::string_view),
+                  std::string (*names)(), E& out) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  if (auto value = named(*v)) {
+    out = *value;
+    return ok_status();
   }
-  return setting_error(name, fmt::format("'{}' is not one of {}", *v, allowed));
+  return setting_error(name, fmt::format("'{}' is not one of {}", *v, names()));
 }
 
 Status read_bool(const EnvLookup& env, std::string_view name, bool& out) {
@@ -133,21 +139,6 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
-
-std::string_view to_string(ReadMode m) {
-  return m == ReadMode::kScan ? "scan" : "query";
-}
-
-std::string_view to_string(MetricsMode m) {
-  switch (m) {
-    case MetricsMode::kEmf:
-      return "emf";
-    case MetricsMode::kCloudWatch:
-      return "cloudwatch";
-    default:
-      return "none";
-  }
-}
 
 std::span<const SettingSpec> export_settings() {
   return kSettings;
@@ -260,20 +251,9 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   c.ops_bucket = get(env, "EAGLESENSE_OPS_BUCKET").value_or(c.bucket_prefix + "-ops");
   if (auto why = validate_bucket_name(c.ops_bucket)) return setting_error("EAGLESENSE_OPS_BUCKET", *why);
 
-  ES_TRY(read_enum(
-      env, "OUTPUT_FORMAT",
-      std::array<std::pair<std::string_view, OutputFormat>, 3>{
-          {{"json", OutputFormat::kJson}, {"ndjson", OutputFormat::kNdjson}, {"csv", OutputFormat::kCsv}}},
-      c.format));
-  ES_TRY(read_enum(
-      env, "EAGLESENSE_COMPRESSION",
-      std::array<std::pair<std::string_view, Compression>, 3>{
-          {{"none", Compression::kNone}, {"gzip", Compression::kGzip}, {"zstd", Compression::kZstd}}},
-      c.compression));
-  ES_TRY(read_enum(env, "EAGLESENSE_READ_MODE",
-                   std::array<std::pair<std::string_view, ReadMode>, 2>{
-                       {{"scan", ReadMode::kScan}, {"query", ReadMode::kQuery}}},
-                   c.read_mode));
+  ES_TRY(read_named(env, "OUTPUT_FORMAT", output_format_named, output_format_names, c.format));
+  ES_TRY(read_named(env, "EAGLESENSE_COMPRESSION", compression_named, compression_names, c.compression));
+  ES_TRY(read_enum(env, "EAGLESENSE_READ_MODE", kReadModeNames, c.read_mode));
   ES_TRY(read_int(env, "EAGLESENSE_SEGMENTS", 1, 1000, c.segments));
   ES_TRY(read_int(env, "EAGLESENSE_SHARDS", 1, 1000, c.shards));
   ES_TRY(read_attribute_name(env, "EAGLESENSE_INDEX_NAME", c.index_name));
@@ -293,14 +273,9 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
-  std::string_view sse = c.sse;
-  ES_TRY(read_enum(env, "EAGLESENSE_SSE",
-                   std::array<std::pair<std::string_view, std::string_view>, 2>{
-                       {{"AES256", "AES256"}, {"aws:kms", "aws:kms"}}},
-                   sse));
-  c.sse = std::string(sse);
+  ES_TRY(read_enum(env, "EAGLESENSE_SSE", kSseNames, c.sse));
   if (auto v = get(env, "EAGLESENSE_KMS_KEY_ID")) {
-    if (c.sse != "aws:kms") {
+    if (c.sse != Sse::kKms) {
       return setting_error("EAGLESENSE_KMS_KEY_ID", "a KMS key is only used with EAGLESENSE_SSE=aws:kms");
     }
     c.kms_key_id = *v;
@@ -332,12 +307,7 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   c.ca_bundle = get(env, "AWS_CA_BUNDLE").value_or("");
   if (get(env, "EAGLESENSE_METRICS")) {
     MetricsMode metrics = MetricsMode::kNone;
-    ES_TRY(read_enum(
-        env, "EAGLESENSE_METRICS",
-        std::array<std::pair<std::string_view, MetricsMode>, 3>{{{"none", MetricsMode::kNone},
-                                                                 {"emf", MetricsMode::kEmf},
-                                                                 {"cloudwatch", MetricsMode::kCloudWatch}}},
-        metrics));
+    ES_TRY(read_enum(env, "EAGLESENSE_METRICS", kMetricsModeNames, metrics));
     c.metrics = metrics;
   }
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));

@@ -11,21 +11,46 @@
 #include <string_view>
 #include <vector>
 
-#include "core/encode.h"
 #include "core/env.h"
+#include "core/names.h"
+#include "core/output_format.h"
 #include "core/result.h"
 
 namespace es {
 
+/// How an hour is read (EAGLESENSE_READ_MODE): a parallel Scan of any table, or Queries of the
+/// hour-shard index.
 enum class ReadMode { kScan, kQuery };
-
-std::string_view to_string(ReadMode m);
+inline constexpr std::array<Named<ReadMode>, 2> kReadModeNames = {{
+    {ReadMode::kScan, "scan"},
+    {ReadMode::kQuery, "query"},
+}};
+[[nodiscard]] inline std::string_view to_string(ReadMode m) {
+  return name_of(kReadModeNames, m);
+}
 
 /// Where a run's metrics go (EAGLESENSE_METRICS): nowhere, an Embedded Metric Format record in the
 /// log, or that record and a PutMetricData call.
 enum class MetricsMode { kNone, kEmf, kCloudWatch };
+inline constexpr std::array<Named<MetricsMode>, 3> kMetricsModeNames = {{
+    {MetricsMode::kNone, "none"},
+    {MetricsMode::kEmf, "emf"},
+    {MetricsMode::kCloudWatch, "cloudwatch"},
+}};
+[[nodiscard]] inline std::string_view to_string(MetricsMode m) {
+  return name_of(kMetricsModeNames, m);
+}
 
-std::string_view to_string(MetricsMode m);
+/// Server-side encryption of every object written (EAGLESENSE_SSE): SSE-S3, or SSE-KMS with
+/// EAGLESENSE_KMS_KEY_ID (or the account's aws/s3 key).
+enum class Sse { kAes256, kKms };
+inline constexpr std::array<Named<Sse>, 2> kSseNames = {{
+    {Sse::kAes256, "AES256"},
+    {Sse::kKms, "aws:kms"},
+}};
+[[nodiscard]] inline std::string_view to_string(Sse s) {
+  return name_of(kSseNames, s);
+}
 
 /// One setting as the user sees it.
 struct SettingSpec {
@@ -53,7 +78,7 @@ struct ExportConfig {
   std::string time_attr = "time";
   std::string id_attr = "eventId";
   std::vector<std::string> required_attrs = {"eventId", "clientId", "time"};
-  std::string sse = "AES256";  ///< "AES256" or "aws:kms"
+  Sse sse = Sse::kAes256;
   std::string kms_key_id;
   std::string expected_bucket_owner;  ///< 12-digit account id or ""
   int upload_concurrency = 16;

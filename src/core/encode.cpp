@@ -23,14 +23,6 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kCompressedChunkBytes = 128 * 1024;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Collects small writes into ~64 KiB chunks so that compressors and uploads see few large calls; a
 // sink that takes small writes as cheaply (an object in memory) gets them directly, one copy less.
 class ChunkWriter {
@@ -401,102 +393,6 @@ class ZstdCompressor final : public Compressor {
 };
 
 }  // namespace
-
-Result<OutputFormat> parse_output_format(std::string_view text) {
-  const std::string t = lower(text);
-  if (t == "json") return OutputFormat::kJson;
-  if (t == "ndjson" || t == "jsonl") return OutputFormat::kNdjson;
-  if (t == "csv") return OutputFormat::kCsv;
-  return Error::invalid_argument(
-      "output format", "unknown output format \"" + std::string(text) + "\" (allowed: json, ndjson, csv)");
-}
-
-Result<Compression> parse_compression(std::string_view text) {
-  const std::string t = lower(text);
-  if (t == "none" || t.empty()) return Compression::kNone;
-  if (t == "gzip" || t == "gz") return Compression::kGzip;
-  if (t == "zstd" || t == "zst") return Compression::kZstd;
-  return Error::invalid_argument(
-      "compression", "unknown compression \"" + std::string(text) + "\" (allowed: none, gzip, zstd)");
-}
-
-std::string_view to_string(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::kJson:
-      return "json";
-    case OutputFormat::kNdjson:
-      return "ndjson";
-    case OutputFormat::kCsv:
-      return "csv";
-  }
-  return "json";
-}
-
-std::string_view to_string(Compression compression) {
-  switch (compression) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-  }
-  return "none";
-}
-
-std::string_view format_extension(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::kJson:
-      return ".json";
-    case OutputFormat::kNdjson:
-      return ".ndjson";
-    case OutputFormat::kCsv:
-      return ".csv";
-  }
-  return ".json";
-}
-
-std::string_view compression_extension(Compression compression) {
-  switch (compression) {
-    case Compression::kNone:
-      return "";
-    case Compression::kGzip:
-      return ".gz";
-    case Compression::kZstd:
-      return ".zst";
-  }
-  return "";
-}
-
-std::string file_extension(OutputFormat format, Compression compression) {
-  std::string out(format_extension(format));
-  out += compression_extension(compression);
-  return out;
-}
-
-std::string_view content_type(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::kJson:
-      return "application/json";
-    case OutputFormat::kNdjson:
-      return "application/x-ndjson";
-    case OutputFormat::kCsv:
-      return "text/csv; charset=utf-8";
-  }
-  return "application/json";
-}
-
-std::string_view content_encoding(Compression compression) {
-  switch (compression) {
-    case Compression::kNone:
-      return "";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-  }
-  return "";
-}
 
 Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, OutputSink& downstream,
                                                      int level) {

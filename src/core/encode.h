@@ -10,36 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/output_format.h"
 #include "core/result.h"
 
 namespace es {
-
-enum class OutputFormat : std::uint8_t {
-  kJson,    ///< "[\n" + events joined by ",\n" + "\n]\n"; no events: "[]\n"
-  kNdjson,  ///< each event followed by "\n"; no events: ""
-  kCsv,     ///< header + one row per event, CRLF line ends (RFC 4180); no events: ""
-};
-
-enum class Compression : std::uint8_t { kNone, kGzip, kZstd };
-
-/// "json", "ndjson" (also "jsonl"), "csv", case-insensitive. Error kInvalidArgument names the choices.
-[[nodiscard]] Result<OutputFormat> parse_output_format(std::string_view text);
-/// "none" (also ""), "gzip" (also "gz"), "zstd" (also "zst"), case-insensitive.
-[[nodiscard]] Result<Compression> parse_compression(std::string_view text);
-[[nodiscard]] std::string_view to_string(OutputFormat format);
-[[nodiscard]] std::string_view to_string(Compression compression);
-
-/// ".json", ".ndjson" or ".csv".
-[[nodiscard]] std::string_view format_extension(OutputFormat format);
-/// "", ".gz" or ".zst".
-[[nodiscard]] std::string_view compression_extension(Compression compression);
-/// The object key suffix, e.g. ".json", ".ndjson.gz", ".csv.zst".
-[[nodiscard]] std::string file_extension(OutputFormat format, Compression compression);
-/// Content-Type of the uncompressed format: "application/json", "application/x-ndjson",
-/// "text/csv; charset=utf-8".
-[[nodiscard]] std::string_view content_type(OutputFormat format);
-/// Content-Encoding for the compression: "" (send no header), "gzip" or "zstd".
-[[nodiscard]] std::string_view content_encoding(Compression compression);
 
 /// Receives output bytes in order. Implementations: StringSink here; uploads and files elsewhere.
 class OutputSink {

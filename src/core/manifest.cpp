@@ -1,8 +1,8 @@
 #include "core/manifest.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
+#include "core/json_reader.h"
 #include "core/json_writer.h"
 
 namespace es {
@@ -18,7 +18,7 @@ std::string render_manifest_object(const ManifestObject& o) {
   ow.key("client").value(o.client);
   ow.key("bucket").value(o.bucket);
   ow.key("key").value(o.key);
-  ow.key("status").value(o.status);
+  ow.key("status").value(to_string(o.status));
   ow.key("events").value(o.events);
   ow.key("bytes").value(o.bytes);
   ow.key("sha256").value(o.sha256);
@@ -40,9 +40,9 @@ std::string render_manifest(const Manifest& m) {
   w.key("end").value(format_iso8601_us(m.window.end_us()));
   w.end_object();
   w.key("table").value(m.table);
-  w.key("read_mode").value(m.read_mode);
-  w.key("format").value(m.format);
-  w.key("compression").value(m.compression);
+  w.key("read_mode").value(to_string(m.read_mode));
+  w.key("format").value(to_string(m.format));
+  w.key("compression").value(to_string(m.compression));
   w.key("events_read").value(m.events_read);
   w.key("events_delivered").value(m.events_delivered);
   w.key("events_rejected").value(m.events_rejected);
@@ -67,84 +67,65 @@ std::string render_manifest(const Manifest& m) {
 
 namespace {
 
-Error field_error(std::string_view field, simdjson::error_code err) {
-  return Error::invalid_data("manifest", fmt::format("field '{}': {}", field, simdjson::error_message(err)));
+Result<ManifestObject> read_object(const json::Value& o) {
+  ManifestObject mo;
+  ES_ASSIGN_OR_RETURN(mo.client, o.string("client"));
+  ES_ASSIGN_OR_RETURN(mo.bucket, o.string("bucket"));
+  ES_ASSIGN_OR_RETURN(mo.key, o.string("key"));
+  ES_ASSIGN_OR_RETURN(mo.status, o.named("status", kObjectStatusNames));
+  ES_ASSIGN_OR_RETURN(mo.events, o.uint64("events"));
+  ES_ASSIGN_OR_RETURN(mo.bytes, o.uint64("bytes"));
+  ES_ASSIGN_OR_RETURN(mo.sha256, o.string("sha256"));
+  ES_ASSIGN_OR_RETURN(mo.min_time_us, o.instant("min_time"));
+  ES_ASSIGN_OR_RETURN(mo.max_time_us, o.instant("max_time"));
+  ES_ASSIGN_OR_RETURN(mo.error, o.string_or_empty("error"));
+  ES_ASSIGN_OR_RETURN(mo.undeliverable_key, o.string_or_empty("undeliverable_key"));
+  return mo;
 }
 
-template <typename T>
-Status read(simdjson::dom::element e, std::string_view field, T& out) {
-  if (auto err = e[field].get(out)) return field_error(field, err);
-  return ok_status();
-}
-
-Status read_string(simdjson::dom::element e, std::string_view field, std::string& out) {
-  std::string_view v;
-  ES_TRY(read(e, field, v));
-  out = std::string(v);
-  return ok_status();
-}
-
-Status read_time(simdjson::dom::element e, std::string_view field, std::int64_t& out) {
-  std::string_view v;
-  ES_TRY(read(e, field, v));
-  ES_ASSIGN_OR_RETURN(out, parse_iso8601_us(v));
-  return ok_status();
-}
-
-Status read_object(simdjson::dom::element o, ManifestObject& mo) {
-  ES_TRY(read_string(o, "client", mo.client));
-  ES_TRY(read_string(o, "bucket", mo.bucket));
-  ES_TRY(read_string(o, "key", mo.key));
-  ES_TRY(read_string(o, "status", mo.status));
-  ES_TRY(read(o, "events", mo.events));
-  ES_TRY(read(o, "bytes", mo.bytes));
-  ES_TRY(read_string(o, "sha256", mo.sha256));
-  ES_TRY(read_time(o, "min_time", mo.min_time_us));
-  ES_TRY(read_time(o, "max_time", mo.max_time_us));
-  std::string_view v;
-  if (o["error"].get(v) == simdjson::SUCCESS) mo.error = std::string(v);
-  if (o["undeliverable_key"].get(v) == simdjson::SUCCESS) mo.undeliverable_key = std::string(v);
-  return ok_status();
+/// The exact names of a traits table's values (format, compression).
+template <typename E>
+Result<E> read_traits_name(const json::Value& doc, std::string_view field,
+                           std::optional<E> (*named)(std::string_view), std::string (*names)()) {
+  ES_ASSIGN_OR_RETURN(const json::Value v, doc[field]);
+  ES_ASSIGN_OR_RETURN(const std::string_view name, v.string());
+  if (auto value = named(name)) return *value;
+  return v.error(fmt::format("'{}' is not one of {}", name, names()));
 }
 
 }  // namespace
 
 Result<ManifestObject> parse_manifest_object(std::string_view json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc)) return field_error("(document)", err);
-  ManifestObject mo;
-  ES_TRY(read_object(doc, mo));
-  return mo;
+  ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(json, "manifest object"));
+  return read_object(doc);
 }
 
 Result<Manifest> parse_manifest(std::string_view json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc)) return field_error("(document)", err);
+  ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(json, "manifest"));
   Manifest m;
-  std::string_view hour;
-  ES_TRY(read(doc["window"], "hour", hour));
-  ES_ASSIGN_OR_RETURN(m.window, HourWindow::parse_hour(hour));
-  ES_TRY(read_string(doc, "table", m.table));
-  ES_TRY(read_string(doc, "read_mode", m.read_mode));
-  ES_TRY(read_string(doc, "format", m.format));
-  ES_TRY(read_string(doc, "compression", m.compression));
-  ES_TRY(read(doc, "events_read", m.events_read));
-  ES_TRY(read(doc, "events_delivered", m.events_delivered));
-  ES_TRY(read(doc, "events_rejected", m.events_rejected));
-  ES_TRY(read(doc, "events_undeliverable", m.events_undeliverable));
-  ES_TRY(read_string(doc, "rejected_key", m.rejected_key));
-  simdjson::dom::array objects;
-  if (auto err = doc["objects"].get(objects)) return field_error("objects", err);
-  for (simdjson::dom::element o : objects) {
-    ManifestObject mo;
-    ES_TRY(read_object(o, mo));
+  ES_ASSIGN_OR_RETURN(const json::Value window, doc["window"]);
+  ES_ASSIGN_OR_RETURN(const std::string_view hour, window.string("hour"));
+  auto parsed_hour = HourWindow::parse_hour(hour);
+  if (!parsed_hour.ok()) return window.error(fmt::format("hour: {}", parsed_hour.error().message));
+  m.window = *parsed_hour;
+  ES_ASSIGN_OR_RETURN(m.table, doc.string("table"));
+  ES_ASSIGN_OR_RETURN(m.read_mode, doc.named("read_mode", kReadModeNames));
+  ES_ASSIGN_OR_RETURN(m.format, read_traits_name(doc, "format", output_format_named, output_format_names));
+  ES_ASSIGN_OR_RETURN(m.compression,
+                      read_traits_name(doc, "compression", compression_named, compression_names));
+  ES_ASSIGN_OR_RETURN(m.events_read, doc.uint64("events_read"));
+  ES_ASSIGN_OR_RETURN(m.events_delivered, doc.uint64("events_delivered"));
+  ES_ASSIGN_OR_RETURN(m.events_rejected, doc.uint64("events_rejected"));
+  ES_ASSIGN_OR_RETURN(m.events_undeliverable, doc.uint64("events_undeliverable"));
+  ES_ASSIGN_OR_RETURN(m.rejected_key, doc.string("rejected_key"));
+  ES_ASSIGN_OR_RETURN(const std::vector<json::Value> objects, doc.array("objects"));
+  for (const json::Value& o : objects) {
+    ES_ASSIGN_OR_RETURN(ManifestObject mo, read_object(o));
     m.objects.push_back(std::move(mo));
   }
-  ES_TRY(read(doc, "duration_ms", m.duration_ms));
-  ES_TRY(read_string(doc, "version", m.version));
-  ES_TRY(read_string(doc, "generated_at", m.generated_at));
+  ES_ASSIGN_OR_RETURN(m.duration_ms, doc.int64("duration_ms"));
+  ES_ASSIGN_OR_RETURN(m.version, doc.string("version"));
+  ES_ASSIGN_OR_RETURN(m.generated_at, doc.string("generated_at"));
   return m;
 }
 

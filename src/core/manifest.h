@@ -7,16 +7,32 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
+#include "core/event_counts.h"
+#include "core/names.h"
 #include "core/result.h"
 #include "core/time.h"
 
 namespace es {
 
+/// What became of a client's object of the hour.
+enum class ObjectStatus {
+  kDelivered,      ///< written to the client's bucket
+  kUndeliverable,  ///< the bucket refused it: the ops bucket keeps it under undeliverable_key
+};
+inline constexpr std::array<Named<ObjectStatus>, 2> kObjectStatusNames = {{
+    {ObjectStatus::kDelivered, "delivered"},
+    {ObjectStatus::kUndeliverable, "undeliverable"},
+}};
+[[nodiscard]] inline std::string_view to_string(ObjectStatus s) {
+  return name_of(kObjectStatusNames, s);
+}
+
 struct ManifestObject {
   std::string client;
   std::string bucket;
   std::string key;
-  std::string status;  ///< "delivered" or "undeliverable"
+  ObjectStatus status = ObjectStatus::kDelivered;
   std::uint64_t events = 0;
   std::uint64_t bytes = 0;  ///< object size as stored
   std::string sha256;       ///< hex SHA-256 of the object bytes
@@ -26,16 +42,12 @@ struct ManifestObject {
   std::string undeliverable_key;  ///< where the ops bucket keeps it ("" when delivered)
 };
 
-struct Manifest {
+struct Manifest : EventCounts {
   HourWindow window;
   std::string table;
-  std::string read_mode;
-  std::string format;
-  std::string compression;
-  std::uint64_t events_read = 0;
-  std::uint64_t events_delivered = 0;
-  std::uint64_t events_rejected = 0;
-  std::uint64_t events_undeliverable = 0;
+  ReadMode read_mode = ReadMode::kScan;
+  OutputFormat format = OutputFormat::kJson;
+  Compression compression = Compression::kNone;
   std::string rejected_key;             ///< "" when nothing was rejected
   std::vector<ManifestObject> objects;  ///< sorted by client
   std::int64_t duration_ms = 0;

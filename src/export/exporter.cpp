@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "export/put_options.h"
 #include "export/upload_stage.h"
 
 namespace es::exporter {
@@ -144,7 +145,7 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   report.consumed_capacity = outcome.consumed_capacity;
   report.clients = outcome.objects.size();
   for (ManifestObject& object : outcome.objects) {
-    if (object.status == "delivered") {
+    if (object.status == ObjectStatus::kDelivered) {
       report.events_delivered += object.events;
       ++report.objects;
       report.bytes += object.bytes;
@@ -159,18 +160,15 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   Manifest manifest;
   manifest.window = window;
   manifest.table = config_.table;
-  manifest.read_mode = std::string(to_string(config_.read_mode));
-  manifest.format = std::string(to_string(config_.format));
-  manifest.compression = std::string(to_string(config_.compression));
-  manifest.events_read = report.events_read;
-  manifest.events_delivered = report.events_delivered;
-  manifest.events_rejected = report.events_rejected;
-  manifest.events_undeliverable = report.events_undeliverable;
+  manifest.read_mode = config_.read_mode;
+  manifest.format = config_.format;
+  manifest.compression = config_.compression;
+  manifest.counts() = report.counts();
   manifest.objects = report.objects_detail;
   manifest.version = EAGLESENSE_VERSION;
   report.manifest_key = manifest_key(window);
 
-  if (report.events_read != report.events_delivered + report.events_rejected + report.events_undeliverable) {
+  if (!report.balanced()) {
     return Error::internal(
         fmt::format("accounting mismatch for {}: read {} != delivered {} + rejected {} + "
                     "undeliverable {}",
@@ -180,10 +178,8 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
 
   if (!options_.dry_run) {
     ES_ASSIGN_OR_RETURN(auto store, ports_.make_store());
-    s3::PutOptions ops;
+    s3::PutOptions ops = encrypted_put_options(config_);
     ops.content_type = "application/json";
-    ops.encryption = config_.sse == "aws:kms" ? s3::Encryption::kKms : s3::Encryption::kAes256;
-    ops.kms_key_id = config_.kms_key_id;
     if (!outcome.rejected.empty()) {
       manifest.rejected_key = rejected_key(window);
       const std::string rejected = render_rejected(std::move(outcome.rejected));
@@ -203,10 +199,11 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
     report.throttles += ops_stats.throttles;
   }
   report.duration_ms = (now_us_() - started_us) / 1000;
-  report.status =
-      options_.dry_run ? "dry_run" : (report.events_undeliverable > 0 ? "undeliverable" : "exported");
+  report.status = options_.dry_run                  ? HourStatus::kDryRun
+                  : report.events_undeliverable > 0 ? HourStatus::kUndeliverable
+                                                    : HourStatus::kExported;
   log::info("export.hour_done", {{"hour", window.label()},
-                                 {"status", report.status},
+                                 {"status", to_string(report.status)},
                                  {"events_read", report.events_read},
                                  {"events_delivered", report.events_delivered},
                                  {"events_rejected", report.events_rejected},

@@ -16,14 +16,29 @@
 
 namespace es::exporter {
 
-/// The outcome of one hour. Invariant: events_read == delivered + rejected + undeliverable.
-struct HourReport {
+/// What became of an hour in a run.
+enum class HourStatus {
+  kExported,       ///< every event delivered or rejected; the manifest is written
+  kUndeliverable,  ///< exported, but some client's bucket refused its object (kept in the ops bucket)
+  kSkipped,        ///< its manifest existed already (catch-up): nothing done
+  kFailed,         ///< no manifest was written: a later run repeats it
+  kDryRun,         ///< read and encoded, nothing written
+};
+inline constexpr std::array<Named<HourStatus>, 5> kHourStatusNames = {{
+    {HourStatus::kExported, "exported"},
+    {HourStatus::kUndeliverable, "undeliverable"},
+    {HourStatus::kSkipped, "skipped"},
+    {HourStatus::kFailed, "failed"},
+    {HourStatus::kDryRun, "dry_run"},
+}};
+[[nodiscard]] inline std::string_view to_string(HourStatus s) {
+  return name_of(kHourStatusNames, s);
+}
+
+/// The outcome of one hour. Invariant (balanced()): read == delivered + rejected + undeliverable.
+struct HourReport : EventCounts {
   HourWindow window;
-  std::string status;  ///< "exported", "undeliverable" (some client failed), "skipped", "failed", "dry_run"
-  std::uint64_t events_read = 0;
-  std::uint64_t events_delivered = 0;
-  std::uint64_t events_rejected = 0;
-  std::uint64_t events_undeliverable = 0;
+  HourStatus status = HourStatus::kExported;
   std::uint64_t clients = 0;
   std::uint64_t objects = 0;  ///< client objects written (delivered)
   std::uint64_t bytes = 0;    ///< bytes of those objects
@@ -35,15 +50,23 @@ struct HourReport {
   std::uint64_t throttles = 0;
   std::int64_t duration_ms = 0;
   std::string manifest_key;
-  std::string error;  ///< for "failed"
+  std::string error;  ///< for kFailed
   std::vector<ManifestObject> objects_detail;
 
   /// The report of an hour that failed with error.
   [[nodiscard]] static HourReport failed(const HourWindow& window, const Error& error) {
     HourReport r;
     r.window = window;
-    r.status = "failed";
+    r.status = HourStatus::kFailed;
     r.error = error.to_string();
+    return r;
+  }
+  /// The report of an hour skipped because its manifest exists.
+  [[nodiscard]] static HourReport skipped(const HourWindow& window) {
+    HourReport r;
+    r.window = window;
+    r.status = HourStatus::kSkipped;
+    r.manifest_key = es::manifest_key(window);
     return r;
   }
 };

@@ -10,50 +10,25 @@
 namespace es::exporter {
 
 std::vector<RunMetric> run_metrics(const RunSummary& s) {
-  double read = 0;
-  double delivered = 0;
-  double rejected = 0;
-  double undeliverable = 0;
-  double objects = 0;
-  double bytes = 0;
-  double retries = 0;
-  double capacity = 0;
-  double exported = 0;
-  double failed = 0;
-  std::set<std::string_view> clients;
-  for (const HourReport& h : s.hours) {
-    read += static_cast<double>(h.events_read);
-    delivered += static_cast<double>(h.events_delivered);
-    rejected += static_cast<double>(h.events_rejected);
-    undeliverable += static_cast<double>(h.events_undeliverable);
-    objects += static_cast<double>(h.objects);
-    bytes += static_cast<double>(h.bytes);
-    retries += static_cast<double>(h.retries);
-    capacity += h.consumed_capacity;
-    for (const auto& o : h.objects_detail) clients.insert(o.client);
-    if (h.status == "failed") {
-      ++failed;
-    } else if (h.status != "skipped") {
-      ++exported;
-    }
-  }
+  const RunTotals t = s.totals();
+  const auto count = [](auto n) { return static_cast<double>(n); };
   // As render_summary: a run shorter than a millisecond counts as one.
   const double seconds = static_cast<double>(std::max<std::int64_t>(s.duration_ms, 1)) / 1000.0;
   return {
-      {"EventsRead", "Count", read},
-      {"EventsDelivered", "Count", delivered},
-      {"EventsRejected", "Count", rejected},
-      {"EventsUndeliverable", "Count", undeliverable},
-      {"Clients", "Count", static_cast<double>(clients.size())},
-      {"Objects", "Count", objects},
-      {"Bytes", "Bytes", bytes},
-      {"DurationMs", "Milliseconds", static_cast<double>(s.duration_ms)},
-      {"EventsPerSecond", "Count/Second", std::floor(read / seconds)},
-      {"PeakRssBytes", "Bytes", static_cast<double>(s.peak_rss_bytes)},
-      {"Retries", "Count", retries},
-      {"ConsumedReadCapacity", "Count", capacity},
-      {"HoursExported", "Count", exported},
-      {"HoursFailed", "Count", failed},
+      {"EventsRead", "Count", count(t.events_read)},
+      {"EventsDelivered", "Count", count(t.events_delivered)},
+      {"EventsRejected", "Count", count(t.events_rejected)},
+      {"EventsUndeliverable", "Count", count(t.events_undeliverable)},
+      {"Clients", "Count", count(t.clients)},
+      {"Objects", "Count", count(t.objects)},
+      {"Bytes", "Bytes", count(t.bytes)},
+      {"DurationMs", "Milliseconds", count(s.duration_ms)},
+      {"EventsPerSecond", "Count/Second", std::floor(count(t.events_read) / seconds)},
+      {"PeakRssBytes", "Bytes", count(s.peak_rss_bytes)},
+      {"Retries", "Count", count(t.retries)},
+      {"ConsumedReadCapacity", "Count", t.consumed_capacity},
+      {"HoursExported", "Count", count(t.hours_exported)},
+      {"HoursFailed", "Count", count(t.hours_failed)},
   };
 }
 

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "export/put_options.h"
 #include "export/spill.h"
 #include "export/upload_stage.h"
 
@@ -56,11 +57,9 @@ Status read_field(simdjson::dom::element o, std::string_view what, std::string_v
 }
 
 s3::PutOptions staging_put_options(const ExportConfig& config, std::string_view content_type) {
-  s3::PutOptions o;
+  s3::PutOptions o = encrypted_put_options(config);
   o.content_type = std::string(content_type);
   o.checksum_sha256 = true;
-  o.encryption = config.sse == "aws:kms" ? s3::Encryption::kKms : s3::Encryption::kAes256;
-  o.kms_key_id = config.kms_key_id;
   return o;
 }
 
@@ -612,7 +611,7 @@ Result<MergeResult> ScaleOut::merge(const HourWindow& window, std::string_view c
                     staging_put_options(config, "application/json")));
   log::info("scale_out.merged", {{"hour", window.label()},
                                  {"client", result.object.client},
-                                 {"status", result.object.status},
+                                 {"status", to_string(result.object.status)},
                                  {"events", result.object.events},
                                  {"runs", static_cast<std::uint64_t>(in.units.size())}});
   return result;

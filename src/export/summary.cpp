@@ -8,32 +8,23 @@
 namespace es::exporter {
 
 std::uint64_t RunSummary::events_read() const {
-  std::uint64_t n = 0;
-  for (const auto& h : hours) n += h.events_read;
-  return n;
+  return totals().events_read;
 }
 
 std::uint64_t RunSummary::events_undeliverable() const {
-  std::uint64_t n = 0;
-  for (const auto& h : hours) n += h.events_undeliverable;
-  return n;
+  return totals().events_undeliverable;
 }
 
 bool RunSummary::any_failed() const {
-  return std::any_of(hours.begin(), hours.end(), [](const HourReport& h) { return h.status == "failed"; });
+  return std::any_of(hours.begin(), hours.end(),
+                     [](const HourReport& h) { return h.status == HourStatus::kFailed; });
 }
 
-std::string render_summary(const RunSummary& s) {
-  HourReport total;
-  std::set<std::string> clients;
-  int exported = 0;
-  int skipped = 0;
-  int failed = 0;
-  for (const HourReport& h : s.hours) {
-    total.events_read += h.events_read;
-    total.events_delivered += h.events_delivered;
-    total.events_rejected += h.events_rejected;
-    total.events_undeliverable += h.events_undeliverable;
+RunTotals RunSummary::totals() const {
+  RunTotals total;
+  std::set<std::string_view> clients;
+  for (const HourReport& h : hours) {
+    total += h.counts();
     total.objects += h.objects;
     total.bytes += h.bytes;
     total.items_scanned += h.items_scanned;
@@ -42,13 +33,20 @@ std::string render_summary(const RunSummary& s) {
     total.retries += h.retries;
     total.throttles += h.throttles;
     for (const auto& o : h.objects_detail) clients.insert(o.client);
-    if (h.status == "skipped")
-      ++skipped;
-    else if (h.status == "failed")
-      ++failed;
-    else
-      ++exported;
+    if (h.status == HourStatus::kSkipped) {
+      ++total.hours_skipped;
+    } else if (h.status == HourStatus::kFailed) {
+      ++total.hours_failed;
+    } else {
+      ++total.hours_exported;
+    }
   }
+  total.clients = clients.size();
+  return total;
+}
+
+std::string render_summary(const RunSummary& s) {
+  const RunTotals total = s.totals();
   std::string out;
   json::Writer w(out);
   w.begin_object();
@@ -56,7 +54,7 @@ std::string render_summary(const RunSummary& s) {
   w.key("events_delivered").value(total.events_delivered);
   w.key("events_rejected").value(total.events_rejected);
   w.key("events_undeliverable").value(total.events_undeliverable);
-  w.key("clients").value(static_cast<std::uint64_t>(clients.size()));
+  w.key("clients").value(total.clients);
   w.key("objects").value(total.objects);
   w.key("bytes").value(total.bytes);
   w.key("duration_ms").value(s.duration_ms);
@@ -70,14 +68,14 @@ std::string render_summary(const RunSummary& s) {
   w.key("throttles").value(total.throttles);
   if (s.peak_rss_bytes > 0) w.key("peak_rss_bytes").value(s.peak_rss_bytes);
   w.key("dry_run").value(s.dry_run);
-  w.key("hours_exported").value(exported);
-  w.key("hours_skipped").value(skipped);
-  w.key("hours_failed").value(failed);
+  w.key("hours_exported").value(total.hours_exported);
+  w.key("hours_skipped").value(total.hours_skipped);
+  w.key("hours_failed").value(total.hours_failed);
   w.key("hours").begin_array();
   for (const HourReport& h : s.hours) {
     w.begin_object();
     w.key("hour").value(h.window.label());
-    w.key("status").value(h.status);
+    w.key("status").value(to_string(h.status));
     w.key("events_read").value(h.events_read);
     w.key("events_delivered").value(h.events_delivered);
     w.key("events_rejected").value(h.events_rejected);
@@ -95,7 +93,7 @@ std::string render_summary(const RunSummary& s) {
       for (const auto& o : h.objects_detail) {
         w.begin_object();
         w.key("client").value(o.client);
-        w.key("status").value(o.status);
+        w.key("status").value(to_string(o.status));
         w.key("bucket").value(o.bucket);
         w.key("key").value(o.key);
         w.key("events").value(o.events);

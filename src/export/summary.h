@@ -9,6 +9,21 @@
 
 namespace es::exporter {
 
+/// The figures of a run, added up over its hours.
+struct RunTotals : EventCounts {
+  std::uint64_t clients = 0;  ///< distinct clients over the hours
+  std::uint64_t objects = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t items_scanned = 0;
+  double consumed_capacity = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t throttles = 0;
+  int hours_exported = 0;  ///< every hour neither skipped nor failed (undeliverable and dry runs too)
+  int hours_skipped = 0;
+  int hours_failed = 0;
+};
+
 struct RunSummary {
   std::vector<HourReport> hours;
   std::int64_t duration_ms = 0;
@@ -18,6 +33,7 @@ struct RunSummary {
   [[nodiscard]] std::uint64_t events_read() const;
   [[nodiscard]] std::uint64_t events_undeliverable() const;
   [[nodiscard]] bool any_failed() const;
+  [[nodiscard]] RunTotals totals() const;
 };
 
 /// One JSON object: events_read, events_delivered, events_rejected, events_undeliverable, clients,

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "export/exporter.h"
+#include "export/put_options.h"
 
 namespace es::exporter {
 namespace {
@@ -83,22 +84,6 @@ void BufferPool::give(std::string buffer) {
 std::uint64_t BufferPool::idle_bytes() {
   std::lock_guard lock(mutex_);
   return idle_bytes_;
-}
-
-s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w, std::uint64_t events,
-                                  const Sha256Digest& digest) {
-  s3::PutOptions o;
-  o.content_type = std::string(content_type(c.format));
-  o.content_encoding = std::string(content_encoding(c.compression));
-  o.checksum_sha256 = true;
-  o.precomputed_sha256 = base64_encode(digest);
-  o.encryption = c.sse == "aws:kms" ? s3::Encryption::kKms : s3::Encryption::kAes256;
-  o.kms_key_id = c.kms_key_id;
-  o.expected_bucket_owner = c.expected_bucket_owner;
-  o.metadata = {{"event-count", std::to_string(events)},
-                {"window-start", format_iso8601_us(w.start_us)},
-                {"window-end", format_iso8601_us(w.end_us())}};
-  return o;
 }
 
 std::vector<ClientJob> gather_jobs(ReadResult& read) {
@@ -222,7 +207,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
     }
     m.bytes = pass->bytes;
     m.sha256 = hex_encode(pass->digest);
-    m.status = "delivered";
+    m.status = ObjectStatus::kDelivered;
     if (store != nullptr) {
       EventsBody body(config_.format, source, m.bytes);
       deliver(job, object_put_options(config_, window_, m.events, pass->digest),
@@ -250,7 +235,7 @@ void UploadStage::process(ClientJob& job, ObjectStore* store) {
   const Sha256Digest digest = sha256(object);
   m.bytes = object.size();
   m.sha256 = hex_encode(digest);
-  m.status = "delivered";
+  m.status = ObjectStatus::kDelivered;
   if (store != nullptr) {
     deliver(job, object_put_options(config_, window_, m.events, digest),
             [&](std::string_view bucket, std::string_view key, const s3::PutOptions& options) {
@@ -270,7 +255,7 @@ void UploadStage::deliver(ClientJob& job, const s3::PutOptions& options, const P
     return;
   }
   if (job.fatal) return;  // the events could not be read (put set it): not the bucket's fault
-  m.status = "undeliverable";
+  m.status = ObjectStatus::kUndeliverable;
   m.error = written.error().to_string();
   m.undeliverable_key = undeliverable_key(job.client, key_);
   log::error("export.undeliverable", {{"hour", window_.label()},
@@ -436,7 +421,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   m.client = job.client;
   m.bucket = config_.client_bucket(job.client);
   m.key = key_;
-  m.status = "delivered";
+  m.status = ObjectStatus::kDelivered;
 
   if (two_passes) {
     MergedEvents source(memory, job.runs, kRunBuffer);
@@ -508,7 +493,7 @@ void UploadStage::process_streamed(ClientJob& job, ObjectStore* store) {
   } else if (source_failed) {
     job.fatal = std::move(written).error();
   } else {
-    m.status = "undeliverable";
+    m.status = ObjectStatus::kUndeliverable;
     m.error = written.error().to_string();
     m.undeliverable_key = undeliverable_key(job.client, key_);
     log::error("export.undeliverable",

@@ -91,11 +91,6 @@ struct ClientJob {
 /// The events of job's in-memory parts, sorted in output order (pointers into the parts' arenas).
 [[nodiscard]] std::vector<StoredEvent> sorted_memory_events(const ClientJob& job);
 
-/// The PutObject options of a client object: content type/encoding, SHA-256 checksum, SSE,
-/// expected owner and the event-count/window metadata.
-[[nodiscard]] s3::PutOptions object_put_options(const ExportConfig& c, const HourWindow& w,
-                                                std::uint64_t events, const Sha256Digest& digest);
-
 /// Passes bytes on to an upload (or nowhere, in a dry run), hashing and counting them.
 class ObjectSink final : public OutputSink {
  public:

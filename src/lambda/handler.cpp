@@ -7,6 +7,7 @@
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "export/hours.h"
 #include "export/scale_out.h"
 
 namespace es::lambda {
@@ -170,52 +171,28 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
              {"time_left_ms", deadline_us == 0 ? std::int64_t{-1} : (deadline_us - started) / 1000}});
 
   exporter::Exporter& exporter = *context.exporter;
-  exporter::RunSummary summary;
-  std::vector<HourWindow> not_done;
-  bool started_one = false;
-  const auto run_hour = [&](const HourWindow& w, bool catch_up) {
-    // A catch-up hour with a manifest is done whatever the time left: look first (one GET), so that
-    // "hours_not_done" lists only hours that really still need a run.
-    if (catch_up) {
-      auto complete = exporter.hour_complete(w);
-      if (!complete.ok()) {
-        log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", complete.error().to_string()}});
-        summary.hours.push_back(exporter::HourReport::failed(w, complete.error()));
-        return;
-      }
-      if (*complete) {
-        exporter::HourReport skipped;
-        skipped.window = w;
-        skipped.status = "skipped";
-        skipped.manifest_key = manifest_key(w);
-        summary.hours.push_back(std::move(skipped));
-        return;
-      }
-    }
+  std::vector<exporter::HourTask> tasks;
+  for (const HourWindow& w : plan.required) tasks.push_back({w, false});
+  for (const HourWindow& w : plan.catch_up) tasks.push_back({w, true});
+  exporter::HoursOptions options;
+  options.may_start = [&](const HourWindow& w) {
     const std::int64_t now = context.now_us();
-    if (started_one &&
-        !enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) {
-      log::warn("lambda.hour_not_started", {{"hour", w.label()},
-                                            {"time_left_ms", (deadline_us - now) / 1000},
-                                            {"budget_ms", context.hour_budget_us / 1000},
-                                            {"reason", "too little time left before the deadline"}});
-      not_done.push_back(w);
-      return;
-    }
-    if (catch_up) log::info("lambda.catch_up", {{"hour", w.label()}, {"reason", "no manifest"}});
-    started_one = true;
-    const std::int64_t hour_started = context.now_us();
-    auto report = exporter.export_hour(w);
-    if (!report.ok()) {
-      log::error("lambda.hour_failed", {{"hour", w.label()}, {"error", report.error().to_string()}});
-      summary.hours.push_back(exporter::HourReport::failed(w, report.error()));
-      return;
-    }
-    context.last_hour_us = context.now_us() - hour_started;
-    summary.hours.push_back(std::move(*report));
+    if (enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) return true;
+    log::warn("lambda.hour_not_started", {{"hour", w.label()},
+                                          {"time_left_ms", (deadline_us - now) / 1000},
+                                          {"budget_ms", context.hour_budget_us / 1000},
+                                          {"reason", "too little time left before the deadline"}});
+    return false;
   };
-  for (const HourWindow& w : plan.required) run_hour(w, false);
-  for (const HourWindow& w : plan.catch_up) run_hour(w, true);
+  auto [summary, not_done] = exporter::export_hours(
+      exporter, tasks,
+      [&](const HourWindow& w) -> Result<exporter::HourReport> {
+        const std::int64_t hour_started = context.now_us();
+        auto report = exporter.export_hour(w);
+        if (report.ok()) context.last_hour_us = context.now_us() - hour_started;
+        return report;
+      },
+      options);
   return respond(summary, not_done, started, request, context);
 }
 

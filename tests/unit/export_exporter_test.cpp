@@ -71,7 +71,7 @@ TEST(Exporter, DeliversEachClientSortedAndAccountsForEveryEvent) {
   EXPECT_EQ(report->events_undeliverable, 1u);
   EXPECT_EQ(report->events_read,
             report->events_delivered + report->events_rejected + report->events_undeliverable);
-  EXPECT_EQ(report->status, "undeliverable");
+  EXPECT_EQ(to_string(report->status), "undeliverable");
 
   const std::string acme = w.object("ce-acme/events-2026-11-29-10.json");
   const auto pos = [&](std::string_view id) { return acme.find(fmt::format(R"("eventId":"{}")", id)); };
@@ -159,7 +159,7 @@ TEST(Exporter, DryRunReadsAndEncodesButWritesNothing) {
   options.dry_run = true;
   auto report = w.run(options);
   ASSERT_TRUE(report.ok()) << report.error().to_string();
-  EXPECT_EQ(report->status, "dry_run");
+  EXPECT_EQ(to_string(report->status), "dry_run");
   EXPECT_EQ(report->events_read, 8u);
   EXPECT_TRUE(w.store.objects.empty());
 }
@@ -315,13 +315,13 @@ TEST(MemoryPlan, SharesTheBudget) {
 TEST(RunSummary, ExitCodesFollowTheOutcome) {
   RunSummary s;
   HourReport ok;
-  ok.status = "exported";
+  ok.status = HourStatus::kExported;
   s.hours = {ok};
   EXPECT_EQ(exit_code(s), 0);
   s.hours[0].events_undeliverable = 1;
   EXPECT_EQ(exit_code(s), 3);
   HourReport failed;
-  failed.status = "failed";
+  failed.status = HourStatus::kFailed;
   s.hours.push_back(failed);
   EXPECT_EQ(exit_code(s), 1);
   const std::string json = render_summary(s);

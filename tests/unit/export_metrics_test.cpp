@@ -51,12 +51,12 @@ const std::set<std::string> kCloudWatchUnits = {"Seconds",
                                                 "Count/Second",
                                                 "None"};
 
-ManifestObject object(std::string client, std::string status) {
+ManifestObject object(std::string client, ObjectStatus status) {
   ManifestObject o;
   o.client = std::move(client);
   o.bucket = "ce-" + o.client;
   o.key = "events-2026-11-29-10.json";
-  o.status = std::move(status);
+  o.status = status;
   return o;
 }
 
@@ -64,7 +64,7 @@ RunSummary sample_summary() {
   RunSummary s;
   HourReport a;
   a.window = *HourWindow::parse_hour("2026-11-29T09");
-  a.status = "exported";
+  a.status = HourStatus::kExported;
   a.events_read = 1000;
   a.events_delivered = 990;
   a.events_rejected = 10;
@@ -72,10 +72,10 @@ RunSummary sample_summary() {
   a.bytes = 123456;
   a.retries = 3;
   a.consumed_capacity = 12.5;
-  a.objects_detail = {object("acme", "delivered"), object("beta", "delivered")};
+  a.objects_detail = {object("acme", ObjectStatus::kDelivered), object("beta", ObjectStatus::kDelivered)};
   HourReport b;
   b.window = *HourWindow::parse_hour("2026-11-29T10");
-  b.status = "undeliverable";
+  b.status = HourStatus::kUndeliverable;
   b.events_read = 500;
   b.events_delivered = 400;
   b.events_undeliverable = 100;
@@ -83,13 +83,13 @@ RunSummary sample_summary() {
   b.bytes = 1000;
   b.retries = 2;
   b.consumed_capacity = 0.5;
-  b.objects_detail = {object("acme", "delivered"), object("gone", "undeliverable")};
+  b.objects_detail = {object("acme", ObjectStatus::kDelivered), object("gone", ObjectStatus::kUndeliverable)};
   HourReport c;
   c.window = *HourWindow::parse_hour("2026-11-29T08");
-  c.status = "skipped";
+  c.status = HourStatus::kSkipped;
   HourReport d;
   d.window = *HourWindow::parse_hour("2026-11-29T07");
-  d.status = "failed";
+  d.status = HourStatus::kFailed;
   s.hours = {a, b, c, d};
   s.duration_ms = 3000;
   s.peak_rss_bytes = 50 << 20;

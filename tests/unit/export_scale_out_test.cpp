@@ -136,7 +136,7 @@ TEST(ScaleOut, ObjectsAndManifestAreByteIdenticalToASingleRun) {
       EXPECT_EQ(report->events_delivered, reference->events_delivered) << what;
       EXPECT_EQ(report->events_rejected, reference->events_rejected) << what;
       EXPECT_EQ(report->events_undeliverable, reference->events_undeliverable) << what;
-      EXPECT_EQ(report->status, "undeliverable") << what;
+      EXPECT_EQ(to_string(report->status), "undeliverable") << what;
       expect_same_outputs(single, staged, what);
       if (c.memory_mb == 256) {
         // Staged runs are read by ranged GETs, never whole.
@@ -155,7 +155,7 @@ TEST(ScaleOut, AnHourWithoutEventsGivesTheSameManifest) {
   auto report = run_stages(staged, 3);
   ASSERT_TRUE(report.ok()) << report.error().to_string();
   EXPECT_EQ(report->events_read, 0u);
-  EXPECT_EQ(report->status, "exported");
+  EXPECT_EQ(to_string(report->status), "exported");
   expect_same_outputs(single, staged, "an empty hour");
 }
 
