@@ -1,6 +1,6 @@
 """The scale-out state machine of cloudformation/template.yaml (ExportStateMachine, ScaleOutWorkers > 1):
 its definition, rendered as CloudFormation would render the Fn::Sub for ScaleOutWorkers=8 and
-ScaleOutMaxConcurrency=25, has the shape docs/DEPLOY.md describes:
+ScaleOutMaxConcurrency=25, has the shape docs/SCALING.md describes:
 
   Input (Choice: "hour" or "time") -> PlanHour | PlanScheduledHour (Pass: the plan payload) -> Plan
   -> AlreadyExported (Choice on $.complete: Succeed) -> Work (Distributed Map over $.units) -> ListClients
