@@ -1,6 +1,8 @@
 #pragma once
-/// The server-side pre-filter of a scan: narrows what crosses the wire without ever dropping an
-/// event the exact window check accepts.
+/// The server-side pre-filter of a scan: narrows what crosses the wire without ever hiding an item
+/// the exact check places in the window, or cannot place in any hour (which must be read, so that it
+/// is rejected with its reason). Only items the exact check would place in another hour may be
+/// dropped.
 
 #include <string>
 #include <string_view>
@@ -15,12 +17,15 @@ struct WindowFilter {
   dynamodb::ExpressionAttributes attributes;
 };
 
-/// A FilterExpression passing every item whose time attribute could lie in window:
-/// - strings whose local date-time lies within [start - 14 h, end + 14 h] (any offset up to ±14:00),
-///   for each separator the parser accepts ('T', 't', ' ');
-/// - numbers within the window as epoch seconds or as epoch milliseconds;
-/// - anything that cannot be placed in an hour: no time attribute, a time of another type, or a
-///   string not starting with a digit, so that it is read and rejected with its reason.
+/// A FilterExpression passing every item whose time attribute could lie in window, or that the exact
+/// check cannot place:
+/// - no time attribute, or a time of any type but N;
+/// - every string. The expression language has no way to tell a valid ISO-8601 instant of another
+///   hour from a string the parser refuses that happens to sort near it ("2026-11-29X10:00:00Z",
+///   "20261129T100000Z", "1764410700"), so strings are never filtered: the exact check judges them;
+/// - numbers within the window as epoch seconds or as epoch milliseconds (core/time.h,
+///   parse_epoch_number_us), and every number no hour holds: milliseconds past 9999-12-31 (epoch
+///   microseconds and nanoseconds among them) and values before the year 0000, in either unit.
 [[nodiscard]] WindowFilter make_window_filter(const HourWindow& window, std::string_view time_attr);
 
 }  // namespace es::exporter
