@@ -88,7 +88,10 @@ bool JsonCursor::integer(std::int64_t& v) noexcept {
   const char* p = cur_;
   const char* digits = p;
   std::int64_t n = 0;
-  while (p < stop_ && json_text::is_digit(*p) && p - digits < 19) n = n * 10 + (*p++ - '0');
+  // A 19th digit refuses the count: only the first 18 are taken into n (where 19 could overflow).
+  for (; p < stop_ && json_text::is_digit(*p) && p - digits < 19; ++p) {
+    if (p - digits < 18) n = n * 10 + (*p - '0');
+  }
   const auto count = p - digits;
   if (count == 0 || count > 18 || (count > 1 && *digits == '0')) return false;
   if (p < stop_ && (*p == '.' || *p == 'e' || *p == 'E' || json_text::is_digit(*p))) return false;
