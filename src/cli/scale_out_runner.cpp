@@ -1,24 +1,28 @@
-// `eaglesense run --workers W`: the scale-out stages as separate processes on this machine, in the
-// order and with the concurrency the Step Functions state machine gives them (docs/SCALING.md).
+// `eaglesense run --workers W`: the scale-out stages as separate processes on this machine, driven by
+// exporter::run_scaled_out_hour in the order and with the concurrency the Step Functions state
+// machine gives them (docs/SCALING.md). This file only starts the processes and reads what they print.
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
-#include <deque>
 #include <iostream>
+#include <limits>
 #include <map>
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/json_reader.h"
 #include "core/log.h"
-#include "export/scale_out.h"
+#include "core/manifest.h"
+#include "export/scale_out/run.h"
 #include "export/summary.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -50,16 +54,16 @@ class Spawner {
     for (const auto& [k, v] : vars) env_.push_back(k + "=" + v);
   }
 
-  /// A running child; out is its stdout when captured.
+  /// A running child and the read end of its stdout.
   struct Child {
     pid_t pid = -1;
     int out_fd = -1;
     std::string description;
   };
 
-  /// Starts `eaglesense args...`. Captured: stdout comes back through finish(); otherwise the
-  /// child's stdout goes to this process's stderr (stdout is the run summary's).
-  Result<Child> start(const std::vector<std::string>& args, bool capture) {
+  /// Starts `eaglesense args...`; its stdout comes back through finish(). Safe to call from several
+  /// threads (the pipe is close-on-exec, so no other child holds its write end).
+  Result<Child> start(const std::vector<std::string>& args) const {
     std::vector<char*> argv;
     std::string self = "/proc/self/exe";
     argv.push_back(self.data());
@@ -67,31 +71,27 @@ class Spawner {
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<char*> envp;
-    for (auto& e : env_) envp.push_back(e.data());
+    for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));  // NOLINT: POSIX
     envp.push_back(nullptr);
 
     int pipe_fds[2] = {-1, -1};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    if (capture) {
-      if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        posix_spawn_file_actions_destroy(&actions);
-        return Error::io("pipe", std::strerror(errno));
-      }
-      posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    } else {
-      posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      posix_spawn_file_actions_destroy(&actions);
+      return Error::io("pipe", std::strerror(errno));
     }
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
     Child child;
     child.description = fmt::format("eaglesense {}", fmt::join(args, " "));
     const int rc = posix_spawn(&child.pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    if (capture) ::close(pipe_fds[1]);
+    ::close(pipe_fds[1]);
     if (rc != 0) {
-      if (capture) ::close(pipe_fds[0]);
+      ::close(pipe_fds[0]);
       return Error::io(child.description, std::strerror(rc)).with_context("spawn");
     }
-    child.out_fd = capture ? pipe_fds[0] : -1;
+    child.out_fd = pipe_fds[0];
     log::debug("scale_out.child_started", {{"command", child.description}, {"pid", child.pid}});
     return child;
   }
@@ -123,179 +123,120 @@ class Spawner {
   std::vector<std::string> env_;
 };
 
-/// Runs one child to completion: its captured stdout, or an error naming the command and code.
-Result<std::string> run_child(Spawner& spawner, const std::vector<std::string>& args,
-                              std::initializer_list<int> accepted = {kExitOk}) {
-  ES_ASSIGN_OR_RETURN(Spawner::Child child, spawner.start(args, true));
-  auto [code, out] = Spawner::finish(child);
-  for (int ok : accepted) {
-    if (code == ok) return std::move(out);
-  }
-  return Error::io(child.description, fmt::format("exited with code {}", code)).with_context("scale-out");
-}
-
-/// Runs commands with at most `parallel` children at a time; every command runs even if one fails.
-/// Returns each command's exit code, in order.
-Result<std::vector<int>> run_all(Spawner& spawner, const std::vector<std::vector<std::string>>& commands,
-                                 std::size_t parallel) {
-  std::vector<int> codes(commands.size(), -1);
-  std::deque<std::pair<std::size_t, Spawner::Child>> running;
-  std::size_t next = 0;
-  std::optional<Error> spawn_error;
-  while (next < commands.size() || !running.empty()) {
-    while (next < commands.size() && running.size() < std::max<std::size_t>(parallel, 1) && !spawn_error) {
-      auto child = spawner.start(commands[next], false);
-      if (!child.ok()) {
-        spawn_error = std::move(child).error();
-        break;
-      }
-      running.emplace_back(next++, std::move(*child));
-    }
-    if (running.empty()) break;
-    // Wait for whichever child ends first.
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      return Error::io("waitpid", std::strerror(errno));
-    }
-    for (auto it = running.begin(); it != running.end(); ++it) {
-      if (it->second.pid != pid) continue;
-      codes[it->first] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      running.erase(it);
-      break;
-    }
-  }
-  if (spawn_error) return std::move(*spawn_error);
-  return codes;
-}
-
 std::vector<std::string> hour_args(std::string_view stage, const HourWindow& w) {
   return {std::string(stage), "--hour", w.label()};
 }
 
-/// One hour through every stage. The report comes from the manifest the finish stage wrote.
-Result<exporter::HourReport> scale_out_hour(Spawner& spawner, const HourWindow& w, int workers,
-                                            bool skip_complete, exporter::Exporter& exporter) {
-  const auto started = Clock::now();
-  std::vector<std::string> plan_args = hour_args("plan", w);
-  plan_args.insert(plan_args.end(), {"--workers", std::to_string(workers)});
-  if (skip_complete) plan_args.emplace_back("--skip-complete");
-  ES_ASSIGN_OR_RETURN(std::string plan_out, run_child(spawner, plan_args));
-  simdjson::dom::parser parser;
-  simdjson::dom::element plan;
-  if (parser.parse(plan_out).get(plan) != simdjson::SUCCESS) {
-    return Error::invalid_data("plan", fmt::format("unreadable plan output: {}", plan_out));
-  }
-  bool complete = false;
-  std::int64_t units = 0;
-  if (plan["complete"].get(complete) != simdjson::SUCCESS ||
-      plan["workers"].get(units) != simdjson::SUCCESS) {
-    return Error::invalid_data("plan", fmt::format("unreadable plan output: {}", plan_out));
-  }
-  if (complete) {
-    return exporter::HourReport::skipped(w);
-  }
-  const std::int64_t plan_ms = ms_since(started);
+/// The stages as child processes of this program, each stage's printed JSON read back as a typed
+/// value. Work units all run at once (the Map state's MaxConcurrency is the only other limit there).
+class ChildProcessStageRunner final : public exporter::StageRunner {
+ public:
+  explicit ChildProcessStageRunner(const EnvLookup& env) : spawner_(env) {}
 
-  // Work: every unit at once (the Map state's MaxConcurrency is the only other limit there).
-  auto t = Clock::now();
-  std::vector<std::vector<std::string>> work;
-  for (int u = 0; u < units; ++u) {
+  [[nodiscard]] std::size_t max_parallel() const override { return std::numeric_limits<std::size_t>::max(); }
+
+  Result<exporter::PlannedHour> plan(const HourWindow& w, int workers, bool skip_complete) override {
+    std::vector<std::string> args = hour_args("plan", w);
+    args.insert(args.end(), {"--workers", std::to_string(workers)});
+    if (skip_complete) args.emplace_back("--skip-complete");
+    ES_ASSIGN_OR_RETURN(const std::string out, run_child(args, {kExitOk}, false));
+    ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(out, "plan output"));
+    exporter::PlannedHour planned;
+    ES_ASSIGN_OR_RETURN(planned.complete, doc.boolean("complete"));
+    ES_ASSIGN_OR_RETURN(const std::int64_t units, doc.int64("workers"));
+    planned.units = static_cast<int>(std::clamp<std::int64_t>(units, 0, 10000));
+    return planned;
+  }
+
+  Result<exporter::WorkedUnit> work(const HourWindow& w, int unit) override {
     auto args = hour_args("work", w);
-    args.insert(args.end(), {"--unit", std::to_string(u)});
-    work.push_back(std::move(args));
+    args.insert(args.end(), {"--unit", std::to_string(unit)});
+    ES_ASSIGN_OR_RETURN(const std::string out,
+                        run_child(args, {kExitOk}, true, "; rerun that unit, then the merges"));
+    ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(out, "work output"));
+    exporter::WorkedUnit worked;
+    ES_ASSIGN_OR_RETURN(worked.events_read, doc.uint64("events_read"));
+    ES_ASSIGN_OR_RETURN(worked.events_rejected, doc.uint64("events_rejected"));
+    ES_ASSIGN_OR_RETURN(worked.clients, doc.uint64("clients"));
+    return worked;
   }
-  ES_ASSIGN_OR_RETURN(std::vector<int> work_codes, run_all(spawner, work, work.size()));
-  for (std::size_t u = 0; u < work_codes.size(); ++u) {
-    if (work_codes[u] != kExitOk) {
-      return Error::io(fmt::format("eaglesense work --hour {} --unit {}", w.label(), u),
-                       fmt::format("exited with code {}; rerun that unit, then the merges", work_codes[u]))
-          .with_context("scale-out");
-    }
-  }
-  const std::int64_t work_ms = ms_since(t);
 
-  // Merge: one process per client, at most `workers` at a time.
-  t = Clock::now();
-  auto list_args = hour_args("merge", w);
-  list_args.emplace_back("--list-clients");
-  ES_ASSIGN_OR_RETURN(std::string items, run_child(spawner, list_args));
-  simdjson::dom::element list;
-  simdjson::dom::array array;
-  if (parser.parse(items).get(list) != simdjson::SUCCESS || list.get(array) != simdjson::SUCCESS) {
-    return Error::invalid_data("merge --list-clients", "unreadable client list");
-  }
-  std::vector<std::vector<std::string>> merges;
-  for (simdjson::dom::element item : array) {
-    std::string_view client;
-    if (item["client"].get(client) != simdjson::SUCCESS) {
-      return Error::invalid_data("merge --list-clients", "an item without a client");
-    }
+  Result<std::vector<std::string>> list_clients(const HourWindow& w) override {
     auto args = hour_args("merge", w);
-    args.insert(args.end(), {"--client", std::string(client)});
-    merges.push_back(std::move(args));
+    args.emplace_back("--list-clients");
+    ES_ASSIGN_OR_RETURN(const std::string out, run_child(args, {kExitOk}, false));
+    ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(out, "merge --list-clients"));
+    ES_ASSIGN_OR_RETURN(const std::vector<json::Value> items, doc.array());
+    std::vector<std::string> clients;
+    clients.reserve(items.size());
+    for (const json::Value& item : items) {
+      ES_ASSIGN_OR_RETURN(const std::string_view client, item.string("client"));
+      clients.emplace_back(client);
+    }
+    return clients;
   }
-  ES_ASSIGN_OR_RETURN(std::vector<int> merge_codes,
-                      run_all(spawner, merges, static_cast<std::size_t>(std::max(workers, 1))));
-  for (std::size_t i = 0; i < merge_codes.size(); ++i) {
+
+  Result<ManifestObject> merge(const HourWindow& w, const std::string& client) override {
+    auto args = hour_args("merge", w);
+    args.insert(args.end(), {"--client", client});
     // 3: the client's bucket refused the object, which the ops bucket keeps; the manifest says so.
-    if (merge_codes[i] != kExitOk && merge_codes[i] != kExitUndeliverable) {
-      return Error::io(fmt::format("eaglesense {}", fmt::join(merges[i], " ")),
-                       fmt::format("exited with code {}", merge_codes[i]))
-          .with_context("scale-out");
-    }
+    ES_ASSIGN_OR_RETURN(const std::string out, run_child(args, {kExitOk, kExitUndeliverable}, true));
+    return parse_manifest_object(out);
   }
-  const std::int64_t merge_ms = ms_since(t);
 
-  t = Clock::now();
-  auto finish_args = hour_args("merge", w);
-  finish_args.emplace_back("--finish");
-  ES_ASSIGN_OR_RETURN(std::string finished, run_child(spawner, finish_args, {kExitOk, kExitUndeliverable}));
-  const std::int64_t finish_ms = ms_since(t);
-
-  ES_ASSIGN_OR_RETURN(auto store, exporter.ports().make_store());
-  ES_ASSIGN_OR_RETURN(s3::GetResult got, store->get(exporter.config().ops_bucket, manifest_key(w)));
-  ES_ASSIGN_OR_RETURN(Manifest manifest, parse_manifest(got.body));
-  exporter::HourReport report;
-  report.window = w;
-  report.events_read = manifest.events_read;
-  report.events_delivered = manifest.events_delivered;
-  report.events_rejected = manifest.events_rejected;
-  report.events_undeliverable = manifest.events_undeliverable;
-  report.clients = manifest.objects.size();
-  for (const ManifestObject& o : manifest.objects) {
-    if (o.status == ObjectStatus::kDelivered) {
-      ++report.objects;
-      report.bytes += o.bytes;
-    }
+  Result<exporter::HourReport> finish(const HourWindow& w) override {
+    auto args = hour_args("merge", w);
+    args.emplace_back("--finish");
+    ES_ASSIGN_OR_RETURN(const std::string out, run_child(args, {kExitOk, kExitUndeliverable}, false));
+    return read_finish_summary(out);
   }
-  report.objects_detail = manifest.objects;
-  report.manifest_key = manifest_key(w);
-  // What only the stages saw (read capacity, requests of every stage) comes from finish's summary.
-  const auto take = [](auto field, auto& out) { return field.get(out) == simdjson::SUCCESS; };
-  simdjson::dom::element summary;
-  const bool figures = parser.parse(finished).get(summary) == simdjson::SUCCESS &&
-                       take(summary["items_scanned"], report.items_scanned) &&
-                       take(summary["consumed_read_capacity"], report.consumed_capacity) &&
-                       take(summary["requests"], report.requests) &&
-                       take(summary["retries"], report.retries) &&
-                       take(summary["throttles"], report.throttles) &&
-                       take(summary["hours"].at(0)["out_of_window"], report.out_of_window);
-  if (!figures) log::warn("scale_out.summary_incomplete", {{"hour", w.label()}, {"finish_stdout", finished}});
-  report.duration_ms = ms_since(started);
-  report.status = report.events_undeliverable > 0 ? exporter::HourStatus::kUndeliverable
-                                                  : exporter::HourStatus::kExported;
-  log::info("scale_out.hour_done", {{"hour", w.label()},
-                                    {"workers", units},
-                                    {"clients", static_cast<std::uint64_t>(merges.size())},
-                                    {"plan_ms", plan_ms},
-                                    {"work_ms", work_ms},
-                                    {"merge_ms", merge_ms},
-                                    {"finish_ms", finish_ms},
-                                    {"duration_ms", report.duration_ms}});
-  return report;
-}
+
+ private:
+  /// Runs one child to completion: its stdout (also copied to stderr when echo: stdout is the run
+  /// summary's), or an error naming the command and its exit code (and hint).
+  Result<std::string> run_child(const std::vector<std::string>& args, std::initializer_list<int> accepted,
+                                bool echo, std::string_view hint = {}) {
+    ES_ASSIGN_OR_RETURN(Spawner::Child child, spawner_.start(args));
+    auto [code, out] = Spawner::finish(child);
+    if (echo && !out.empty()) {
+      std::fwrite(out.data(), 1, out.size(), stderr);
+      std::fflush(stderr);
+    }
+    for (int ok : accepted) {
+      if (code == ok) return std::move(out);
+    }
+    return Error::io(child.description, fmt::format("exited with code {}{}", code, hint))
+        .with_context("scale-out");
+  }
+
+  /// The finish stage's run summary (one hour) as that hour's report.
+  static Result<exporter::HourReport> read_finish_summary(std::string_view out) {
+    ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(out, "finish summary"));
+    ES_ASSIGN_OR_RETURN(const std::vector<json::Value> hours, doc.array("hours"));
+    if (hours.size() != 1) return doc.error(fmt::format("{} hours, expected 1", hours.size()));
+    const json::Value& h = hours.front();
+    exporter::HourReport r;
+    ES_ASSIGN_OR_RETURN(r.status, h.named("status", exporter::kHourStatusNames));
+    ES_ASSIGN_OR_RETURN(r.events_read, h.uint64("events_read"));
+    ES_ASSIGN_OR_RETURN(r.events_delivered, h.uint64("events_delivered"));
+    ES_ASSIGN_OR_RETURN(r.events_rejected, h.uint64("events_rejected"));
+    ES_ASSIGN_OR_RETURN(r.events_undeliverable, h.uint64("events_undeliverable"));
+    ES_ASSIGN_OR_RETURN(r.clients, h.uint64("clients"));
+    ES_ASSIGN_OR_RETURN(r.objects, h.uint64("objects"));
+    ES_ASSIGN_OR_RETURN(r.bytes, h.uint64("bytes"));
+    ES_ASSIGN_OR_RETURN(r.items_scanned, h.uint64("items_scanned"));
+    ES_ASSIGN_OR_RETURN(r.out_of_window, h.uint64("out_of_window"));
+    ES_ASSIGN_OR_RETURN(r.manifest_key, h.string_or_empty("manifest"));
+    // What only the stages saw: read capacity and the requests of every stage.
+    ES_ASSIGN_OR_RETURN(r.consumed_capacity, doc.number("consumed_read_capacity"));
+    ES_ASSIGN_OR_RETURN(r.requests, doc.uint64("requests"));
+    ES_ASSIGN_OR_RETURN(r.retries, doc.uint64("retries"));
+    ES_ASSIGN_OR_RETURN(r.throttles, doc.uint64("throttles"));
+    return r;
+  }
+
+  Spawner spawner_;
+};
 
 }  // namespace
 
@@ -309,10 +250,10 @@ int run_scaled_out(const RunCommand& command, const std::vector<exporter::HourTa
   auto ports = exporter::make_aws_ports(env, exporter::port_options_for(config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
   exporter::Exporter exporter(config, std::move(*ports));
-  Spawner spawner(env);
+  ChildProcessStageRunner runner(env);
   // export_hours skips the catch-up hours that have a manifest before a plan process is spawned.
   exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {
-                                   return scale_out_hour(spawner, w, command.workers, false, exporter);
+                                   return exporter::run_scaled_out_hour(runner, w, command.workers);
                                  }).summary;
   summary.duration_ms = ms_since(started);
   // The largest of this process and its stage processes (all waited for).

@@ -115,18 +115,7 @@ int MergeCommand::run() {
     auto clients = stages.list_clients(w);
     if (!clients.ok()) return report_error(clients.error());
     // The items as written to the ops bucket: one merge event per client.
-    std::string out = "[";
-    for (std::size_t i = 0; i < clients->size(); ++i) {
-      out += i == 0 ? "\n" : ",\n";
-      json::Writer jw(out);
-      jw.begin_object();
-      jw.key("stage").value("merge");
-      jw.key("hour").value(w.label());
-      jw.key("client").value((*clients)[i]);
-      jw.end_object();
-    }
-    out += clients->empty() ? "]\n" : "\n]\n";
-    std::cout << out << std::flush;
+    std::cout << exporter::render_merge_items(w, *clients) << std::flush;
     return kExitOk;
   }
   if (!client.empty()) {
