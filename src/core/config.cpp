@@ -7,11 +7,12 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 32> kSettings = {{
+constexpr std::array<SettingSpec, 33> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -38,8 +39,10 @@ constexpr std::array<SettingSpec, 32> kSettings = {{
     {"EAGLESENSE_PART_SIZE_MB", "--part-size-mb", "16", "multipart part size (5-5000)"},
     {"AWS_MAX_ATTEMPTS", "--max-attempts", "8", "attempts per AWS request, retries included (1-50)"},
     {"LOG_LEVEL", "--log-level", "info", "debug | info | warn | error"},
+    {"EAGLESENSE_RESERVED_BUCKETS", "--reserved-buckets", "",
+     "comma-separated buckets no client may write into (the ops bucket always is)"},
     {"EAGLESENSE_INSECURE_TLS", "--insecure-tls", "false",
-     "true turns TLS verification off (testing only; logged as a warning)"},
+     "true turns TLS verification off; refused unless every endpoint is a loopback address"},
     {"AWS_CA_BUNDLE", "--ca-bundle", "", "CA certificates file for TLS verification"},
     {"AWS_REGION", "--region", "us-east-1", "AWS region (also AWS_DEFAULT_REGION)"},
     {"AWS_ENDPOINT_URL_DYNAMODB", "--dynamodb-endpoint", "",
@@ -184,6 +187,53 @@ std::optional<std::string> validate_bucket_name(std::string_view b) {
   return std::nullopt;
 }
 
+std::optional<std::string> ExportConfig::reserved_bucket_reason(std::string_view client) const {
+  const std::string bucket = client_bucket(client);
+  if (bucket == ops_bucket) {
+    return fmt::format("client id '{}' would write into the ops bucket {}", client, bucket);
+  }
+  for (const std::string& reserved : reserved_buckets) {
+    if (bucket == reserved) {
+      return fmt::format(
+          "client id '{}' would write into the reserved bucket {} (EAGLESENSE_RESERVED_BUCKETS)", client,
+          bucket);
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_loopback_endpoint(std::string_view url) {
+  const auto scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    host = rest.substr(1, close - 1);
+    return host == "::1";
+  }
+  host = rest.substr(0, rest.find(':'));
+  if (text::to_lower(host) == "localhost") return true;
+  // 127.0.0.0/8: four decimal octets, the first 127.
+  int octets = 0;
+  std::string_view h = host;
+  while (!h.empty()) {
+    const auto dot = h.find('.');
+    const std::string_view part = h.substr(0, dot);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return false;
+    }
+    if (std::stoi(std::string(part)) > 255) return false;
+    if (octets == 0 && part != "127") return false;
+    ++octets;
+    h = dot == std::string_view::npos ? std::string_view() : h.substr(dot + 1);
+  }
+  return octets == 4;
+}
+
 std::optional<std::string> validate_client_id(std::string_view client, std::string_view bucket_prefix) {
   if (client.empty()) return std::string("client id is empty");
   for (char ch : client) {
@@ -227,6 +277,32 @@ Result<std::map<std::string, std::string, std::less<>>> parse_config_file(std::s
     values.emplace(std::string(key), std::string(value));
   }
   return values;
+}
+
+// EAGLESENSE_INSECURE_TLS turns certificate checks off for every connection: allowed only when every
+// service the run talks to is on this machine, so that it can never weaken a connection to AWS.
+Status check_insecure_tls_endpoints(const EnvLookup& env, const ExportConfig& c) {
+  std::vector<std::string> services = {"DYNAMODB", "S3"};
+  if (c.metrics == MetricsMode::kCloudWatch) services.emplace_back("CLOUDWATCH");
+  for (const std::string& service : services) {
+    const std::string name = "AWS_ENDPOINT_URL_" + service;
+    const auto url = get(env, name).has_value() ? get(env, name) : get(env, "AWS_ENDPOINT_URL");
+    if (!url) {
+      return setting_error(
+          "EAGLESENSE_INSECURE_TLS",
+          fmt::format("turns TLS verification off, which is allowed only when every endpoint is "
+                      "a loopback address; {} is not set, so {} would be AWS's own",
+                      name, service));
+    }
+    if (!is_loopback_endpoint(*url)) {
+      return setting_error(
+          "EAGLESENSE_INSECURE_TLS",
+          fmt::format("turns TLS verification off, which is allowed only when every endpoint is "
+                      "a loopback address (127.0.0.0/8, [::1], localhost); {} is '{}'",
+                      name, *url));
+    }
+  }
+  return ok_status();
 }
 
 Result<ExportConfig> load_export_config(const EnvLookup& env) {
@@ -310,10 +386,21 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
     ES_TRY(read_enum(env, "EAGLESENSE_METRICS", kMetricsModeNames, metrics));
     c.metrics = metrics;
   }
+  if (auto v = get(env, "EAGLESENSE_RESERVED_BUCKETS")) {
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view name = trim(rest.substr(0, comma));
+      if (auto why = validate_bucket_name(name)) return setting_error("EAGLESENSE_RESERVED_BUCKETS", *why);
+      c.reserved_buckets.emplace_back(name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
   ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
   ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MEMORY_MB", 16, 1ULL << 20, c.memory_mb));
   c.spill_dir = get(env, "EAGLESENSE_SPILL_DIR").value_or(get(env, "TMPDIR").value_or("/tmp"));
+  if (c.insecure_tls) ES_TRY(check_insecure_tls_endpoints(env, c));
   return c;
 }
 

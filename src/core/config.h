@@ -86,8 +86,10 @@ struct ExportConfig {
   std::uint64_t part_size_bytes = 16ULL << 20;
   int max_attempts = 8;  ///< AWS_MAX_ATTEMPTS
   std::string log_level = "info";
-  bool insecure_tls = false;  ///< EAGLESENSE_INSECURE_TLS=true: only for testing, logged loudly
-  std::string ca_bundle;      ///< AWS_CA_BUNDLE
+  /// EAGLESENSE_INSECURE_TLS=true: only for testing against servers on this machine; refused unless
+  /// every endpoint is a loopback address.
+  bool insecure_tls = false;
+  std::string ca_bundle;  ///< AWS_CA_BUNDLE
   /// EAGLESENSE_METRICS; std::nullopt when not set: each command picks its default (run: none,
   /// lambda: emf).
   std::optional<MetricsMode> metrics;
@@ -102,6 +104,13 @@ struct ExportConfig {
   /// EAGLESENSE_SPILL_DIR (default $TMPDIR, else /tmp): where spilled runs go.
   std::string spill_dir = "/tmp";
 
+  /// EAGLESENSE_RESERVED_BUCKETS: buckets no client may write into, besides the ops bucket (the
+  /// deployment's artifact bucket, other tenants' buckets that share the prefix).
+  std::vector<std::string> reserved_buckets;
+
+  /// Why client must not be written to its bucket ("{prefix}-{client}" is the ops bucket or a
+  /// reserved one), or std::nullopt. Such events are rejected as reserved_bucket.
+  [[nodiscard]] std::optional<std::string> reserved_bucket_reason(std::string_view client) const;
   /// "client-events-acme": the bucket of client (no validation; see validate_client_id).
   [[nodiscard]] std::string client_bucket(std::string_view client) const;
   /// "events-2026-11-29-10.json[.gz|.zst]" for the hour label "2026-11-29-10".
@@ -124,6 +133,9 @@ struct ExportConfig {
 /// control characters, no upper case.
 [[nodiscard]] std::optional<std::string> validate_client_id(std::string_view client,
                                                             std::string_view bucket_prefix);
+
+/// True when url's host is a loopback address: 127.0.0.0/8, [::1] or localhost.
+[[nodiscard]] bool is_loopback_endpoint(std::string_view url);
 
 /// Checks a bucket name against S3's rules (general purpose buckets).
 [[nodiscard]] std::optional<std::string> validate_bucket_name(std::string_view bucket);

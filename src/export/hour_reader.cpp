@@ -50,7 +50,8 @@ struct ReaderState {
   /// A client id already seen: why it is invalid, or where its events go. Validation runs once per
   /// client, and an event's client is looked up once (the events of `clients` never move).
   struct Route {
-    std::optional<std::string> invalid;
+    std::optional<std::string> invalid;             ///< why the client's events are rejected
+    std::string_view reason = "invalid_client_id";  ///< the rejection's code
     ClientEvents* events = nullptr;
   };
   std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes;
@@ -100,6 +101,10 @@ ReaderState::Route& client_route(ReaderState& state, std::string_view client, co
   auto it = state.routes.find(client);
   if (it == state.routes.end()) {
     ReaderState::Route route{validate_client_id(client, config.bucket_prefix)};
+    if (!route.invalid) {
+      route.invalid = config.reserved_bucket_reason(client);
+      if (route.invalid) route.reason = "reserved_bucket";
+    }
     if (!route.invalid)
       route.events = &state.clients.try_emplace(std::string(client), *state.blocks).first->second;
     it = state.routes.emplace(std::string(client), std::move(route)).first;
@@ -142,7 +147,7 @@ void route_page(ReaderState& state, const DecodedPage& page, const ReadContext& 
     const std::string_view client = page.client_id(r);
     const ReaderState::Route& route = client_route(state, client, ctx.config);
     if (route.invalid) {
-      reject(state, page, r, "invalid_client_id", *route.invalid);
+      reject(state, page, r, std::string(route.reason), *route.invalid);
       continue;
     }
     route.events->add(r.time_us, page.body(r), page.event_id(r));

@@ -102,6 +102,70 @@ TEST(ClientIds, RejectUnsafeIdsWithAReason) {
   }
 }
 
+TEST(ClientIds, NoClientWritesIntoTheOpsBucketOrAReservedOne) {
+  auto c = load({{"S3_BUCKET_PREFIX", "acme-events"},
+                 {"EAGLESENSE_RESERVED_BUCKETS", "acme-events-artifacts, acme-events-billing"}});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->reserved_buckets, (std::vector<std::string>{"acme-events-artifacts", "acme-events-billing"}));
+  EXPECT_EQ(c->reserved_bucket_reason("beta"), std::nullopt);
+  auto ops = c->reserved_bucket_reason("ops");  // acme-events-ops, the default ops bucket
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_NE(ops->find("ops bucket acme-events-ops"), std::string::npos) << *ops;
+  EXPECT_TRUE(c->reserved_bucket_reason("artifacts").has_value());
+  EXPECT_TRUE(c->reserved_bucket_reason("billing").has_value());
+  // An ops bucket of its own name: "ops" is an ordinary client then, and that bucket is protected.
+  auto other = load({{"S3_BUCKET_PREFIX", "acme-events"}, {"EAGLESENSE_OPS_BUCKET", "acme-events-audit"}});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->reserved_bucket_reason("ops"), std::nullopt);
+  EXPECT_TRUE(other->reserved_bucket_reason("audit").has_value());
+  auto bad = load({{"EAGLESENSE_RESERVED_BUCKETS", "ok-bucket,Not_A_Bucket"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().resource, "EAGLESENSE_RESERVED_BUCKETS");
+}
+
+TEST(InsecureTls, OnlyWhenEveryEndpointIsALoopbackAddress) {
+  const std::map<std::string, std::string, std::less<>> local = {
+      {"EAGLESENSE_INSECURE_TLS", "true"},
+      {"AWS_ENDPOINT_URL_DYNAMODB", "https://127.0.0.1:8000"},
+      {"AWS_ENDPOINT_URL_S3", "https://localhost:9000/"}};
+  auto ok = load(local);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_TRUE(ok->insecure_tls);
+  EXPECT_TRUE(load({{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL", "https://[::1]:4566"}}).ok());
+
+  // AWS itself (no endpoint set), another host, or a loopback look-alike: refused, naming the setting.
+  for (const auto& values : std::vector<std::map<std::string, std::string, std::less<>>>{
+           {{"EAGLESENSE_INSECURE_TLS", "true"}},
+           {{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL_DYNAMODB", "https://127.0.0.1:8000"}},
+           {{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL", "https://s3.eu-west-1.amazonaws.com"}},
+           {{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL", "https://127.0.0.1.example.com"}},
+           {{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL", "https://10.0.0.5:9000"}},
+           {{"EAGLESENSE_INSECURE_TLS", "true"}, {"AWS_ENDPOINT_URL", "https://localhost.evil:9000"}}}) {
+    auto refused = load(values);
+    ASSERT_FALSE(refused.ok()) << values.size();
+    EXPECT_EQ(refused.error().resource, "EAGLESENSE_INSECURE_TLS");
+    EXPECT_NE(refused.error().message.find("loopback"), std::string::npos) << refused.error().message;
+  }
+  // With PutMetricData, the CloudWatch endpoint must be local too.
+  auto metrics = local;
+  metrics["EAGLESENSE_METRICS"] = "cloudwatch";
+  EXPECT_FALSE(load(metrics).ok());
+  metrics["AWS_ENDPOINT_URL_CLOUDWATCH"] = "http://127.0.0.2:4566";
+  EXPECT_TRUE(load(metrics).ok());
+}
+
+TEST(InsecureTls, LoopbackEndpoints) {
+  for (const char* url : {"http://127.0.0.1:8000", "https://127.255.0.9", "http://localhost",
+                          "http://LOCALHOST:1/x", "http://[::1]:9000", "http://user@127.0.0.1:80/"}) {
+    EXPECT_TRUE(is_loopback_endpoint(url)) << url;
+  }
+  for (const char* url : {"https://128.0.0.1", "https://127.0.0.1.nip.io", "https://[::2]:9000",
+                          "http://127.1", "http://127.0.0.256", "https://dynamodb.us-east-1.amazonaws.com",
+                          "http://[::1", "http://0x7f.0.0.1"}) {
+    EXPECT_FALSE(is_loopback_endpoint(url)) << url;
+  }
+}
+
 TEST(ConfigFile, ParsesKeyValueLinesAndRejectsUnknownKeys) {
   auto v = parse_config_file(
       "# comment\nexport DYNAMODB_TABLE_NAME=\"prod-events\"\n\nOUTPUT_FORMAT = ndjson\n", "es.conf");

@@ -153,6 +153,21 @@ TEST(Exporter, NoOpsBucketMeansNoManifestAndAnError) {
   EXPECT_FALSE(w.store.objects.contains("ce-ops/manifests/2026/11/29/10.json"));
 }
 
+// A client whose bucket would be the ops bucket ("ce-" + "ops") is rejected, never "delivered" into it.
+TEST(Exporter, AClientNamedLikeTheOpsBucketIsRejected) {
+  World w;
+  w.table.items.push_back(item("sneaky", "ops", "2026-11-29T10:20:00Z", 9));
+  auto report = w.run();
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_EQ(report->events_rejected, 3u);
+  EXPECT_FALSE(w.store.objects.contains("ce-ops/events-2026-11-29-10.json"));
+  const std::string rejected = w.object("ce-ops/rejected/events-2026-11-29-10.json");
+  EXPECT_NE(rejected.find(R"("reason":"reserved_bucket")"), std::string::npos) << rejected;
+  auto manifest = parse_manifest(w.object("ce-ops/manifests/2026/11/29/10.json"));
+  ASSERT_TRUE(manifest.ok());
+  for (const ManifestObject& o : manifest->objects) EXPECT_NE(o.client, "ops");
+}
+
 TEST(Exporter, DryRunReadsAndEncodesButWritesNothing) {
   World w;
   ExportOptions options;
