@@ -1,6 +1,6 @@
 #pragma once
 // Internal to core (not part of any interface): the JSON text primitives shared by the transcoder
-// (transcode.cpp) and the public helpers in json_text.cpp. Kept in one place so that the hot path
+// (src/core/transcode/) and the public helpers in json_text.cpp. Kept in one place so that the hot path
 // can inline them.
 
 #include <algorithm>
