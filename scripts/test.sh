@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds EagleSense and runs its whole test suite (ctest labels unit, integration, fault, fuzz), then
-# the unit and integration tests again in an AddressSanitizer + UBSan build (~15 min in all on 2 cores).
+# the unit and integration tests again in an AddressSanitizer + UBSan build (~35 min in all on 2 cores).
 #
 #   scripts/test.sh [--label LABEL] [--sanitize] [--no-sanitizer-pass] [--long]
 #
