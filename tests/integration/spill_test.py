@@ -46,7 +46,11 @@ LARGE_TABLE = f"{base}-large"  # client-000's csv object there is larger than on
 COMBOS = [("json", "none", table_name), ("ndjson", "gzip", table_name), ("csv", "zstd", table_name),
           ("csv", "none", LARGE_TABLE)]
 
-common = {"EAGLESENSE_SEGMENTS": "2"}
+# Under the sanitizer pass, LeakSanitizer's own tracer crashes (SIGSEGV while it stops the threads at
+# exit) after a spilled run, failing the run with exit 1 although the export itself is complete and
+# ASan found no error; leak checking is off for these runs only (ASan's checks stay on). Open in
+# docs/RELIABILITY.md.
+common = {"EAGLESENSE_SEGMENTS": "2", "ASAN_OPTIONS": "detect_leaks=0"}
 seeded = {table_name: (600, 10), LARGE_TABLE: (60, 2)}  # good and bad events written by `eaglesense seed`
 for table, (good, bad) in seeded.items():
     run_eaglesense(env, ["seed", "--events", str(good), "--clients", "5", "--hour", HOUR, "--create-table",
