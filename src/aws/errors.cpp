@@ -4,7 +4,8 @@
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
-#include <simdjson.h>
+
+#include "core/json_reader.h"
 
 namespace es::aws {
 namespace {
@@ -160,19 +161,16 @@ void classify(Error& e) {
 
 Error dynamodb_error(const HttpResponse& response, std::string_view operation, std::string_view resource) {
   Error e = base_error(response, operation, resource);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(response.body.data(), response.body.size()).get(doc) == simdjson::SUCCESS) {
-    std::string_view type;
-    if (doc["__type"].get(type) == simdjson::SUCCESS) {
-      const auto hash = type.rfind('#');
-      e.code = std::string(hash == std::string_view::npos ? type : type.substr(hash + 1));
+  // A JSON body names the error in __type ("com.amazonaws...#Code") and message (or Message); a
+  // body that is not JSON, or members of other types, leave the code to the XML and status below.
+  if (auto doc = json::parse_document(response.body, "DynamoDB error"); doc.ok() && doc->is_object()) {
+    if (auto type = doc->string("__type"); type.ok()) {
+      const auto hash = type->rfind('#');
+      e.code = std::string(hash == std::string_view::npos ? *type : type->substr(hash + 1));
     }
-    std::string_view message;
-    if (doc["message"].get(message) == simdjson::SUCCESS ||
-        doc["Message"].get(message) == simdjson::SUCCESS) {
-      e.message = std::string(message);
-    }
+    auto message = doc->string("message");
+    if (!message.ok()) message = doc->string("Message");
+    if (message.ok()) e.message = std::string(*message);
   }
   if (e.code.empty() && !response.body.empty() && response.body.front() == '<') {
     static_cast<void>(parse_xml_error(response.body, e));

@@ -54,7 +54,7 @@ struct HttpResponse {
   /// Header names lower-cased, values trimmed, in arrival order.
   Headers headers;
   /// Body bytes. The transport reserves at least kBodyPadding bytes of spare capacity after the body
-  /// so that simdjson can parse it in place.
+  /// so that core's transcoder can parse a page in place (core/transcode.h, kJsonPadding).
   std::string body;
 
   static constexpr std::size_t kBodyPadding = 64;

@@ -48,7 +48,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const std::string_view value = trim(line.substr(colon + 1));
   if (name == "content-length") {
-    // One allocation of the right size (plus simdjson's padding) instead of doubling and copying a
+    // One allocation of the right size (plus the JSON padding, kBodyPadding) instead of doubling and copying a
     // 1 MB Scan page up from 4 KB: the copies were 10% of the exporter's CPU.
     // A large body gets an eighth of headroom: Scan pages of one reader differ by a few bytes, and a
     // recycled buffer grown to each new maximum exactly was reallocated (and faulted in) again and
@@ -85,7 +85,7 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
   const size_t n = size * count;
-  // Keep spare capacity for simdjson's padding so that parsing needs no copy.
+  // Keep spare capacity for the JSON padding (kBodyPadding) so that parsing needs no copy.
   if (body->capacity() < body->size() + n + HttpResponse::kBodyPadding) {
     body->reserve(std::max(body->capacity() * 2, body->size() + n + HttpResponse::kBodyPadding));
   }

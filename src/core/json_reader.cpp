@@ -1,17 +1,22 @@
 #include "core/json_reader.h"
 
 #include <algorithm>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/json_writer.h"
 #include "core/time.h"
 
 namespace es::json {
 namespace {
 
-// Documents nest a few levels; past this depth the text is not one of ours.
-constexpr std::size_t kMaxDepth = 64;
+// Our documents nest a few levels; DynamoDB's answers carry items back (BatchWriteItem's
+// UnprocessedItems), and an item nests up to 32 M/L levels, two JSON levels each. Past this depth the
+// text is not one we read.
+constexpr std::size_t kMaxDepth = 128;
 
 Node convert(simdjson::dom::element e) {
   Node n;
@@ -52,7 +57,39 @@ Node convert(simdjson::dom::element e) {
   return n;
 }
 
+void write(Writer& w, const Node& n) {
+  std::visit(
+      [&w](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) {
+          w.null();
+        } else if constexpr (std::is_same_v<T, Elements>) {
+          w.begin_array();
+          for (const Node& child : v) write(w, child);
+          w.end_array();
+        } else if constexpr (std::is_same_v<T, Members>) {
+          w.begin_object();
+          for (const auto& [key, child] : v) {
+            w.key(key);
+            write(w, child);
+          }
+          w.end_object();
+        } else {
+          w.value(v);
+        }
+      },
+      n.value);
+}
+
+constexpr std::string_view kNotJson = "not JSON: ";
+
 }  // namespace
+
+std::string_view not_json_reason(const Error& error) {
+  std::string_view reason = error.message;
+  if (reason.starts_with(kNotJson)) reason.remove_prefix(kNotJson.size());
+  return reason;
+}
 
 Result<Value> parse_document(std::string_view text, std::string_view document) {
   simdjson::dom::parser parser;
@@ -61,7 +98,7 @@ Result<Value> parse_document(std::string_view text, std::string_view document) {
   if (err == simdjson::SUCCESS) err = parser.parse(text.data(), text.size()).get(root);
   if (err != simdjson::SUCCESS) {
     return Error::invalid_data(std::string(document),
-                               fmt::format("not JSON: {}", simdjson::error_message(err)));
+                               fmt::format("{}{}", kNotJson, simdjson::error_message(err)));
   }
   auto parsed = std::make_shared<ParsedDocument>();
   parsed->name = std::string(document);
@@ -208,6 +245,19 @@ Result<std::vector<Value>> Value::array(std::string_view name) const {
 Result<std::int64_t> Value::instant(std::string_view name) const {
   ES_ASSIGN_OR_RETURN(const Value v, (*this)[name]);
   return v.instant();
+}
+
+bool Value::has(std::string_view name) const {
+  const auto* members = std::get_if<Members>(&node_->value);
+  if (members == nullptr) return false;
+  return std::any_of(members->begin(), members->end(), [&](const auto& m) { return m.first == name; });
+}
+
+std::string Value::json() const {
+  std::string out;
+  Writer w(out);
+  write(w, *node_);
+  return out;
 }
 
 Result<std::string> Value::string_or_empty(std::string_view name) const {

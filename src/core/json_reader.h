@@ -82,6 +82,13 @@ class Value {
     ES_ASSIGN_OR_RETURN(const Value v, (*this)[name]);
     return v.named(table);
   }
+  /// Whether this object has the member, whatever its value (null included); false when this is not an
+  /// object.
+  [[nodiscard]] bool has(std::string_view name) const;
+  /// The value as compact JSON text (strings escaped as core/json_writer.h does, whole numbers with
+  /// their digits), e.g. a DynamoDB key or item to send back.
+  [[nodiscard]] std::string json() const;
+
   /// An optional string member: "" when absent or null.
   [[nodiscard]] Result<std::string> string_or_empty(std::string_view name) const;
 
@@ -102,5 +109,9 @@ class Value {
 /// Parses text, a document that errors call document ("manifest", "plan", "lambda event", ...), and
 /// returns its root. kInvalidData naming the document when the text is not JSON.
 [[nodiscard]] Result<Value> parse_document(std::string_view text, std::string_view document);
+
+/// The parser's reason in an error of parse_document ("not JSON: <reason>" gives "<reason>"), for a
+/// caller that words the error its own way; the whole message for any other error.
+[[nodiscard]] std::string_view not_json_reason(const Error& error);
 
 }  // namespace es::json

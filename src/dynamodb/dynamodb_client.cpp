@@ -5,18 +5,40 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "aws/errors.h"
 #include "core/hash.h"
+#include "core/json_reader.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/transcode.h"
 
 namespace es::dynamodb {
 namespace {
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 constexpr std::size_t kBatchWriteMax = 25;
+
+// Pages go to the transcoder as received: the transport's spare capacity must cover its padding.
+static_assert(aws::HttpResponse::kBodyPadding >= kJsonPadding);
+
+// The member at the path of names, if every step is an object that has it.
+std::optional<json::Value> member_at(const json::Value& v, std::initializer_list<std::string_view> path) {
+  std::optional<json::Value> at = v;
+  for (const std::string_view name : path) {
+    auto next = (*at)[name];
+    if (!next.ok()) return std::nullopt;
+    at = std::move(*next);
+  }
+  return at;
+}
+
+// The string member name of v, if v is an object that has it as a string.
+std::optional<std::string_view> string_at(const json::Value& v, std::string_view name) {
+  auto s = v.string(name);
+  if (!s.ok()) return std::nullopt;
+  return *s;
+}
 
 void write_attributes(json::Writer& w, const ExpressionAttributes& attributes) {
   if (!attributes.names.empty()) {
@@ -157,21 +179,15 @@ void Page::recycle() noexcept {
 }
 
 Result<PageMeta> parse_page_meta(const Page& page) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto err = parser.parse(page.body.data(), page.body.size()).get(doc)) {
-    return Error::invalid_data("DynamoDB page", simdjson::error_message(err));
-  }
+  auto doc = json::parse_document(page.body, "DynamoDB page");
+  if (!doc.ok()) return Error::invalid_data("DynamoDB page", std::string(json::not_json_reason(doc.error())));
   PageMeta meta;
-  std::uint64_t n = 0;
-  if (doc["Count"].get(n) == simdjson::SUCCESS) meta.count = n;
-  if (doc["ScannedCount"].get(n) == simdjson::SUCCESS) meta.scanned_count = n;
-  simdjson::dom::element key;
-  if (doc["LastEvaluatedKey"].get(key) == simdjson::SUCCESS)
-    meta.last_evaluated_key_json = simdjson::minify(key);
-  double units = 0;
-  if (doc["ConsumedCapacity"]["CapacityUnits"].get(units) == simdjson::SUCCESS)
-    meta.consumed_capacity = units;
+  if (auto n = doc->uint64("Count"); n.ok()) meta.count = *n;
+  if (auto n = doc->uint64("ScannedCount"); n.ok()) meta.scanned_count = *n;
+  if (auto key = member_at(*doc, {"LastEvaluatedKey"})) meta.last_evaluated_key_json = key->json();
+  if (auto capacity = member_at(*doc, {"ConsumedCapacity"})) {
+    if (auto units = capacity->number("CapacityUnits"); units.ok()) meta.consumed_capacity = *units;
+  }
   return meta;
 }
 
@@ -209,36 +225,24 @@ Result<TableDescription> DynamoDbClient::describe_table(const std::string& table
   std::string body;
   json::Writer(body).begin_object().key("TableName").value(table).end_object();
   ES_ASSIGN_OR_RETURN(aws::HttpResponse response, call("DescribeTable", table, body));
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(response.body.data(), response.body.size()).get(doc) != simdjson::SUCCESS) {
-    return parse_error("DynamoDB.DescribeTable", table, "body is not JSON");
-  }
-  simdjson::dom::element t;
-  if (doc["Table"].get(t) != simdjson::SUCCESS)
-    return parse_error("DynamoDB.DescribeTable", table, "no Table");
+  auto doc = json::parse_document(response.body, "DescribeTable response");
+  if (!doc.ok()) return parse_error("DynamoDB.DescribeTable", table, "body is not JSON");
+  const std::optional<json::Value> t = member_at(*doc, {"Table"});
+  if (!t) return parse_error("DynamoDB.DescribeTable", table, "no Table");
   TableDescription d;
-  std::string_view s;
-  if (t["TableName"].get(s) == simdjson::SUCCESS) d.name = std::string(s);
-  if (t["TableStatus"].get(s) == simdjson::SUCCESS) d.status = std::string(s);
-  std::uint64_t count = 0;
-  if (t["ItemCount"].get(count) == simdjson::SUCCESS) d.item_count = count;
-  simdjson::dom::array schema;
-  if (t["KeySchema"].get(schema) == simdjson::SUCCESS) {
-    for (simdjson::dom::element k : schema) {
-      std::string_view type;
-      std::string_view name;
-      if (k["KeyType"].get(type) == simdjson::SUCCESS && type == "HASH" &&
-          k["AttributeName"].get(name) == simdjson::SUCCESS) {
-        d.hash_key = std::string(name);
-      }
+  if (auto s = string_at(*t, "TableName")) d.name = std::string(*s);
+  if (auto s = string_at(*t, "TableStatus")) d.status = std::string(*s);
+  if (auto count = t->uint64("ItemCount"); count.ok()) d.item_count = *count;
+  if (auto schema = t->array("KeySchema"); schema.ok()) {
+    for (const json::Value& k : *schema) {
+      const auto type = string_at(k, "KeyType");
+      const auto name = string_at(k, "AttributeName");
+      if (type == std::optional<std::string_view>("HASH") && name) d.hash_key = std::string(*name);
     }
   }
-  simdjson::dom::array indexes;
-  if (t["GlobalSecondaryIndexes"].get(indexes) == simdjson::SUCCESS) {
-    for (simdjson::dom::element idx : indexes) {
-      std::string_view name;
-      if (idx["IndexName"].get(name) == simdjson::SUCCESS) d.index_names.emplace_back(name);
+  if (auto indexes = t->array("GlobalSecondaryIndexes"); indexes.ok()) {
+    for (const json::Value& idx : *indexes) {
+      if (auto name = string_at(idx, "IndexName")) d.index_names.emplace_back(*name);
     }
   }
   return d;
@@ -334,7 +338,6 @@ Result<BatchWriteResult> DynamoDbClient::batch_write(const std::string& table,
   const aws::RetryPolicy& retry = *caller_.context().retry;
   // UnprocessedItems are DynamoDB pushing back (throttling); give them more room than a failed call.
   const int max_rounds = std::max(retry.max_attempts(), 10);
-  simdjson::dom::parser parser;
   std::vector<std::string> pending;
   for (std::size_t start = 0; start < items_json.size(); start += kBatchWriteMax) {
     const std::size_t end = std::min(items_json.size(), start + kBatchWriteMax);
@@ -351,16 +354,13 @@ Result<BatchWriteResult> DynamoDbClient::batch_write(const std::string& table,
       ES_ASSIGN_OR_RETURN(aws::HttpResponse response, call("BatchWriteItem", table, body));
 
       std::vector<std::string> unprocessed;
-      simdjson::dom::element doc;
-      if (parser.parse(response.body.data(), response.body.size()).get(doc) != simdjson::SUCCESS) {
-        return parse_error("DynamoDB.BatchWriteItem", table, "body is not JSON");
-      }
-      simdjson::dom::array left;
-      if (doc["UnprocessedItems"][table].get(left) == simdjson::SUCCESS) {
-        for (simdjson::dom::element req : left) {
-          simdjson::dom::element item;
-          if (req["PutRequest"]["Item"].get(item) == simdjson::SUCCESS)
-            unprocessed.push_back(simdjson::minify(item));
+      auto doc = json::parse_document(response.body, "BatchWriteItem response");
+      if (!doc.ok()) return parse_error("DynamoDB.BatchWriteItem", table, "body is not JSON");
+      if (auto left = member_at(*doc, {"UnprocessedItems", table})) {
+        if (auto requests = left->array(); requests.ok()) {
+          for (const json::Value& req : *requests) {
+            if (auto item = member_at(req, {"PutRequest", "Item"})) unprocessed.push_back(item->json());
+          }
         }
       }
       result.written += pending.size() - unprocessed.size();

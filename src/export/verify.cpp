@@ -5,8 +5,8 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
+#include "core/event_json.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "export/exporter.h"
@@ -21,22 +21,7 @@ std::string s3_location(std::string_view bucket, std::string_view key) {
 
 /// Counts the elements of the rejected file (a JSON array).
 Result<std::uint64_t> count_rejected(const std::string& body) {
-  simdjson::ondemand::parser parser;
-  const simdjson::padded_string padded(body);
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::array array;
-  std::size_t n = 0;
-  if (auto err = parser.iterate(padded).get(doc); err != simdjson::SUCCESS) {
-    return Error::invalid_data("rejected file", simdjson::error_message(err));
-  }
-  if (auto err = doc.get_array().get(array); err != simdjson::SUCCESS) {
-    return Error::invalid_data("rejected file",
-                               fmt::format("not a JSON array ({})", simdjson::error_message(err)));
-  }
-  if (auto err = array.count_elements().get(n); err != simdjson::SUCCESS) {
-    return Error::invalid_data("rejected file", simdjson::error_message(err));
-  }
-  return static_cast<std::uint64_t>(n);
+  return count_json_array_elements(body, "rejected file");
 }
 
 /// The state of one verify_hour call.

@@ -5,20 +5,13 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include "core/decompress.h"
+#include "core/event_json.h"
 #include "export/verify.h"  // read_object_content
 
 namespace es::exporter {
 namespace {
-
-std::string_view trim_json_space(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 /// Collects the problems of one object, one entry per check (the first occurrence and a count).
 class ProblemLog {
@@ -91,17 +84,12 @@ class EventSequence {
   std::string last_id_;
 };
 
-/// The exporter's time rule: an ISO-8601 string, or an epoch number (seconds or milliseconds).
-Result<std::int64_t> parse_event_time(bool is_string, std::string_view text) {
-  return is_string ? parse_iso8601_us(text) : parse_epoch_number_us(text);
-}
-
 /// Splits json/ndjson content into lines and checks each event line.
 class JsonLinesChecker final : public OutputSink {
  public:
   JsonLinesChecker(OutputFormat format, std::string_view time_attr, std::string_view id_attr,
                    EventSequence& sequence, ProblemLog& problems)
-      : format_(format), time_attr_(time_attr), id_attr_(id_attr), sequence_(sequence), problems_(problems) {}
+      : format_(format), events_(time_attr, id_attr), sequence_(sequence), problems_(problems) {}
 
   Status append(std::string_view bytes) override {
     while (!bytes.empty()) {
@@ -178,82 +166,23 @@ class JsonLinesChecker final : public OutputSink {
   }
 
   void check_event(std::string_view event) {
-    buffer_.assign(event);
-    buffer_.reserve(buffer_.size() + simdjson::SIMDJSON_PADDING);
-    std::optional<std::int64_t> time;
-    std::string id;
-    std::string problem;
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object object;
-    if (parser_.iterate(buffer_.data(), buffer_.size(), buffer_.capacity()).get(doc) != simdjson::SUCCESS ||
-        doc.get_object().get(object) != simdjson::SUCCESS) {
-      problem = "not a JSON object";
-    } else {
-      bool have_id = false;
-      for (auto field : object) {
-        std::string_view key;
-        simdjson::ondemand::value value;
-        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
-            field.value().get(value) != simdjson::SUCCESS) {
-          problem = "not valid JSON";
-          break;
-        }
-        const bool is_time = key == time_attr_;
-        const bool is_id = key == id_attr_;
-        if (!is_time && !is_id) continue;
-        simdjson::ondemand::json_type type;
-        if (value.type().get(type) != simdjson::SUCCESS) {
-          problem = "not valid JSON";
-          break;
-        }
-        std::string_view text;
-        const bool is_string = type == simdjson::ondemand::json_type::string;
-        if (is_string) {
-          if (value.get_string().get(text) != simdjson::SUCCESS) {
-            problem = "not valid JSON";
-            break;
-          }
-        } else if (type == simdjson::ondemand::json_type::number) {
-          text = trim_json_space(value.raw_json_token());
-        } else {
-          problem = fmt::format("attribute '{}' is neither a string nor a number", key);
-          break;
-        }
-        if (is_id) {
-          id.assign(text);
-          have_id = true;
-        }
-        if (is_time) {
-          auto parsed = parse_event_time(is_string, text);
-          if (!parsed.ok()) {
-            problem = fmt::format("time '{}' does not parse: {}", text, parsed.error().message);
-            break;
-          }
-          time = *parsed;
-        }
-        if (time && have_id) break;
-      }
-      if (problem.empty() && !time) problem = fmt::format("no time attribute '{}'", time_attr_);
-    }
-    if (!problem.empty()) {
-      problems_.add("event", fmt::format("line {}: {}", line_number_, problem));
+    auto read = events_.read(event);
+    if (!read.ok()) {
+      problems_.add("event", fmt::format("line {}: {}", line_number_, read.error().message));
       count_without_time();
       return;
     }
-    sequence_.add(line_number_, *time, id);
+    sequence_.add(line_number_, read->time_us, read->id);
   }
 
   // An event whose time cannot be read still counts as an event (its problem is reported).
   void count_without_time() { ++unplaced_; }
 
   OutputFormat format_;
-  std::string_view time_attr_;
-  std::string_view id_attr_;
+  EventLineReader events_;
   EventSequence& sequence_;
   ProblemLog& problems_;
-  simdjson::ondemand::parser parser_;
   std::string line_;
-  std::string buffer_;
   std::uint64_t line_number_ = 0;
   std::uint64_t unplaced_ = 0;
   std::uint64_t event_lines_ = 0;

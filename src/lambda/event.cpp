@@ -4,7 +4,8 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <simdjson.h>
+
+#include "core/json_reader.h"
 
 namespace es::lambda {
 namespace {
@@ -20,14 +21,22 @@ Error invalid_event(std::string message) {
 }
 
 // A member's string value; an error names the member when it is there with another type.
-Result<std::optional<std::string_view>> string_member(simdjson::dom::object object, std::string_view name) {
-  simdjson::dom::element value;
-  if (object[name].get(value) != simdjson::SUCCESS) return std::optional<std::string_view>();
-  std::string_view text;
-  if (value.get(text) != simdjson::SUCCESS) {
-    return invalid_event(fmt::format("'{}' must be a string", name));
+// A member that is there with null is there with another type.
+Result<std::optional<std::string_view>> string_member(const json::Value& object, std::string_view name) {
+  auto value = object[name];
+  if (!value.ok()) return std::optional<std::string_view>();
+  auto text = value->string();
+  if (!text.ok()) return invalid_event(fmt::format("'{}' must be a string", name));
+  return std::optional<std::string_view>(*text);
+}
+
+// The names of the object's members, in document order.
+std::vector<std::string_view> member_names(const json::Value& object) {
+  std::vector<std::string_view> names;
+  if (auto members = object.members(); members.ok()) {
+    for (const auto& [name, value] : *members) names.push_back(name);
   }
-  return std::optional<std::string_view>(text);
+  return names;
 }
 
 Result<HourWindow> parse_hour_member(std::string_view name, std::string_view text) {
@@ -39,7 +48,7 @@ Result<HourWindow> parse_hour_member(std::string_view name, std::string_view tex
   return *hour;
 }
 
-Result<LambdaEvent> parse_scheduled(simdjson::dom::object object) {
+Result<LambdaEvent> parse_scheduled(const json::Value& object) {
   ES_ASSIGN_OR_RETURN(auto detail_type, string_member(object, "detail-type"));
   ES_ASSIGN_OR_RETURN(auto source, string_member(object, "source"));
   if (detail_type != std::optional<std::string_view>("Scheduled Event")) {
@@ -62,10 +71,10 @@ Result<LambdaEvent> parse_scheduled(simdjson::dom::object object) {
   return event;
 }
 
-Result<LambdaEvent> parse_direct(simdjson::dom::object object) {
-  for (auto field : object) {
-    if (field.key != "hour" && field.key != "from" && field.key != "to") {
-      return invalid_event(fmt::format("unknown member '{}'; {}", field.key, kAccepted));
+Result<LambdaEvent> parse_direct(const json::Value& object) {
+  for (const std::string_view key : member_names(object)) {
+    if (key != "hour" && key != "from" && key != "to") {
+      return invalid_event(fmt::format("unknown member '{}'; {}", key, kAccepted));
     }
   }
   ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
@@ -91,28 +100,28 @@ Result<LambdaEvent> parse_direct(simdjson::dom::object object) {
   return event;
 }
 
-Result<std::int64_t> int_member(simdjson::dom::object object, std::string_view name, std::int64_t min,
+Result<std::int64_t> int_member(const json::Value& object, std::string_view name, std::int64_t min,
                                 std::int64_t max) {
-  simdjson::dom::element value;
-  if (object[name].get(value) != simdjson::SUCCESS)
-    return invalid_event(fmt::format("'{}' is missing", name));
-  std::int64_t v = 0;
-  if (value.get(v) != simdjson::SUCCESS || v < min || v > max) {
+  auto value = object[name];
+  if (!value.ok()) return invalid_event(fmt::format("'{}' is missing", name));
+  auto v = value->int64();
+  if (!v.ok() || *v < min || *v > max) {
     return invalid_event(fmt::format("'{}' must be an integer from {} to {}", name, min, max));
   }
-  return v;
+  return *v;
+}
+
+// The payload as a document; the error is the parser's (parse_event words it for the caller).
+Result<json::Value> parse_payload(std::string_view payload) {
+  return json::parse_document(payload, "lambda event");
 }
 
 }  // namespace
 
 Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  const simdjson::padded_string padded(payload);
-  simdjson::dom::object object;
-  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(object) != simdjson::SUCCESS) {
-    return std::optional<StageEvent>();  // parse_event explains
-  }
+  auto doc = parse_payload(payload);
+  if (!doc.ok() || !doc->is_object()) return std::optional<StageEvent>();  // parse_event explains
+  const json::Value& object = *doc;
   ES_ASSIGN_OR_RETURN(auto stage, string_member(object, "stage"));
   if (!stage) return std::optional<StageEvent>();
   StageEvent event;
@@ -134,9 +143,9 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
     return invalid_event(
         fmt::format("unknown stage '{}' (plan, work, list-clients, merge or finish)", *stage));
   }
-  for (auto field : object) {
-    if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) {
-      return invalid_event(fmt::format("unknown member '{}' for stage '{}'", field.key, *stage));
+  for (const std::string_view key : member_names(object)) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return invalid_event(fmt::format("unknown member '{}' for stage '{}'", key, *stage));
     }
   }
   ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
@@ -174,27 +183,18 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
 }
 
 Result<LambdaEvent> parse_event(std::string_view payload) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  // padded_string copies: the payload is small (Lambda caps it at 6 MB) and parsed once.
-  const simdjson::padded_string padded(payload);
-  if (auto err = parser.parse(padded).get(doc)) {
+  auto doc = parse_payload(payload);
+  if (!doc.ok()) {
     return invalid_event(
-        fmt::format("the payload is not JSON ({}); {}", simdjson::error_message(err), kAccepted));
+        fmt::format("the payload is not JSON ({}); {}", json::not_json_reason(doc.error()), kAccepted));
   }
-  simdjson::dom::object object;
-  if (doc.get(object) != simdjson::SUCCESS) {
+  const json::Value& object = *doc;
+  if (!object.is_object()) {
     return invalid_event(fmt::format("the payload is not a JSON object; {}", kAccepted));
   }
-  simdjson::dom::element ignored;
-  const bool direct = object["hour"].get(ignored) == simdjson::SUCCESS ||
-                      object["from"].get(ignored) == simdjson::SUCCESS ||
-                      object["to"].get(ignored) == simdjson::SUCCESS;
+  const bool direct = object.has("hour") || object.has("from") || object.has("to");
   if (direct) return parse_direct(object);
-  if (object["detail-type"].get(ignored) == simdjson::SUCCESS ||
-      object["source"].get(ignored) == simdjson::SUCCESS) {
-    return parse_scheduled(object);
-  }
+  if (object.has("detail-type") || object.has("source")) return parse_scheduled(object);
   return invalid_event(fmt::format("the payload names no hour; {}", kAccepted));
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-/// The events the Lambda function accepts, parsed (simdjson) into the hours they name.
+/// The events the Lambda function accepts, parsed (core/json_reader.h) into the hours they name.
 ///
 /// - An EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",
 ///   "time":"2026-11-29T11:05:00Z",...}): the last complete hour before the event's own `time`

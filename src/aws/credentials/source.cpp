@@ -8,8 +8,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
+#include "core/json_reader.h"
 #include "core/text.h"
 #include "core/time.h"
 
@@ -58,35 +58,31 @@ Error http_failure(const HttpResponse& response, std::string_view what, std::str
 
 Result<Credentials> parse_credentials_json(std::string_view body, std::string_view what) {
   const std::string resource(what);
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (const auto err = parser.parse(body.data(), body.size()).get(root); err != simdjson::SUCCESS) {
-    return Error::invalid_data(
-        resource, fmt::format("credentials response is not valid JSON ({})", simdjson::error_message(err)));
+  auto root = json::parse_document(body, resource);
+  if (!root.ok()) {
+    return Error::invalid_data(resource, fmt::format("credentials response is not valid JSON ({})",
+                                                     json::not_json_reason(root.error())));
   }
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return Error::invalid_data(resource, "credentials response is not a JSON object");
-  }
-  std::string_view code;
-  if (object["Code"].get_string().get(code) == simdjson::SUCCESS && code != "Success") {
+  const json::Value& object = *root;
+  if (!object.is_object()) return Error::invalid_data(resource, "credentials response is not a JSON object");
+  if (auto code = object.string("Code"); code.ok() && *code != "Success") {
     Error e = Error::invalid_data(resource, "credentials response reports a failure");
-    e.code = safe_code(code);
+    e.code = safe_code(*code);
     e.retryable = true;
     return e;
   }
+  // A field that is there must be a string (null is not); only an optional one may be absent.
   const auto field = [&](std::string_view key, bool required, std::string& out) -> Status {
-    std::string_view value;
-    const auto err = object[key].get_string().get(value);
-    if (err == simdjson::NO_SUCH_FIELD && !required) return ok_status();
-    if (err != simdjson::SUCCESS) {
+    if (!object.has(key) && !required) return ok_status();
+    auto value = object.string(key);
+    if (!value.ok()) {
       return Error::invalid_data(resource,
                                  fmt::format("credentials response lacks the string field {}", key));
     }
-    if (value.empty() && required) {
+    if (value->empty() && required) {
       return Error::invalid_data(resource, fmt::format("credentials response has an empty {}", key));
     }
-    out = std::string(value);
+    out = std::string(*value);
     return ok_status();
   };
   Credentials c;
