@@ -10,6 +10,7 @@
 #include "export/exporter.h"
 #include "export/summary.h"
 #include "support/fake_ports.h"
+#include "support/world.h"
 
 namespace es::exporter {
 namespace {
@@ -26,35 +27,29 @@ std::string item(std::string_view id, std::string_view client, std::string_view 
       id, client, time, payload, payload % 4);
 }
 
-struct World {
-  FakeTableData table;
-  FakeStoreData store;
-  ExportConfig config;
-
-  World() {
-    config.bucket_prefix = "ce";
-    config.ops_bucket = "ce-ops";
-    config.segments = 3;
+struct World : es::testing::World {
+  // Out of order on purpose; two events share a time (ordered by id then).
+  World()
+      : es::testing::World(
+            "ce", {"acme", "beta"}, 3,
+            {
+                item("e3", "acme", "2026-11-29T10:30:00Z", 3),
+                item("e1", "acme", "2026-11-29T10:00:00Z", 1),
+                item("e2b", "acme", "2026-11-29T10:15:00Z", 2),
+                item("e2a", "acme", "2026-11-29T10:15:00Z", 2),
+                item("b1", "beta", "2026-11-29T10:59:59.999999Z", 5),
+                item("out", "beta", "2026-11-29T11:00:00Z", 6),
+                item("gone", "nobucket", "2026-11-29T10:10:00Z", 7),
+                item("bad1", "Upper", "2026-11-29T10:10:00Z", 8),
+                R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"}})",
+                // Rejected too, but its time puts it in another hour: that hour's run reports it.
+                R"({"eventId":{"S":"bad3"},"time":{"S":"2026-11-29T12:10:00Z"}})",
+            }) {
     config.shards = 4;
-    store.buckets = {"ce-ops", "ce-acme", "ce-beta"};
-    // Out of order on purpose; two events share a time (ordered by id then).
-    table.items = {
-        item("e3", "acme", "2026-11-29T10:30:00Z", 3),
-        item("e1", "acme", "2026-11-29T10:00:00Z", 1),
-        item("e2b", "acme", "2026-11-29T10:15:00Z", 2),
-        item("e2a", "acme", "2026-11-29T10:15:00Z", 2),
-        item("b1", "beta", "2026-11-29T10:59:59.999999Z", 5),
-        item("out", "beta", "2026-11-29T11:00:00Z", 6),
-        item("gone", "nobucket", "2026-11-29T10:10:00Z", 7),
-        item("bad1", "Upper", "2026-11-29T10:10:00Z", 8),
-        R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"}})",
-        // Rejected too, but its time puts it in another hour: that hour's run reports it.
-        R"({"eventId":{"S":"bad3"},"time":{"S":"2026-11-29T12:10:00Z"}})",
-    };
   }
 
   Result<HourReport> run(ExportOptions options = {}) {
-    Exporter exporter(config, es::testing::fake_ports(table, store), options, [] { return kHour.end_us(); });
+    Exporter exporter = exporter_at(kHour.end_us(), options);
     return exporter.export_hour(kHour);
   }
 

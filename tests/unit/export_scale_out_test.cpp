@@ -12,6 +12,7 @@
 #include "export/exporter.h"
 #include "export/scale_out.h"
 #include "support/fake_ports.h"
+#include "support/world.h"
 
 namespace es::exporter {
 namespace {
@@ -30,18 +31,10 @@ std::string item(std::string_view id, std::string_view client, std::string_view 
 }
 
 /// 1,500 events over four clients (one without a bucket), a few rejected, one in the next hour.
-struct World {
-  FakeTableData table;
-  FakeStoreData store;
-  ExportConfig config;
-
-  World() {
-    config.bucket_prefix = "so";
-    config.ops_bucket = "so-ops";
-    config.segments = 2;
+struct World : es::testing::World {
+  World() : es::testing::World("so", {"acme", "beta", "delta"}, 2, {}) {
     config.shards = 5;
     config.upload_concurrency = 3;
-    store.buckets = {"so-ops", "so-acme", "so-beta", "so-delta"};
     table.page_size = 40;
     std::mt19937 rng(7);
     const std::vector<std::string> clients = {"acme", "beta", "nobucket", "acme", "delta"};
@@ -57,9 +50,7 @@ struct World {
     table.items.push_back(item("next", "beta", "2026-11-29T11:00:00Z", 2, 3));
   }
 
-  Exporter exporter() {
-    return Exporter(config, es::testing::fake_ports(table, store), {}, [] { return kHour.end_us(); });
-  }
+  Exporter exporter() { return exporter_at(kHour.end_us()); }
 
   /// The client objects, ops-bucket files and manifest (every key outside staging/).
   std::map<std::string, std::string> outputs() {

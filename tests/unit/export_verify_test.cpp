@@ -13,6 +13,7 @@
 #include "export/exporter.h"
 #include "export/verify.h"
 #include "support/fake_ports.h"
+#include "support/world.h"
 
 namespace es::exporter {
 namespace {
@@ -32,34 +33,28 @@ std::string item(std::string_view id, std::string_view client, std::string_view 
       client, time, text);
 }
 
-struct World {
-  FakeTableData table;
-  FakeStoreData store;
-  ExportConfig config;
-
-  World() {
-    config.bucket_prefix = "ve";
-    config.ops_bucket = "ve-ops";
-    config.segments = 3;
+struct World : es::testing::World {
+  World()
+      : es::testing::World(
+            "ve", {"acme", "beta"}, 3,
+            {
+                item("a3", "acme", "2026-11-29T10:30:00Z", R"(a, \"quoted\"\r\nline)"),
+                item("a1", "acme", "2026-11-29T10:00:00Z"),
+                item("a2b", "acme", "2026-11-29T10:15:00+00:00"),
+                item("a2a", "acme", "2026-11-29T10:15:00Z"),
+                R"({"eventId":{"S":"a4"},"clientId":{"S":"acme"},"time":{"N":"1795949999999"},"t":{"S":"ms"}})",
+                item("b1", "beta", "2026-11-29T10:59:59.999999Z"),
+                item("b2", "beta", "2026-11-29T10:00:00.5Z"),
+                item("next", "beta", "2026-11-29T11:00:00Z"),
+                item("g1", "gamma", "2026-11-29T10:10:00Z"),  // no bucket: undeliverable
+                item("bad1", "Upper", "2026-11-29T10:10:00Z"),
+                R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"}})",
+            }) {
     config.upload_concurrency = 2;
-    store.buckets = {"ve-ops", "ve-acme", "ve-beta"};
-    table.items = {
-        item("a3", "acme", "2026-11-29T10:30:00Z", R"(a, \"quoted\"\r\nline)"),
-        item("a1", "acme", "2026-11-29T10:00:00Z"),
-        item("a2b", "acme", "2026-11-29T10:15:00+00:00"),
-        item("a2a", "acme", "2026-11-29T10:15:00Z"),
-        R"({"eventId":{"S":"a4"},"clientId":{"S":"acme"},"time":{"N":"1795949999999"},"t":{"S":"ms"}})",
-        item("b1", "beta", "2026-11-29T10:59:59.999999Z"),
-        item("b2", "beta", "2026-11-29T10:00:00.5Z"),
-        item("next", "beta", "2026-11-29T11:00:00Z"),
-        item("g1", "gamma", "2026-11-29T10:10:00Z"),  // no bucket: undeliverable
-        item("bad1", "Upper", "2026-11-29T10:10:00Z"),
-        R"({"eventId":{"S":"bad2"},"time":{"S":"2026-11-29T10:10:00Z"}})",
-    };
   }
 
   void export_hour() {
-    Exporter exporter(config, es::testing::fake_ports(table, store), {}, [] { return kHour.end_us(); });
+    Exporter exporter = exporter_at(kHour.end_us());
     auto report = exporter.export_hour(kHour);
     ASSERT_TRUE(report.ok()) << report.error().to_string();
     ASSERT_EQ(report->events_read, 10u);
@@ -68,7 +63,7 @@ struct World {
   VerifyReport verify(bool source = false) {
     VerifyOptions options;
     options.source = source;
-    auto report = verify_hour(kHour, config, es::testing::fake_ports(table, store), options);
+    auto report = verify_hour(kHour, config, ports(), options);
     EXPECT_TRUE(report.ok()) << report.error().to_string();
     return report.ok() ? std::move(report).value() : VerifyReport{};
   }

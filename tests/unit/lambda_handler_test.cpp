@@ -8,6 +8,7 @@
 #include "export/scale_out.h"
 #include "lambda/handler.h"
 #include "support/fake_ports.h"
+#include "support/world.h"
 
 namespace es::lambda {
 namespace {
@@ -28,10 +29,7 @@ constexpr std::string_view kScheduled =
     R"({"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events",)"
     R"("account":"123456789012","time":"2026-11-29T11:05:00Z","region":"us-east-1","resources":[],"detail":{}})";
 
-struct World {
-  FakeTableData table;
-  FakeStoreData store;
-  ExportConfig config;
+struct World : es::testing::World {
   std::int64_t now = at("2026-11-29T11:05:01Z");
   std::unique_ptr<exporter::Exporter> exporter;
   std::unique_ptr<exporter::MetricsPublisher> metrics;
@@ -40,16 +38,14 @@ struct World {
   std::size_t emf_size = 0;
   std::FILE* emf = nullptr;
 
-  explicit World(int catch_up = 2) {
+  explicit World(int catch_up = 2)
+      : es::testing::World(
+            "ce", {"acme"}, 2,
+            {item("a1", "acme", "2026-11-29T10:10:00Z"), item("a2", "acme", "2026-11-29T09:20:00Z"),
+             item("a3", "acme", "2026-11-29T08:30:00Z")}) {
     log::set_sink([](std::string_view) {});
-    config.bucket_prefix = "ce";
-    config.ops_bucket = "ce-ops";
-    config.segments = 2;
-    store.buckets = {"ce-ops", "ce-acme"};
-    table.items = {item("a1", "acme", "2026-11-29T10:10:00Z"), item("a2", "acme", "2026-11-29T09:20:00Z"),
-                   item("a3", "acme", "2026-11-29T08:30:00Z")};
-    exporter = std::make_unique<exporter::Exporter>(config, es::testing::fake_ports(table, store),
-                                                    exporter::ExportOptions{}, [this] { return now; });
+    exporter = std::make_unique<exporter::Exporter>(config, ports(), exporter::ExportOptions{},
+                                                    [this] { return now; });
     metrics = exporter::MetricsPublisher::make(MetricsMode::kEmf, map_environment({}), config).value();
     emf = open_memstream(&emf_buffer, &emf_size);
     context.exporter = exporter.get();
