@@ -48,11 +48,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const std::string_view value = trim(line.substr(colon + 1));
   if (name == "content-length") {
-    // One allocation of the right size (plus the JSON padding, kBodyPadding) instead of doubling and copying a
-    // 1 MB Scan page up from 4 KB: the copies were 10% of the exporter's CPU.
-    // A large body gets an eighth of headroom: Scan pages of one reader differ by a few bytes, and a
-    // recycled buffer grown to each new maximum exactly was reallocated (and faulted in) again and
-    // again. Unused capacity of a large (mmap'd) buffer costs address space, not memory.
+    // One allocation of the right size (plus the JSON padding, kBodyPadding) instead of doubling and copying
+    // a 1 MB Scan page up from 4 KB: the copies were 10% of the exporter's CPU. A large body gets an eighth
+    // of headroom: Scan pages of one reader differ by a few bytes, and a recycled buffer grown to each new
+    // maximum exactly was reallocated (and faulted in) again and again. Unused capacity of a large (mmap'd)
+    // buffer costs address space, not memory.
     std::uint64_t length = 0;
     if (std::from_chars(value.data(), value.data() + value.size(), length).ec == std::errc() &&
         length <= (256ULL << 20)) {

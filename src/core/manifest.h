@@ -3,6 +3,7 @@
 /// is complete. Rendered and parsed here so that `run`, `--catch-up` and `verify` agree on it.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,11 +41,64 @@ struct ManifestObject {
   std::int64_t max_time_us = 0;
   std::string error;              ///< why it was undeliverable ("" when delivered)
   std::string undeliverable_key;  ///< where the ops bucket keeps it ("" when delivered)
+  std::string version_id;         ///< the object's S3 version where the bucket is versioned, else ""
+  /// When a later run delivered an object that an earlier revision set aside (ISO-8601), else "".
+  std::string delivered_at;
+  /// Set when a re-export read fewer of this client's events than `events` (items deleted or expired
+  /// by the table's TTL): the object was left as it was, and this says how many the table still held.
+  std::optional<std::uint64_t> source_events;
+};
+
+/// Why an hour's manifest has the revision it has.
+enum class RevisionReason {
+  kFirstExport,  ///< the hour's first manifest
+  kLateEvents,   ///< the hour's events changed since the last revision (late, changed or removed)
+  kRedelivery,   ///< an undeliverable client's object was delivered
+  kManualRerun,  ///< an explicit run of an hour that had a manifest (`run --hour`, `--from/--to`)
+};
+inline constexpr std::array<Named<RevisionReason>, 4> kRevisionReasonNames = {{
+    {RevisionReason::kFirstExport, "first_export"},
+    {RevisionReason::kLateEvents, "late_events"},
+    {RevisionReason::kRedelivery, "redelivery"},
+    {RevisionReason::kManualRerun, "manual_rerun"},
+}};
+[[nodiscard]] inline std::string_view to_string(RevisionReason r) {
+  return name_of(kRevisionReasonNames, r);
+}
+
+/// An earlier revision of an hour's manifest, as its successor's history keeps it.
+struct ManifestRevision : EventCounts {
+  std::uint64_t revision = 0;
+  RevisionReason reason = RevisionReason::kFirstExport;
+  std::string sha256;        ///< hex SHA-256 of that manifest document as it was stored
+  std::string generated_at;  ///< when it was written
+  std::string run_id;
+};
+
+/// What the table held for the hour when it was read: the number of events (rejected ones included)
+/// and an order-independent digest of them (core/source_digest.h). Equal digests: nothing changed.
+struct SourceDigest {
+  std::uint64_t events = 0;
+  std::string digest;  ///< 64 hex digits; "" in manifests written before it existed
+  friend bool operator==(const SourceDigest&, const SourceDigest&) = default;
+};
+
+/// Where the events came from, as far as the run knows it.
+struct SourceTable {
+  std::string name;
+  std::string arn;  ///< "" when unknown (the name, region and account say it then)
+  std::string region;
+  std::string account;  ///< "" when unknown
 };
 
 struct Manifest : EventCounts {
   HourWindow window;
-  std::string table;
+  std::uint64_t revision = 1;  ///< 1 for the hour's first manifest, one more for each re-export
+  RevisionReason reason = RevisionReason::kFirstExport;
+  std::vector<ManifestRevision> history;  ///< the earlier revisions, oldest first
+  SourceDigest source;
+  std::string table;  ///< the table's name
+  SourceTable table_detail;
   ReadMode read_mode = ReadMode::kScan;
   OutputFormat format = OutputFormat::kJson;
   Compression compression = Compression::kNone;
@@ -52,7 +106,13 @@ struct Manifest : EventCounts {
   std::vector<ManifestObject> objects;  ///< sorted by client
   std::int64_t duration_ms = 0;
   std::string version;
-  std::string generated_at;  ///< ISO-8601 of when the run wrote it
+  std::string git_commit;     ///< of the program that wrote it ("" when built outside git)
+  std::string run_id;         ///< the run that wrote it
+  std::string settings_hash;  ///< hex SHA-256 of the settings that shape the objects (format, ...)
+  std::string generated_at;   ///< ISO-8601 of when the run wrote it
+
+  /// True when some client's object is still set aside as undeliverable.
+  [[nodiscard]] bool has_undeliverable() const;
 };
 
 /// manifests/YYYY/MM/DD/HH.json

@@ -2,8 +2,9 @@
 /// DynamoDB over its JSON 1.0 protocol: DescribeTable, CreateTable, Scan, Query, BatchWriteItem.
 ///
 /// Items cross this interface as DynamoDB JSON text ({"eventId":{"S":"..."},...}); Scan and Query
-/// return the response body untouched (with core's JSON padding, kJsonPadding) so the pipeline parses each page once,
-/// in place. One DynamoDbClient per worker thread: it owns an AwsCaller and its keep-alive connection.
+/// return the response body untouched (with core's JSON padding, kJsonPadding) so the pipeline parses each
+/// page once, in place. One DynamoDbClient per worker thread: it owns an AwsCaller and its keep-alive
+/// connection.
 
 #include <cstdint>
 #include <memory>

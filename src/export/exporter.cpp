@@ -7,7 +7,9 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "core/build_info.h"
 #include "core/clock.h"
 #include "core/hash.h"
 #include "core/json_writer.h"
@@ -62,6 +64,25 @@ std::string render_rejected(std::vector<RejectedEvent> rejected) {
   }
   out += rejected.empty() ? "]\n" : "\n]\n";
   return out;
+}
+
+std::string output_settings_hash(const ExportConfig& config) {
+  // One "name=value" line per setting, in a fixed order: adding a setting changes every hash once.
+  std::string text;
+  const auto line = [&text](std::string_view name, std::string_view value) {
+    text += fmt::format("{}={}\n", name, value);
+  };
+  line("format", to_string(config.format));
+  line("compression", to_string(config.compression));
+  line("read_mode", to_string(config.read_mode));
+  line("client_attr", config.client_attr);
+  line("time_attr", config.time_attr);
+  line("id_attr", config.id_attr);
+  line("required_attrs", fmt::format("{}", fmt::join(config.required_attrs, ",")));
+  line("bucket_prefix", config.bucket_prefix);
+  line("ops_bucket", config.ops_bucket);
+  line("reserved_buckets", fmt::format("{}", fmt::join(config.reserved_buckets, ",")));
+  return hex_encode(sha256(text));
 }
 
 Exporter::Exporter(ExportConfig config, Ports ports, ExportOptions options,
@@ -160,6 +181,10 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   Manifest manifest;
   manifest.window = window;
   manifest.table = config_.table;
+  manifest.table_detail = options_.source_table;
+  manifest.table_detail.name = config_.table;
+  manifest.git_commit = std::string(git_commit());
+  manifest.settings_hash = output_settings_hash(config_);
   manifest.read_mode = config_.read_mode;
   manifest.format = config_.format;
   manifest.compression = config_.compression;

@@ -75,7 +75,15 @@ struct ExportOptions {
   bool dry_run = false;  ///< read and encode, upload nothing
   /// Bytes of encoded objects held in memory at once while uploading (at least one object).
   std::uint64_t upload_memory_bytes = 32ULL << 20;
+  /// The table as the manifest names it: its ARN, region and account where the caller knows them
+  /// (the Lambda knows its region and account); the name always comes from the configuration.
+  SourceTable source_table;
 };
+
+/// Hex SHA-256 of the settings that shape an hour's objects and their accounting (format, compression,
+/// attribute names, required attributes, bucket prefix, ops bucket, reserved buckets, read mode): two
+/// manifests with the same hash were written under the same rules.
+[[nodiscard]] std::string output_settings_hash(const ExportConfig& config);
 
 /// How the memory budget of an hour (ExportConfig::memory_mb) is shared: uploads get a quarter (at most
 /// upload_memory_bytes), each reader thread ~4 MiB for its page buffers and parser, the process ~24 MiB; the
