@@ -164,6 +164,60 @@ def pseudo_names(params, stack="eaglesense", region="us-east-1", account="123456
     }
 
 
+def stack_names(template, params, stack="eaglesense", region="us-east-1", account="123456789012"):
+    """pseudo_names plus what Ref and Fn::GetAtt give for the resources the roles' policies name, each
+    rendered from its own name property in the template (the KMS key's id is made up: CloudFormation
+    chooses it). Keys are "Name" for Ref and "Name.Attribute" for Fn::GetAtt, as in Fn::Sub."""
+    names = pseudo_names(params, stack=stack, region=region, account=account)
+    resources = template["Resources"]
+
+    def rendered(name, prop):
+        return render_sub(resources[name]["Properties"][prop], names)
+
+    ops = rendered("OpsBucket", "BucketName")
+    queue = rendered("DeadLetterQueue", "QueueName")
+    names.update({
+        "OpsBucket": ops,
+        "OpsBucket.Arn": f"arn:aws:s3:::{ops}",
+        "ExporterLogGroup": rendered("ExporterLogGroup", "LogGroupName"),
+        "ExporterFunction": rendered("ExporterFunction", "FunctionName"),
+        "DeadLetterQueue.Arn": f"arn:aws:sqs:{region}:{account}:{queue}",
+        "DataKey.Arn": f"arn:aws:kms:{region}:{account}:key/0e5e5e5e-1111-2222-3333-444455556666",
+        "ExportStateMachine": (f"arn:aws:states:{region}:{account}:stateMachine:"
+                               + rendered("ExportStateMachine", "StateMachineName")),
+    })
+    return names
+
+
+def substitute(node, names):
+    """node (Fn::If already chosen: active_resources) with every Ref, Fn::Sub and Fn::GetAtt replaced by
+    its value from names (stack_names): plain JSON, as IAM receives a policy document."""
+    if isinstance(node, list):
+        return [substitute(v, names) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return names[node["Ref"]]
+    if set(node) == {"Fn::Sub"}:
+        return render_sub(node, names)
+    if set(node) == {"Fn::GetAtt"}:
+        return names[".".join(node["Fn::GetAtt"])]
+    for key in node:
+        if key.startswith("Fn::"):
+            raise ValueError(f"cannot substitute {key} in {node!r}")
+    return {k: substitute(v, names) for k, v in node.items()}
+
+
+def role_policies(template, params, role, **kw):
+    """{policy name: policy document} of a role's inline policies for these parameter values, every
+    condition chosen and every substitution resolved for a stack (stack_names' keywords: stack,
+    region, account)."""
+    resources = active_resources(template, params)
+    names = stack_names(template, params, **kw)
+    return {p["PolicyName"]: substitute(p["PolicyDocument"], names)
+            for p in resources[role]["Properties"].get("Policies", [])}
+
+
 def state_machine_definition_text(template, params, **kw):
     """ExportStateMachine's DefinitionString with every ${...} substituted (a JSON text)."""
     props = template["Resources"]["ExportStateMachine"]["Properties"]

@@ -1,10 +1,15 @@
-"""The roles are least privilege. The exporter role: for every combination of UseKmsKey, EnableVpc
-and scale-out (ScaleOutWorkers 1 or more) its actions are exactly the expected list, each on the
-expected resources, the KMS, VPC and scale-out additions only under their conditions, PutMetricData
-only in the EagleSense namespace. With ScaleOutWorkers > 1 the state machine's role and the schedule's
-role are exact too (every resource scoped; "*" only for the log-delivery actions, which take no
-other), and with ScaleOutWorkers 1 neither exists, nor the state machine. Also checks the template
-invariants a reader relies on (reserved concurrency, schedule target, environment, table shape).
+"""The roles are least privilege. The exporter role: for every combination of UseKmsKey, EnableVpc,
+ExpectedBucketOwner and scale-out (ScaleOutWorkers 1 or more) its statements are exactly the expected
+ones (Sid, effect, actions, resources, condition), the KMS, VPC and scale-out additions only under
+their conditions. Across them: every statement on a client bucket carries the s3:ResourceAccount
+condition (the ExpectedBucketOwner account, else the stack's), every ops-bucket statement names only
+the prefixes that action needs (never the whole bucket), s3:ListBucket only with an s3:prefix
+condition, the DynamoDB ARNs are the table and its one index as rendered for a stack, no "*" action
+anywhere and a "*" resource only for the VPC actions. With ScaleOutWorkers > 1 the state machine's role
+and the schedule's role are exact too (every resource scoped; "*" only for the log-delivery actions,
+which take no other), and with ScaleOutWorkers 1 neither exists, nor the state machine. Also checks
+the template invariants a reader relies on (reserved concurrency, schedule target, environment, table
+shape).
 
 Offline: reads cloudformation/*.yaml with cfn_template's loader. Exit 0 = pass.
 """
@@ -13,44 +18,70 @@ import sys
 
 import cfn_template as cfn
 
-BASE_ACTIONS = {
-    "dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable",
-    "s3:PutObject", "s3:GetObject", "s3:ListBucket",
-    "cloudwatch:PutMetricData",
-    "logs:CreateLogStream", "logs:PutLogEvents",
+OPS = "${OpsBucket.Arn}"
+CLIENT_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketPrefix}-*/events-*"}
+# The client buckets' account: ExpectedBucketOwner when set, else the stack's own.
+CLIENT_ACCOUNT = {"Fn::If": ["HasExpectedOwner", {"Ref": "ExpectedBucketOwner"}, {"Ref": "AWS::AccountId"}]}
+TABLE = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"}
+INDEX_NAME = "hourShard-time-index"
+INDEX = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/"
+                    + INDEX_NAME}
+# Ops-bucket prefixes, each with the actions it needs (docs/DEPLOY.md, "The exporter's role").
+OPS_PREFIXES = {"manifests", "rejected", "undeliverable", "locks", "reports", "staging"}
+LISTED_PREFIXES = ["manifests/*", "rejected/*", "undeliverable/*", "locks/*"]
+
+
+def ops(prefix):
+    return {"Fn::Sub": f"{OPS}/{prefix}/*"}
+
+
+def client_condition(account):
+    return {"StringEquals": {"s3:ResourceAccount": account}}
+
+
+# Sid -> (Effect, actions, resources, Condition or None), as the template writes them (Fn::If chosen).
+BASE_STATEMENTS = {
+    "ScanEventsTable": ("Allow", {"dynamodb:Scan"}, [TABLE], None),
+    "QueryHourShardIndex": ("Allow", {"dynamodb:Query"}, [INDEX], None),
+    "WriteClientObjects": ("Allow", {"s3:PutObject"}, [CLIENT_OBJECTS], "client"),
+    "ReadBackClientObjects": ("Allow", {"s3:GetObject"}, [CLIENT_OBJECTS], "client"),
+    "AbortClientUploads": ("Allow", {"s3:AbortMultipartUpload"}, [CLIENT_OBJECTS], "client"),
+    "DenyClientObjectsInOpsBucket": ("Deny", {"s3:PutObject", "s3:AbortMultipartUpload"},
+                                     [{"Fn::Sub": f"{OPS}/events-*"}], None),
+    "ManifestsReadWrite": ("Allow", {"s3:PutObject", "s3:GetObject"}, [ops("manifests")], None),
+    "RejectedReadWrite": ("Allow", {"s3:PutObject", "s3:GetObject"}, [ops("rejected")], None),
+    "UndeliverableReadWrite": ("Allow", {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
+                               [ops("undeliverable")], None),
+    "HourLeases": ("Allow", {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, [ops("locks")], None),
+    "WriteReports": ("Allow", {"s3:PutObject"}, [ops("reports")], None),
+    "ListOpsPrefixes": ("Allow", {"s3:ListBucket"}, [{"Fn::GetAtt": ["OpsBucket", "Arn"]}],
+                        {"StringLike": {"s3:prefix": LISTED_PREFIXES}}),
+    "WriteLogs": ("Allow", {"logs:CreateLogStream", "logs:PutLogEvents"},
+                  [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                               "${ExporterLogGroup}:*"}], None),
     # Lambda sends a failed run's record to the EventInvokeConfig on-failure destination (the DLQ)
     # with the function's own role: without it the destination cannot be written.
-    "sqs:SendMessage",
+    "SendFailedRunsToDeadLetterQueue": ("Allow", {"sqs:SendMessage"},
+                                        [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}], None),
 }
 KMS_ACTIONS = {"kms:GenerateDataKey", "kms:Decrypt"}
+KMS_STATEMENTS = {"UseDataKey": ("Allow", KMS_ACTIONS, [{"Fn::GetAtt": ["DataKey", "Arn"]}], None)}
 VPC_ACTIONS = {
     "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
-# Scale-out: the stages read and write staging/{hour}/ in the ops bucket with the base s3:GetObject,
-# s3:PutObject and s3:ListBucket (already on the whole ops bucket); the finish stage deletes it.
-SCALE_OUT_ACTIONS = {"s3:DeleteObject"}
-STAGING = {"Fn::Sub": "${OpsBucket.Arn}/staging/*"}
-
-TABLE = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"}
-TABLE_INDEXES = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/*"}
-EXPECTED_RESOURCES = {
-    "dynamodb:Scan": [TABLE, TABLE_INDEXES],
-    "dynamodb:Query": [TABLE, TABLE_INDEXES],
-    "dynamodb:DescribeTable": [TABLE, TABLE_INDEXES],
-    "s3:PutObject": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketPrefix}-*/*"}],
-    "s3:GetObject": [{"Fn::Sub": "${OpsBucket.Arn}/*"}],
-    "s3:ListBucket": [{"Fn::GetAtt": ["OpsBucket", "Arn"]}],
-    "cloudwatch:PutMetricData": ["*"],
-    "logs:CreateLogStream": [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${ExporterLogGroup}:*"}],
-    "logs:PutLogEvents": [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${ExporterLogGroup}:*"}],
-    "sqs:SendMessage": [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
-    "kms:GenerateDataKey": [{"Fn::GetAtt": ["DataKey", "Arn"]}],
-    "kms:Decrypt": [{"Fn::GetAtt": ["DataKey", "Arn"]}],
-    "s3:DeleteObject": [STAGING],
+VPC_STATEMENTS = {"VpcNetworkInterfaces": ("Allow", VPC_ACTIONS, ["*"], None)}  # they only work on "*"
+# Scale-out: the stages (the same function) read, write and delete staging/{hour}/ and list it.
+SCALE_OUT_STATEMENTS = {
+    "StagingReadWriteDelete": ("Allow", {"s3:PutObject", "s3:GetObject", "s3:DeleteObject",
+                                         "s3:AbortMultipartUpload"}, [ops("staging")], None),
+    "ListStagingPrefix": ("Allow", {"s3:ListBucket"}, [{"Fn::GetAtt": ["OpsBucket", "Arn"]}],
+                          {"StringLike": {"s3:prefix": "staging/*"}}),
 }
-for action in VPC_ACTIONS:
-    EXPECTED_RESOURCES[action] = ["*"]  # network interface actions only work on "*"
+STAGING_CLIENT_LIST = {"Fn::Sub": f"{OPS}/staging/*/_clients.json"}
+# Calls the code makes that no statement may grant (removed: nothing calls them).
+NOT_GRANTED = {"dynamodb:DescribeTable", "cloudwatch:PutMetricData", "s3:ListAllMyBuckets", "s3:CreateBucket",
+               "s3:DeleteObjectVersion", "s3:PutObjectAcl"}
 
 failures = []
 
@@ -80,64 +111,139 @@ def role_statements(resources, name="ExporterRole"):
     return statements
 
 
-def stack_resources(use_kms, use_vpc, workers):
+def stack_params(use_kms, use_vpc, workers, owner=""):
     template = cfn.load()
-    params = cfn.parameter_values(template, {
+    return template, cfn.parameter_values(template, {
         "ArtifactBucket": "artifacts", "ArtifactKey": "k.zip", "BucketPrefix": "acme-events",
         "UseKmsKey": str(use_kms).lower(), "EnableVpc": str(use_vpc).lower(),
         "SubnetIds": "subnet-0123abcd", "SecurityGroupId": "sg-0123abcd",
-        "VpcId": "vpc-0123abcd", "RouteTableIds": "rtb-0123abcd", "ScaleOutWorkers": workers})
+        "VpcId": "vpc-0123abcd", "RouteTableIds": "rtb-0123abcd", "ScaleOutWorkers": workers,
+        "ExpectedBucketOwner": owner})
+
+
+def stack_resources(use_kms, use_vpc, workers, owner=""):
+    template, params = stack_params(use_kms, use_vpc, workers, owner)
     return cfn.active_resources(template, params)
 
 
-def check_role(use_kms, use_vpc, workers):
-    resources = stack_resources(use_kms, use_vpc, workers)
-    scale_out = workers > 1
-    where = f"UseKmsKey={use_kms} EnableVpc={use_vpc} ScaleOutWorkers={workers}"
-    statements = role_statements(resources)
+def same(a, b):
+    return sorted(map(repr, as_list(a))) == sorted(map(repr, as_list(b)))
 
-    expected = set(BASE_ACTIONS)
-    if use_kms:
-        expected |= KMS_ACTIONS
-    if use_vpc:
-        expected |= VPC_ACTIONS
-    if scale_out:
-        expected |= SCALE_OUT_ACTIONS
 
-    granted = {}
+def ops_prefix_of(resource):
+    """The ops-bucket prefix an object resource names ("manifests" for ${OpsBucket.Arn}/manifests/*),
+    "" for the whole bucket's objects, None when it is not an ops-bucket object resource."""
+    text = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    if not isinstance(text, str) or not text.startswith(OPS + "/"):
+        return None
+    return text[len(OPS) + 1:].split("/", 1)[0] if "/" in text[len(OPS) + 1:] else ""
+
+
+def check_statement_rules(statements, account, where):
+    """The rules every exporter statement obeys, whatever the expected list says; account is the client
+    buckets' account as the template gives it for these parameters."""
     for st in statements:
         sid = st.get("Sid", "?")
-        check(st.get("Effect") == "Allow", f"{where}: statement {sid} is not Effect Allow")
+        check("Sid" in st, f"{where}: a statement has no Sid: {st}")
         for forbidden in ("NotAction", "NotResource", "Principal", "NotPrincipal"):
             check(forbidden not in st, f"{where}: statement {sid} has {forbidden}")
-        actions = as_list(st["Action"])
+        actions = as_list(st.get("Action", []))
+        resources_of = as_list(st.get("Resource", []))
         for a in actions:
             check("*" not in a, f"{where}: statement {sid} has a wildcard action {a}")
-            check(a not in granted, f"{where}: {a} granted twice")
-            granted[a] = st
-        resources_of = as_list(st["Resource"])
-        for a in actions:
-            want = EXPECTED_RESOURCES.get(a)
-            check(want is not None and sorted(map(repr, resources_of)) == sorted(map(repr, want)),
-                  f"{where}: {a} on {resources_of}, expected {want}")
-        if "cloudwatch:PutMetricData" in actions:
-            check(actions == ["cloudwatch:PutMetricData"],
-                  f"{where}: PutMetricData shares its statement (and condition) with {actions}")
-            check(st.get("Condition") == {"StringEquals": {"cloudwatch:namespace": "EagleSense"}},
-                  f"{where}: PutMetricData condition is {st.get('Condition')}")
-        else:
-            check("Condition" not in st, f"{where}: statement {sid} has an unexpected condition {st.get('Condition')}")
+            check(a not in NOT_GRANTED, f"{where}: statement {sid} grants {a}, which nothing calls")
+        if "*" in resources_of:
+            check(set(actions) <= VPC_ACTIONS, f"{where}: statement {sid} puts {actions} on \"*\"")
+        client = any(r == CLIENT_OBJECTS for r in resources_of)
+        if client:
+            check(resources_of == [CLIENT_OBJECTS], f"{where}: {sid} mixes client buckets with {resources_of}")
+            check(st.get("Condition") == client_condition(account),
+                  f"{where}: client-bucket statement {sid} lacks the s3:ResourceAccount condition: "
+                  f"{st.get('Condition')}")
+        for r in resources_of:
+            prefix = ops_prefix_of(r)
+            if prefix is not None and st["Effect"] == "Allow":
+                check(prefix in OPS_PREFIXES, f"{where}: {sid} on the ops bucket's {r}: not one of the prefixes "
+                                               f"{sorted(OPS_PREFIXES)}")
+        if "s3:ListBucket" in actions:
+            check(actions == ["s3:ListBucket"], f"{where}: ListBucket shares {sid} with {actions}")
+            listed = (st.get("Condition") or {}).get("StringLike", {}).get("s3:prefix")
+            check(listed is not None and set(st["Condition"]) == {"StringLike"},
+                  f"{where}: {sid} lists the whole ops bucket (no s3:prefix condition): {st.get('Condition')}")
+            for p in as_list(listed or []):
+                check(p.split("/", 1)[0] in OPS_PREFIXES and p.endswith("/*"),
+                      f"{where}: {sid} lists prefix {p!r}")
 
-    check(set(granted) == expected,
-          f"{where}: actions differ from the list: extra {sorted(set(granted) - expected)}, "
-          f"missing {sorted(expected - set(granted))}")
+
+def check_role(use_kms, use_vpc, workers, owner=""):
+    resources = stack_resources(use_kms, use_vpc, workers, owner)
+    scale_out = workers > 1
+    where = f"UseKmsKey={use_kms} EnableVpc={use_vpc} ScaleOutWorkers={workers} ExpectedBucketOwner={owner!r}"
+    statements = role_statements(resources)
+    account = {"Ref": "ExpectedBucketOwner"} if owner else {"Ref": "AWS::AccountId"}
+    check_statement_rules(statements, account, where)
+
+    expected = dict(BASE_STATEMENTS)
+    if use_kms:
+        expected.update(KMS_STATEMENTS)
+    if use_vpc:
+        expected.update(VPC_STATEMENTS)
+    if scale_out:
+        expected.update(SCALE_OUT_STATEMENTS)
+
+    seen = set()
+    for st in statements:
+        sid = st.get("Sid", "?")
+        check(sid not in seen, f"{where}: Sid {sid} twice")
+        seen.add(sid)
+        if sid not in expected:
+            failures.append(f"{where}: unexpected statement {sid}: {st}")
+            continue
+        effect, actions, resources_of, condition = expected[sid]
+        if condition == "client":
+            condition = client_condition(account)
+        check(st.get("Effect") == effect, f"{where}: {sid} is {st.get('Effect')}, expected {effect}")
+        check(set(as_list(st["Action"])) == actions and len(as_list(st["Action"])) == len(actions),
+              f"{where}: {sid} actions {st['Action']}, expected {sorted(actions)}")
+        check(same(st["Resource"], resources_of), f"{where}: {sid} on {st['Resource']}, expected {resources_of}")
+        check(st.get("Condition") == condition, f"{where}: {sid} condition {st.get('Condition')}, expected {condition}")
+    check(seen == set(expected), f"{where}: statements missing: {sorted(set(expected) - seen)}")
 
     trust = as_list(resources["ExporterRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"])
     check(len(trust) == 1 and trust[0]["Principal"] == {"Service": "lambda.amazonaws.com"}
           and trust[0]["Action"] == "sts:AssumeRole",
           f"{where}: the role must be assumable by Lambda only: {trust}")
+    env = resources["ExporterFunction"]["Properties"]["Environment"]["Variables"]
+    check(env["EAGLESENSE_EXPECTED_BUCKET_OWNER"] == account,
+          f"{where}: the expected bucket owner sent ({env['EAGLESENSE_EXPECTED_BUCKET_OWNER']}) is not the "
+          f"account the role may write into ({account})")
+    check_rendered(use_kms, use_vpc, workers, owner, where)
     check_scale_out_roles(resources, use_kms, scale_out, where)
     return resources
+
+
+def check_rendered(use_kms, use_vpc, workers, owner, where):
+    """The policy as IAM receives it for a stack (cfn_template.role_policies): the DynamoDB ARNs are the
+    table and its index, the client account is the one asked for, nothing on "*" but the VPC actions."""
+    template, params = stack_params(use_kms, use_vpc, workers, owner)
+    params["TableName"] = "acme-table"
+    doc, = cfn.role_policies(template, params, "ExporterRole", region="eu-west-1", account="111122223333").values()
+    env_index = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]
+    check(env_index["EAGLESENSE_INDEX_NAME"] == INDEX_NAME, f"the function queries {env_index['EAGLESENSE_INDEX_NAME']}")
+    gsi, = template["Resources"]["EventsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    check(gsi["IndexName"] == INDEX_NAME, f"the table's index is {gsi['IndexName']}, the role's {INDEX_NAME}")
+    ddb = {a: as_list(st["Resource"]) for st in doc["Statement"] for a in as_list(st["Action"])
+           if a.startswith("dynamodb:")}
+    check(ddb == {"dynamodb:Scan": ["arn:aws:dynamodb:eu-west-1:111122223333:table/acme-table"],
+                  "dynamodb:Query": [f"arn:aws:dynamodb:eu-west-1:111122223333:table/acme-table/index/{INDEX_NAME}"]},
+          f"{where}: rendered DynamoDB grants {ddb}")
+    for st in doc["Statement"]:
+        if any(r.startswith("arn:aws:s3:::acme-events-*") for r in as_list(st["Resource"])):
+            check(st.get("Condition") == {"StringEquals": {"s3:ResourceAccount": owner or "111122223333"}},
+                  f"{where}: rendered {st['Sid']} condition {st.get('Condition')}")
+        for r in as_list(st["Resource"]):
+            check(r != "*" or st["Sid"] == "VpcNetworkInterfaces", f"{where}: rendered {st['Sid']} on \"*\"")
+            check(r != "arn:aws:s3:::acme-events-ops/*", f"{where}: rendered {st['Sid']} on the whole ops bucket")
 
 
 SCALE_OUT_RESOURCES = {"StateMachineLogGroup": "AWS::Logs::LogGroup", "StateMachineRole": "AWS::IAM::Role",
@@ -158,7 +264,7 @@ STATE_MACHINE_ROLE = {
                                              + STATE_MACHINE_NAME + "/*"}],
     "states:StopExecution": [{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
                                          + STATE_MACHINE_NAME + "/*"}],
-    "s3:GetObject": [STAGING],
+    "s3:GetObject": [STAGING_CLIENT_LIST],
     **{a: ["*"] for a in LOG_DELIVERY_ACTIONS},
 }
 STATE_MACHINE_ROLE_KMS = {"kms:Decrypt": [{"Fn::GetAtt": ["DataKey", "Arn"]}]}
@@ -242,9 +348,23 @@ def check_conditional_statements():
         if "Fn::If" in st:
             name, when_true, when_false = st["Fn::If"]
             check(when_false == {"Ref": "AWS::NoValue"}, f"Fn::If {name}: the false branch must be AWS::NoValue")
-            conditional[name] = set(as_list(when_true["Action"]))
-    check(conditional == {"UseKms": KMS_ACTIONS, "UseVpc": VPC_ACTIONS, "ScaleOut": SCALE_OUT_ACTIONS},
+            conditional.setdefault(name, set()).add(when_true["Sid"])
+    check(conditional == {"UseKms": set(KMS_STATEMENTS), "UseVpc": set(VPC_STATEMENTS),
+                          "ScaleOut": set(SCALE_OUT_STATEMENTS)},
           f"conditional statements: {conditional}")
+    for st in statements:
+        if "Fn::If" not in st and st["Resource"] == CLIENT_OBJECTS:
+            check(st.get("Condition") == client_condition(CLIENT_ACCOUNT),
+                  f"{st['Sid']}: the client buckets' account must be ExpectedBucketOwner, else the stack's: "
+                  f"{st.get('Condition')}")
+    env = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]
+    check(env["EAGLESENSE_EXPECTED_BUCKET_OWNER"] == CLIENT_ACCOUNT,
+          f"EAGLESENSE_EXPECTED_BUCKET_OWNER is {env['EAGLESENSE_EXPECTED_BUCKET_OWNER']}")
+    owner = template["Parameters"]["ExpectedBucketOwner"]
+    check(owner.get("Default") == "" and owner.get("AllowedPattern") == "|[0-9]{12}",
+          f"ExpectedBucketOwner must default to empty (this account) and be an account id: {owner}")
+    check(template["Conditions"]["HasExpectedOwner"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExpectedBucketOwner"}, ""]}]},
+          f"HasExpectedOwner is {template['Conditions']['HasExpectedOwner']}")
     conds = template["Conditions"]
     check(conds["UseKms"] == {"Fn::Equals": [{"Ref": "UseKmsKey"}, "true"]}, f"UseKms is {conds['UseKms']}")
     check(conds["UseVpc"] == {"Fn::Equals": [{"Ref": "EnableVpc"}, "true"]}, f"UseVpc is {conds['UseVpc']}")
@@ -317,11 +437,11 @@ def check_invariants(resources):
 
 
 def main():
-    combos = list(itertools.product([False, True], [False, True], [1, 2, 1000]))
+    combos = list(itertools.product([False, True], [False, True], [1, 2, 1000], ["", "210987654321"]))
     default_resources = None
-    for use_kms, use_vpc, workers in combos:
-        r = check_role(use_kms, use_vpc, workers)
-        if not use_kms and not use_vpc and workers == 1:
+    for use_kms, use_vpc, workers, owner in combos:
+        r = check_role(use_kms, use_vpc, workers, owner)
+        if not use_kms and not use_vpc and workers == 1 and not owner:
             default_resources = r
     check_conditional_statements()
     check_invariants(default_resources)
@@ -329,9 +449,11 @@ def main():
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))
         return 1
-    print(f"ok: exporter role actions exact in {len(combos)} parameter combinations "
-          f"({len(BASE_ACTIONS)} base, +{len(KMS_ACTIONS)} with UseKmsKey, +{len(VPC_ACTIONS)} with EnableVpc, "
-          f"+{len(SCALE_OUT_ACTIONS)} with ScaleOutWorkers > 1); PutMetricData limited to namespace EagleSense; "
+    print(f"ok: exporter role statements exact in {len(combos)} parameter combinations "
+          f"({len(BASE_STATEMENTS)} base, +{len(KMS_STATEMENTS)} with UseKmsKey, +{len(VPC_STATEMENTS)} with "
+          f"EnableVpc, +{len(SCALE_OUT_STATEMENTS)} with ScaleOutWorkers > 1); s3:ResourceAccount on every "
+          "client-bucket statement; ops-bucket statements only on their prefixes, ListBucket only with "
+          "s3:prefix; DynamoDB only on the table and its index; "
           f"scale-out: state machine role exact ({len(STATE_MACHINE_ROLE)} actions, +{len(STATE_MACHINE_ROLE_KMS)} "
           "with UseKmsKey; \"*\" only for log delivery), schedule role exact, none of it with ScaleOutWorkers=1; "
           "template invariants hold")

@@ -126,9 +126,8 @@ def role_actions(role_name):
     return actions
 
 
-BASE_ACTIONS = {"dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable", "s3:PutObject", "s3:GetObject",
-                "s3:ListBucket", "cloudwatch:PutMetricData", "logs:CreateLogStream", "logs:PutLogEvents",
-                "sqs:SendMessage"}
+BASE_ACTIONS = {"dynamodb:Scan", "dynamodb:Query", "s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload",
+                "s3:DeleteObject", "s3:ListBucket", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
 
 
 # --- Lambda, on a private moto_server without authentication -------------------------------------------
