@@ -228,8 +228,8 @@ def check_rendered(use_kms, use_vpc, workers, owner, where):
     template, params = stack_params(use_kms, use_vpc, workers, owner)
     params["TableName"] = "acme-table"
     doc, = cfn.role_policies(template, params, "ExporterRole", region="eu-west-1", account="111122223333").values()
-    env_index = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]
-    check(env_index["EAGLESENSE_INDEX_NAME"] == INDEX_NAME, f"the function queries {env_index['EAGLESENSE_INDEX_NAME']}")
+    index = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]["EAGLESENSE_INDEX_NAME"]
+    check(index == INDEX_NAME, f"the function queries {index}")
     gsi, = template["Resources"]["EventsTable"]["Properties"]["GlobalSecondaryIndexes"]
     check(gsi["IndexName"] == INDEX_NAME, f"the table's index is {gsi['IndexName']}, the role's {INDEX_NAME}")
     ddb = {a: as_list(st["Resource"]) for st in doc["Statement"] for a in as_list(st["Action"])
@@ -363,8 +363,9 @@ def check_conditional_statements():
     owner = template["Parameters"]["ExpectedBucketOwner"]
     check(owner.get("Default") == "" and owner.get("AllowedPattern") == "|[0-9]{12}",
           f"ExpectedBucketOwner must default to empty (this account) and be an account id: {owner}")
-    check(template["Conditions"]["HasExpectedOwner"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExpectedBucketOwner"}, ""]}]},
-          f"HasExpectedOwner is {template['Conditions']['HasExpectedOwner']}")
+    has_owner = template["Conditions"]["HasExpectedOwner"]
+    check(has_owner == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExpectedBucketOwner"}, ""]}]},
+          f"HasExpectedOwner is {has_owner}")
     conds = template["Conditions"]
     check(conds["UseKms"] == {"Fn::Equals": [{"Ref": "UseKmsKey"}, "true"]}, f"UseKms is {conds['UseKms']}")
     check(conds["UseVpc"] == {"Fn::Equals": [{"Ref": "EnableVpc"}, "true"]}, f"UseVpc is {conds['UseVpc']}")
