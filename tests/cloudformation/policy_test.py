@@ -43,9 +43,9 @@ def client_condition(account):
 BASE_STATEMENTS = {
     "ScanEventsTable": ("Allow", {"dynamodb:Scan"}, [TABLE], None),
     "QueryHourShardIndex": ("Allow", {"dynamodb:Query"}, [INDEX], None),
-    "WriteClientObjects": ("Allow", {"s3:PutObject"}, [CLIENT_OBJECTS], "client"),
-    "ReadBackClientObjects": ("Allow", {"s3:GetObject"}, [CLIENT_OBJECTS], "client"),
-    "AbortClientUploads": ("Allow", {"s3:AbortMultipartUpload"}, [CLIENT_OBJECTS], "client"),
+    # PutObject (also multipart), GetObject (HeadObject after a lost Complete answer; verify), the abort.
+    "ClientObjects": ("Allow", {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, [CLIENT_OBJECTS],
+                      "client"),
     "DenyClientObjectsInOpsBucket": ("Deny", {"s3:PutObject", "s3:AbortMultipartUpload"},
                                      [{"Fn::Sub": f"{OPS}/events-*"}], None),
     "ManifestsReadWrite": ("Allow", {"s3:PutObject", "s3:GetObject"}, [ops("manifests")], None),

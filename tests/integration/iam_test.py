@@ -25,10 +25,12 @@ supplies their key, which an S3 or DynamoDB request never does (s3:ResourceAccou
 ignored). So the S3 statements are used exactly as rendered, but two are widened here, in the test
 only (see moto_view): DynamoDB statements' Resource becomes "*", and s3:DeleteObject also names the
 ops bucket, because moto checks a DeleteObjects request against the bucket ARN where AWS checks each
-key. The conditions and the DynamoDB ARNs are checked statically by tests/cloudformation/policy_test.py.
+key (a single DeleteObject, judged per key, probes the staging statement instead). The conditions and
+the DynamoDB ARNs are checked statically by tests/cloudformation/policy_test.py.
 
 Options (to show that the test can fail): --template PATH renders another template (e.g. an older
-one), --drop SID (repeatable) removes a statement from the rendered policies.
+one); --drop SID removes a statement from the rendered policies, --drop SID:ACTION one of its actions
+(repeatable; e.g. --drop ClientObjects:s3:GetObject).
 
 Run by Debian's /usr/bin/python3 (boto3) through ctest (moto backend only: the local servers have no
 IAM). Uses tests/fault's fault proxy (Debian's mitmdump).
@@ -59,8 +61,9 @@ ACCESS_DENIED = re.compile(r"AccessDenied|Access Denied")
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--template", default=cfn.TEMPLATE, help="the template whose roles are tested")
-parser.add_argument("--drop", action="append", default=[], metavar="SID",
-                    help="remove this statement from the rendered policies (shows that the test can fail)")
+parser.add_argument("--drop", action="append", default=[], metavar="SID[:ACTION]",
+                    help="remove a statement, or one action of it, from the rendered policies (shows that "
+                         "the test can fail)")
 args = parser.parse_args()
 
 env = load_env()
@@ -99,8 +102,14 @@ def stack_params(workers):
 def rendered(role, workers):
     """The role's inline policy documents for a stack of this test's account, region, prefix and table."""
     docs = cfn.role_policies(template, stack_params(workers), role, stack=STACK, region=region, account=account)
-    for doc in docs.values():
-        doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") not in args.drop]
+    for drop in args.drop:
+        sid, _, action = drop.partition(":")
+        for doc in docs.values():
+            for st in doc["Statement"]:
+                if st.get("Sid") == sid and action:
+                    st["Action"] = [a for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+                                    if a != action]
+            doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") != sid or (action and st["Action"])]
     return docs
 
 
@@ -329,6 +338,17 @@ def stages():
         check(err.response["Error"]["Code"] == "AccessDenied", f"the state machine reading the plan: {err}")
     for item in items:
         run_as(worker, ["merge", "--hour", HOUR_STAGES, "--client", item["client"]], stage_env)
+    # moto judges finish's DeleteObjects on the bucket only (moto_view); a single DeleteObject is judged
+    # per key, as AWS judges each key of a DeleteObjects: allowed under staging/, refused on a manifest.
+    worker_s3 = s3(worker)
+    probe = f"staging/{HOUR_STAGES}/iam-probe"
+    s3_admin.put_object(Bucket=ops_bucket, Key=probe, Body=b"probe")
+    worker_s3.delete_object(Bucket=ops_bucket, Key=probe)
+    try:
+        worker_s3.delete_object(Bucket=ops_bucket, Key=manifest_key(HOUR_NORMAL))
+        raise AssertionError("the worker may delete a manifest")
+    except worker_s3.exceptions.ClientError as err:
+        check(err.response["Error"]["Code"] == "AccessDenied", f"the worker deleting a manifest: {err}")
     s = summary_of(run_as(worker, ["merge", "--hour", HOUR_STAGES, "--finish"], stage_env))
     check(s["events_delivered"] == 150 and s["events_rejected"] >= 3 and s["events_undeliverable"] == 0,
           f"finish summary {brief(s)}")
