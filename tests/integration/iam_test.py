@@ -40,6 +40,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,7 +81,7 @@ s3_admin = s3(env)
 prefix = unique("iam")
 table = unique("iam-events")
 ops_bucket = f"{prefix}-ops"
-build_dir = os.path.dirname(binary_path(env))
+proxy_dir = os.path.join(os.path.dirname(binary_path(env)), "iam-test", prefix)  # the fault proxies' logs
 failures = []
 skipped = []
 
@@ -264,7 +265,7 @@ def normal_hour():
 @case("multipart upload whose CompleteMultipartUpload answer is lost: healed by HeadObject")
 def lost_complete():
     complete = rf"^/{prefix}-client-000/[^?]*\?uploadId="
-    with fh.Proxies({"state_dir": os.path.join(build_dir, "iam-test", prefix), "env_file": env["_env_file"]},
+    with fh.Proxies({"state_dir": proxy_dir, "env_file": env["_env_file"]},
                     "lost-complete") as proxies:
         proxies.write_plan([{"name": "complete-reset", "service": "s3", "method": "POST", "path": complete,
                              "fault": "reset", "times": 1},
@@ -304,7 +305,7 @@ def undeliverable():
 @case("a multipart upload whose parts fail: aborted, nothing left behind, the copy set aside")
 def abort():
     parts = rf"^/{prefix}-client-000/[^?]*\?.*partNumber="
-    with fh.Proxies({"state_dir": os.path.join(build_dir, "iam-test", prefix), "env_file": env["_env_file"]},
+    with fh.Proxies({"state_dir": proxy_dir, "env_file": env["_env_file"]},
                     "abort") as proxies:
         proxies.write_plan([{"name": "parts-fail", "service": "s3", "method": "PUT", "path": parts,
                              "fault": "http500", "times": None}], "abort")
@@ -368,7 +369,9 @@ skip("hour lease", "hour leases (locks/ in the ops bucket) are being built: add 
      "releases a lease under the exporter's and the worker's policies (the HourLeases statement)")
 
 if failures:
-    print(f"FAIL: {len(failures)} case(s) under the template's policies:\n  " + "\n  ".join(failures))
+    print(f"FAIL: {len(failures)} case(s) under the template's policies (proxy logs in {proxy_dir}):\n  "
+          + "\n  ".join(failures))
     sys.exit(1)
+shutil.rmtree(proxy_dir, ignore_errors=True)
 print(f"ok (moto, IAM enforced): every case ran under the template's own policies without AccessDenied; "
       f"{len(skipped)} TODO case(s) skipped")
