@@ -50,6 +50,7 @@ struct RunCommand {
   std::string to;
   int catch_up = 0;
   bool dry_run = false;
+  bool allow_shrink = false;
   bool no_progress = false;
   int workers = 0;  ///< > 0: the scale-out stages as separate processes (docs/SCALING.md)
   void add_to(CLI::App& app);

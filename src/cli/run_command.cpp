@@ -71,9 +71,13 @@ void RunCommand::add_to(CLI::App& app) {
   app.add_option("--hour", hour, "export this hour, e.g. 2026-11-29T10");
   app.add_option("--from", from, "export every hour from this one...");
   app.add_option("--to", to, "...to this one, inclusive");
-  app.add_option("--catch-up", catch_up, "export each of the last N complete hours that has no manifest yet")
+  app.add_option("--catch-up", catch_up,
+                 "recheck the last N complete hours: export those with no manifest or whose events changed, "
+                 "retry undeliverable clients")
       ->check(CLI::Range(1, 24 * 31));
   app.add_flag("--dry-run", dry_run, "read and encode, upload nothing");
+  app.add_flag("--allow-shrink", allow_shrink,
+               "a re-export may write a client's object with fewer events than its last revision");
   app.add_flag("--no-progress", no_progress, "no progress line even on a terminal");
   app.add_option("--workers", workers,
                  "scale out: plan, W work processes, one merge per client (docs/SCALING.md)")
@@ -132,7 +136,7 @@ int RunCommand::run() {
   // Which hours: validated before any I/O.
   auto chosen = hours_at(started);
   if (!chosen.ok()) return report_error(chosen.error());
-  // Catch-up skips the hours that have a manifest (a dry run reads them all).
+  // Catch-up rechecks the hours that have a manifest (a dry run exports them all).
   std::vector<exporter::HourTask> tasks;
   for (const HourWindow& w : *chosen) tasks.push_back({w, catch_up > 0 && !dry_run});
 
@@ -145,13 +149,15 @@ int RunCommand::run() {
 
   exporter::ExportOptions options;
   options.dry_run = dry_run;
+  options.allow_shrink = allow_shrink;
   exporter::Exporter exporter(*config, std::move(*ports), options);
-  exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {
-                                   exporter::ReadProgress progress;
-                                   std::optional<ProgressLine> line;
-                                   if (interactive) line.emplace(progress, w.label());
-                                   return exporter.export_hour(w, &progress);
-                                 }).summary;
+  exporter::HoursOptions hours;
+  if (interactive) {
+    hours.watch_read = [](const std::string& what, const exporter::ReadProgress& progress) {
+      return std::static_pointer_cast<void>(std::make_shared<ProgressLine>(progress, what));
+    };
+  }
+  exporter::RunSummary summary = exporter::export_hours(exporter, tasks, hours).summary;
   summary.dry_run = dry_run;
   summary.duration_ms = (system_now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();

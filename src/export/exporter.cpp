@@ -92,6 +92,12 @@ Exporter::Exporter(ExportConfig config, Ports ports, ExportOptions options,
       options_(options),
       now_us_(now_us ? std::move(now_us) : system_now_us) {}
 
+MemoryPlan Exporter::memory_plan() const {
+  const int reader_threads =
+      std::min(config_.read_mode == ReadMode::kQuery ? config_.shards : config_.segments, config_.segments);
+  return plan_memory(config_, options_, reader_threads);
+}
+
 Result<bool> Exporter::hour_complete(const HourWindow& window) {
   ES_ASSIGN_OR_RETURN(auto store, ports_.make_store());
   auto manifest = store->get(config_.ops_bucket, manifest_key(window));
@@ -100,21 +106,77 @@ Result<bool> Exporter::hour_complete(const HourWindow& window) {
   return std::move(manifest).error();
 }
 
+Result<std::optional<PriorManifest>> Exporter::prior_manifest(const HourWindow& window) {
+  ES_ASSIGN_OR_RETURN(auto store, ports_.make_store());
+  auto got = store->get(config_.ops_bucket, manifest_key(window));
+  if (!got.ok()) {
+    if (got.error().kind == ErrorKind::kNotFound && got.error().code != "NoSuchBucket") {
+      return std::optional<PriorManifest>();
+    }
+    return std::move(got).error().with_context("export", fmt::format("manifest of {}", window.label()));
+  }
+  auto manifest = parse_manifest(got->body);
+  if (!manifest.ok()) {
+    return std::move(manifest).error().with_context("export", fmt::format("manifest of {}", window.label()));
+  }
+  PriorManifest prior;
+  prior.manifest = std::move(*manifest);
+  prior.sha256 = hex_encode(sha256(got->body));
+  prior.etag = std::move(got->etag);
+  return std::optional<PriorManifest>(std::move(prior));
+}
+
+namespace {
+
+/// Leaves out of jobs every client of prior's delivered objects whose events shrank, and returns their
+/// objects as prior wrote them, with source_events set to what the table holds now.
+std::vector<ManifestObject> keep_shrunk_objects(const HourWindow& window, const Manifest& prior,
+                                                std::vector<ClientJob>& jobs) {
+  std::vector<ManifestObject> kept;
+  for (const ManifestObject& o : prior.objects) {
+    if (o.status != ObjectStatus::kDelivered) continue;
+    const auto job =
+        std::find_if(jobs.begin(), jobs.end(), [&](const ClientJob& j) { return j.client == o.client; });
+    const std::uint64_t now = job == jobs.end() ? 0 : job->events;
+    if (now >= o.events) continue;
+    log::warn("export.source_shrank", {{"hour", window.label()},
+                                       {"client", o.client},
+                                       {"events_delivered", o.events},
+                                       {"events_in_table", now},
+                                       {"action", "object left as it was (--allow-shrink rewrites it)"}});
+    ManifestObject left = o;
+    left.source_events = now;
+    kept.push_back(std::move(left));
+    if (job != jobs.end()) jobs.erase(job);
+  }
+  return kept;
+}
+
+}  // namespace
+
 Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress* progress) {
   const std::int64_t started = now_us_();
   log::info(
       "export.hour_started",
       {{"hour", window.label()}, {"table", config_.table}, {"read_mode", to_string(config_.read_mode)}});
+  HourRevision revision;
+  auto prior = prior_manifest(window);
+  if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
+  if (prior.ok() && *prior) {
+    revision.prior = std::move(**prior);
+    revision.reason = RevisionReason::kManualRerun;
+  }
 
-  const int reader_threads =
-      std::min(config_.read_mode == ReadMode::kQuery ? config_.shards : config_.segments, config_.segments);
-  const MemoryPlan memory = plan_memory(config_, options_, reader_threads);
+  const MemoryPlan memory = memory_plan();
   ES_ASSIGN_OR_RETURN(ReadResult read, read_hour(window, config_, ports_, progress, memory.read));
+  return write_hour(window, std::move(read), revision, started);
+}
+
+Result<HourReport> Exporter::write_hour(const HourWindow& window, ReadResult read,
+                                        const HourRevision& revision, std::int64_t started_us) {
   if (read.spills > 0) {
-    log::info("export.spilled", {{"hour", window.label()},
-                                 {"spills", read.spills},
-                                 {"spilled_bytes", read.spilled_bytes},
-                                 {"bytes_per_thread", memory.read.bytes_per_thread}});
+    log::info("export.spilled",
+              {{"hour", window.label()}, {"spills", read.spills}, {"spilled_bytes", read.spilled_bytes}});
   }
   // Gather each client's parts across reader partitions, clients in name order.
   std::vector<ClientJob> jobs = gather_jobs(read);
@@ -134,10 +196,13 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
                                       {"event_body_bytes", bodies},
                                       {"record_bytes", records}});
   }
-
-  UploadStage uploads(config_, ports_, options_.dry_run, window, memory.upload_bytes);
-  uploads.run(jobs);
   HourOutcome outcome;
+  if (revision.prior && !options_.allow_shrink) {
+    outcome.kept = keep_shrunk_objects(window, revision.prior->manifest, jobs);
+  }
+
+  UploadStage uploads(config_, ports_, options_.dry_run, window, memory_plan().upload_bytes);
+  uploads.run(jobs);
   outcome.events_read = read.events_read;
   outcome.items_scanned = read.items_scanned;
   outcome.out_of_window = read.out_of_window;
@@ -145,6 +210,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
   outcome.rejected = std::move(read.rejected);
   outcome.calls = read.calls;
   outcome.calls += uploads.stats();
+  outcome.source = read.source;
   for (ClientJob& job : jobs) {
     if (job.fatal) {
       return std::move(*job.fatal)
@@ -152,11 +218,52 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
     }
     outcome.objects.push_back(std::move(job.result));
   }
-  return complete_hour(window, std::move(outcome), started);
+  ES_ASSIGN_OR_RETURN(HourReport report, complete_hour(window, std::move(outcome), started_us, revision));
+  if (revision.prior && !options_.dry_run) remove_stale_copies(window, revision.prior->manifest, report);
+  return report;
+}
+
+void Exporter::remove_stale_copies(const HourWindow& window, const Manifest& prior,
+                                   const HourReport& report) {
+  std::vector<std::string> stale;
+  for (const ManifestObject& old : prior.objects) {
+    if (old.status != ObjectStatus::kUndeliverable || old.undeliverable_key.empty()) continue;
+    const auto now = std::find_if(report.objects_detail.begin(), report.objects_detail.end(),
+                                  [&](const ManifestObject& o) { return o.client == old.client; });
+    // Still undeliverable: the copy was just written again (same key). Delivered, or no longer in the
+    // hour (its events were deleted, the manifest says so): the copy is stale.
+    if (now != report.objects_detail.end() && now->status == ObjectStatus::kUndeliverable &&
+        now->undeliverable_key == old.undeliverable_key) {
+      continue;
+    }
+    stale.push_back(old.undeliverable_key);
+  }
+  if (stale.empty()) return;
+  auto store = ports_.make_store();
+  Status removed = store.ok() ? (*store)->remove(config_.ops_bucket, stale) : Status(store.error());
+  if (!removed.ok()) {
+    // The manifest no longer points at them: a later run or a person may delete them; nothing is lost.
+    log::warn("export.stale_copies_left",
+              {{"hour", window.label()}, {"copies", stale.size()}, {"error", removed.error().to_string()}});
+    return;
+  }
+  log::info("export.stale_copies_removed", {{"hour", window.label()}, {"copies", stale.size()}});
 }
 
 Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome outcome,
                                            std::int64_t started_us) {
+  HourRevision revision;
+  auto prior = prior_manifest(window);
+  if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
+  if (prior.ok() && *prior) {
+    revision.prior = std::move(**prior);
+    revision.reason = RevisionReason::kManualRerun;
+  }
+  return complete_hour(window, std::move(outcome), started_us, revision);
+}
+
+Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome outcome,
+                                           std::int64_t started_us, const HourRevision& revision) {
   HourReport report;
   report.window = window;
   report.events_read = outcome.events_read;
@@ -164,7 +271,6 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   report.items_scanned = outcome.items_scanned;
   report.out_of_window = outcome.out_of_window;
   report.consumed_capacity = outcome.consumed_capacity;
-  report.clients = outcome.objects.size();
   for (ManifestObject& object : outcome.objects) {
     if (object.status == ObjectStatus::kDelivered) {
       report.events_delivered += object.events;
@@ -175,6 +281,15 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
     }
     report.objects_detail.push_back(std::move(object));
   }
+  // Objects left as an earlier revision wrote them: the events the table still holds are in them.
+  for (ManifestObject& object : outcome.kept) {
+    report.events_delivered += object.source_events.value_or(0);
+    report.source_shrank.push_back(object.client);
+    report.objects_detail.push_back(std::move(object));
+  }
+  std::sort(report.objects_detail.begin(), report.objects_detail.end(),
+            [](const ManifestObject& a, const ManifestObject& b) { return a.client < b.client; });
+  report.clients = report.objects_detail.size();
   report.requests = outcome.calls.requests;
   report.retries = outcome.calls.retries;
   report.throttles = outcome.calls.throttles;
@@ -191,6 +306,23 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   manifest.counts() = report.counts();
   manifest.objects = report.objects_detail;
   manifest.version = EAGLESENSE_VERSION;
+  manifest.source = outcome.source;
+  manifest.reason = revision.reason;
+  if (revision.prior) {
+    const PriorManifest& prior = *revision.prior;
+    manifest.revision = prior.manifest.revision + 1;
+    manifest.history = prior.manifest.history;
+    ManifestRevision before;
+    before.counts() = prior.manifest.counts();
+    before.revision = prior.manifest.revision;
+    before.reason = prior.manifest.reason;
+    before.sha256 = prior.sha256;
+    before.generated_at = prior.manifest.generated_at;
+    before.run_id = prior.manifest.run_id;
+    manifest.history.push_back(std::move(before));
+  }
+  report.revision = options_.dry_run ? 0 : manifest.revision;
+  report.reason = manifest.reason;
   report.manifest_key = manifest_key(window);
 
   if (!report.balanced()) {

@@ -52,6 +52,13 @@ struct HourReport : EventCounts {
   std::string manifest_key;
   std::string error;  ///< for kFailed
   std::vector<ManifestObject> objects_detail;
+  std::uint64_t revision = 0;  ///< the revision of the manifest this run wrote (0: none written)
+  RevisionReason reason = RevisionReason::kFirstExport;
+  std::string skip_reason;  ///< for kSkipped: "manifest exists", "unchanged"
+  /// Clients whose object was left as an earlier revision wrote it, because the table now holds fewer
+  /// of their events (deleted, expired by TTL); see ExportOptions::allow_shrink.
+  std::vector<std::string> source_shrank;
+  std::uint64_t redelivered = 0;  ///< clients delivered from the ops bucket's undeliverable copy
 
   /// The report of an hour that failed with error.
   [[nodiscard]] static HourReport failed(const HourWindow& window, const Error& error) {
@@ -61,12 +68,13 @@ struct HourReport : EventCounts {
     r.error = error.to_string();
     return r;
   }
-  /// The report of an hour skipped because its manifest exists.
-  [[nodiscard]] static HourReport skipped(const HourWindow& window) {
+  /// The report of an hour skipped because its manifest exists (or, with a digest, is unchanged).
+  [[nodiscard]] static HourReport skipped(const HourWindow& window, std::string reason = "manifest exists") {
     HourReport r;
     r.window = window;
     r.status = HourStatus::kSkipped;
     r.manifest_key = es::manifest_key(window);
+    r.skip_reason = std::move(reason);
     return r;
   }
 };
@@ -75,6 +83,10 @@ struct ExportOptions {
   bool dry_run = false;  ///< read and encode, upload nothing
   /// Bytes of encoded objects held in memory at once while uploading (at least one object).
   std::uint64_t upload_memory_bytes = 32ULL << 20;
+  /// A re-export writes a client's object even when the table now holds fewer of its events than the
+  /// earlier revision delivered (`--allow-shrink`). Off: that client's object is left as it was and
+  /// reported source_shrank.
+  bool allow_shrink = false;
   /// The table as the manifest names it: its ARN, region and account where the caller knows them
   /// (the Lambda knows its region and account); the name always comes from the configuration.
   SourceTable source_table;
@@ -104,6 +116,22 @@ struct HourOutcome {
   std::vector<ManifestObject> objects;  ///< sorted by client
   std::vector<RejectedEvent> rejected;
   aws::CallStats calls;  ///< every request of the hour so far
+  SourceDigest source;   ///< what the table held for the hour
+  /// Objects of the prior revision left as they were (source_shrank), with source_events set.
+  std::vector<ManifestObject> kept;
+};
+
+/// An hour's manifest as an earlier run stored it.
+struct PriorManifest {
+  Manifest manifest;
+  std::string sha256;  ///< hex SHA-256 of the document as stored (the next revision's history)
+  std::string etag;
+};
+
+/// Which revision of an hour a run writes: the first, or the one after prior.
+struct HourRevision {
+  std::optional<PriorManifest> prior;
+  RevisionReason reason = RevisionReason::kFirstExport;
 };
 
 class Exporter {
@@ -113,16 +141,38 @@ class Exporter {
 
   /// Exports one hour. An Error means the hour failed and nothing marks it complete (no manifest),
   /// so a rerun or the catch-up repeats it; client objects already written are rewritten identically.
+  /// An hour that has a manifest gets its next revision (manual_rerun).
   [[nodiscard]] Result<HourReport> export_hour(const HourWindow& window, ReadProgress* progress = nullptr);
+
+  /// Writes an hour that has been read: every client's object, then the rejected file and the
+  /// manifest (complete_hour). With a prior revision, a client whose events shrank is left as it was
+  /// (unless allow_shrink), and the undeliverable copies of clients now delivered are deleted.
+  [[nodiscard]] Result<HourReport> write_hour(const HourWindow& window, ReadResult read,
+                                              const HourRevision& revision, std::int64_t started_us);
+
+  /// Delivers the undeliverable objects of prior from their copies in the ops bucket (the same bytes,
+  /// checked against the manifest's SHA-256): each one delivered has its copy deleted and is marked
+  /// delivered, with when, in a new revision (redelivery). Nothing delivered: nothing written.
+  [[nodiscard]] Result<HourReport> redeliver(const HourWindow& window, const PriorManifest& prior);
+
+  /// The hour's manifest, or nullopt when it has none.
+  [[nodiscard]] Result<std::optional<PriorManifest>> prior_manifest(const HourWindow& window);
 
   /// The end of an hour whose objects are written: checks the accounting (read = delivered +
   /// rejected + undeliverable), writes the rejected file and then the manifest (unless a dry run).
   /// Shared by export_hour and the scale-out finish stage, so both write the same manifest.
   [[nodiscard]] Result<HourReport> complete_hour(const HourWindow& window, HourOutcome outcome,
+                                                 std::int64_t started_us, const HourRevision& revision);
+  /// The same, looking up the hour's manifest first (a rerun of an hour that has one is its next
+  /// revision, manual_rerun).
+  [[nodiscard]] Result<HourReport> complete_hour(const HourWindow& window, HourOutcome outcome,
                                                  std::int64_t started_us);
 
   /// True when the hour's manifest exists in the ops bucket.
   [[nodiscard]] Result<bool> hour_complete(const HourWindow& window);
+
+  /// How this exporter's memory budget is shared (plan_memory for its reader threads).
+  [[nodiscard]] MemoryPlan memory_plan() const;
 
   [[nodiscard]] const ExportConfig& config() const { return config_; }
   [[nodiscard]] const Ports& ports() const { return ports_; }
@@ -130,6 +180,10 @@ class Exporter {
   [[nodiscard]] std::int64_t now_us() const { return now_us_(); }
 
  private:
+  /// After a re-export: deletes the undeliverable copies of prior that the new revision no longer
+  /// points at (the client was delivered). A failure is logged: nothing is lost by a copy left over.
+  void remove_stale_copies(const HourWindow& window, const Manifest& prior, const HourReport& report);
+
   ExportConfig config_;
   Ports ports_;
   ExportOptions options_;

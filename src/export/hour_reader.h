@@ -1,7 +1,8 @@
 #pragma once
-/// Reading one hour: parallel Scan segments (or Query hour shards), each page decoded once in
-/// place, every item sorted into exactly one bucket: a client's events, rejected, or outside the
-/// window. Reader threads share nothing but atomic counters until they finish.
+/// Reading hours: parallel Scan segments (or Query hour shards), each page decoded once in place, every
+/// item sorted into exactly one bucket: a client's events of its hour, rejected, or outside the windows.
+/// One scan reads several hours at once (a backfill, a catch-up); a query reads one hour's shards.
+/// Reader threads share nothing but atomic counters until they finish.
 
 #include <atomic>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/manifest.h"
 #include "core/time.h"
 #include "export/client_events.h"
 #include "export/ports.h"
@@ -63,6 +65,16 @@ struct ReadResult {
   std::uint64_t pages = 0;
   double consumed_capacity = 0;
   aws::CallStats calls;
+  /// The hour's source digest: its events and rejected items (core/source_digest.h).
+  SourceDigest source;
+};
+
+/// Several hours read by one scan: one ReadResult per window, in the order asked. Their events share
+/// one block pool, held here; what the scan itself cost (items scanned and returned, out of window,
+/// pages, capacity, requests, spills) is counted once, in the first hour's result.
+struct MultiHourRead {
+  std::unique_ptr<BlockPool> blocks;  ///< declared first: destroyed after the hours' events
+  std::vector<ReadResult> hours;
 };
 
 /// Reads window from the table as config says (scan or query mode, attribute names, parallelism).
@@ -71,6 +83,15 @@ struct ReadResult {
 [[nodiscard]] Result<ReadResult> read_hour(const HourWindow& window, const ExportConfig& config,
                                            const Ports& ports, ReadProgress* progress = nullptr,
                                            const ReadLimits& limits = {}, const ReadScope& scope = {});
+
+/// Reads windows (distinct hours, in increasing order) with one scan whose filter covers them all, and
+/// routes each event to its hour. Scan mode only (a query reads one hour's shards: use read_hour). An
+/// event of an hour not asked for is out of window; a rejection that no hour can place (no usable
+/// time) belongs to every hour, as it would to each hour's own run.
+[[nodiscard]] Result<MultiHourRead> read_hours(const std::vector<HourWindow>& windows,
+                                               const ExportConfig& config, const Ports& ports,
+                                               ReadProgress* progress = nullptr,
+                                               const ReadLimits& limits = {});
 
 /// The hour-shard value of query mode: "2026-11-29T10#07".
 [[nodiscard]] std::string hour_shard(const HourWindow& window, int shard);

@@ -29,14 +29,18 @@ std::string number_value(std::int64_t n) {
 }  // namespace
 
 WindowFilter make_window_filter(const HourWindow& window, std::string_view time_attr) {
+  return make_span_filter(window.start_us, window.end_us(), time_attr);
+}
+
+WindowFilter make_span_filter(std::int64_t start_us, std::int64_t end_us, std::string_view time_attr) {
   WindowFilter f;
   auto& values = f.attributes.values_json;
   f.attributes.names.emplace_back("#t", std::string(time_attr));
   values.emplace_back(":typeN", string_value("N"));
   // Each comparison sits behind an attribute_type test of its own type: real DynamoDB answers
   // "false" when a value and a bound differ in type, moto 5.2 fails the whole Scan with a 500.
-  const std::int64_t start_s = window.start_us / kMicrosPerSecond;
-  const std::int64_t end_s = window.end_us() / kMicrosPerSecond;
+  const std::int64_t start_s = start_us / kMicrosPerSecond;
+  const std::int64_t end_s = end_us / kMicrosPerSecond;
   values.emplace_back(":nslo", number_value(start_s));
   values.emplace_back(":nshi", number_value(end_s));
   values.emplace_back(":nmlo", number_value(start_s * 1000));

@@ -4,6 +4,7 @@
 /// is rejected with its reason). Only items the exact check would place in another hour may be
 /// dropped.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,8 @@ struct WindowFilter {
 ///   parse_epoch_number_us), and every number no hour holds: milliseconds past 9999-12-31 (epoch
 ///   microseconds and nanoseconds among them) and values before the year 0000, in either unit.
 [[nodiscard]] WindowFilter make_window_filter(const HourWindow& window, std::string_view time_attr);
+/// The same for the span [start_us, end_us) of whole hours (the hours of one scan).
+[[nodiscard]] WindowFilter make_span_filter(std::int64_t start_us, std::int64_t end_us,
+                                            std::string_view time_attr);
 
 }  // namespace es::exporter

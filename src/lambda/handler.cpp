@@ -184,15 +184,8 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
                                           {"reason", "too little time left before the deadline"}});
     return false;
   };
-  auto [summary, not_done] = exporter::export_hours(
-      exporter, tasks,
-      [&](const HourWindow& w) -> Result<exporter::HourReport> {
-        const std::int64_t hour_started = context.now_us();
-        auto report = exporter.export_hour(w);
-        if (report.ok()) context.last_hour_us = context.now_us() - hour_started;
-        return report;
-      },
-      options);
+  options.hour_done = [&](std::int64_t hour_us) { context.last_hour_us = hour_us; };
+  auto [summary, not_done] = exporter::export_hours(exporter, tasks, options);
   return respond(summary, not_done, started, request, context);
 }
 

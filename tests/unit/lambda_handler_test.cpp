@@ -169,7 +169,7 @@ TEST(LambdaHandler, HourPayloadExportsThatHourOnly) {
 TEST(LambdaHandler, NearTheDeadlineStartsTheFirstHourAndReportsTheRest) {
   World w(3);
   w.context.hour_budget_us = 120 * kMicrosPerSecond;
-  w.store.objects["ce-ops/manifests/2026/11/29/08.json"] = {"{}", {}};      // 08 is complete already
+  ASSERT_TRUE(w.invoke(R"({"hour":"2026-11-29T08"})").ok());  // 08 is complete already, and unchanged
   const std::int64_t deadline_ms = (w.now + 60 * kMicrosPerSecond) / 1000;  // one minute left
   auto result = w.invoke(kScheduled, deadline_ms);
   ASSERT_TRUE(result.ok()) << result.error().to_string();

@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/source_digest.h"
 #include "export/scale_out/staged_run.h"
 #include "export/scale_out/staging.h"
 #include "export/spill.h"
@@ -61,6 +62,7 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
   const int threads = std::max(std::min(static_cast<int>(scope.units.size()), config.segments), 1);
   const MemoryPlan memory = plan_memory(config, exporter_.options(), threads);
   UnitManifest m;
+  m.source = SourceDigestSum().result();
   m.window = window;
   m.plan_id = plan.id;
   m.unit = unit;
@@ -72,6 +74,7 @@ Result<UnitManifest> ScaleOut::work(const HourWindow& window, int unit, ReadProg
     m.pages = read.pages;
     m.consumed_capacity = read.consumed_capacity;
     m.calls = read.calls;
+    m.source = read.source;
 
     // One sorted run per client, streamed from memory and spill files into the ops bucket.
     std::vector<ClientJob> jobs = gather_jobs(read);
@@ -222,7 +225,16 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
 
   HourOutcome outcome;
   std::set<std::string> clients;
+  // The hour's source digest: the units' parts added up (none when a unit was staged without one).
+  SourceDigestSum source;
+  bool source_known = true;
   for (const UnitManifest& m : in.units) {
+    SourceDigestSum unit_source;
+    if (SourceDigestSum::parse(m.source, unit_source)) {
+      source += unit_source;
+    } else {
+      source_known = false;
+    }
     outcome.events_read += m.events_read;
     outcome.items_scanned += m.items_scanned;
     outcome.out_of_window += m.out_of_window;
@@ -239,6 +251,7 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     ES_ASSIGN_OR_RETURN(auto rejected, decode_rejected(part.body));
     for (auto& r : rejected) outcome.rejected.push_back(std::move(r));
   }
+  if (source_known) outcome.source = source.result();
   ES_ASSIGN_OR_RETURN(std::vector<MergeResult> merged,
                       read_merged(window, *store, std::vector<std::string>(clients.begin(), clients.end())));
   for (MergeResult& m : merged) {

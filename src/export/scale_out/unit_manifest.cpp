@@ -46,6 +46,10 @@ std::string render_unit_manifest(const UnitManifest& m) {
   w.key("requests").value(m.calls.requests);
   w.key("retries").value(m.calls.retries);
   w.key("throttles").value(m.calls.throttles);
+  w.key("source").begin_object();
+  w.key("events").value(m.source.events);
+  w.key("digest").value(m.source.digest);
+  w.end_object();
   w.key("runs").begin_array();
   for (const UnitRun& r : m.runs) {
     std::string line = "\n  ";
@@ -92,6 +96,11 @@ Result<UnitManifest> parse_unit_manifest(std::string_view json) {
   ES_ASSIGN_OR_RETURN(m.calls.requests, doc.uint64("requests"));
   ES_ASSIGN_OR_RETURN(m.calls.retries, doc.uint64("retries"));
   ES_ASSIGN_OR_RETURN(m.calls.throttles, doc.uint64("throttles"));
+  ES_ASSIGN_OR_RETURN(const std::optional<json::Value> source, doc.optional("source"));
+  if (source) {
+    ES_ASSIGN_OR_RETURN(m.source.events, source->uint64("events"));
+    ES_ASSIGN_OR_RETURN(m.source.digest, source->string("digest"));
+  }
   ES_ASSIGN_OR_RETURN(const std::vector<json::Value> runs, doc.array("runs"));
   m.runs.reserve(runs.size());
   for (const json::Value& o : runs) {

@@ -40,6 +40,9 @@ struct UnitManifest {
   std::string rejected_sha256;
   aws::CallStats calls;
   std::vector<UnitRun> runs;  ///< by client name
+  /// The unit's part of the hour's source digest (the units' parts add up to the hour's); "" digest in
+  /// unit manifests staged before it existed.
+  SourceDigest source;
 };
 [[nodiscard]] std::string render_unit_manifest(const UnitManifest& m);
 /// Reads back render_unit_manifest's output; kInvalidData naming the "unit manifest" and the field.
