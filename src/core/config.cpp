@@ -12,7 +12,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 33> kSettings = {{
+constexpr std::array<SettingSpec, 34> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -21,6 +21,8 @@ constexpr std::array<SettingSpec, 33> kSettings = {{
     {"EAGLESENSE_COMPRESSION", "--compression", "none", "none | gzip | zstd"},
     {"EAGLESENSE_READ_MODE", "--read-mode", "scan", "scan (any table) | query (hour-shard GSI)"},
     {"EAGLESENSE_SEGMENTS", "--segments", "8", "parallel Scan segments (1-1000)"},
+    {"EAGLESENSE_CONSISTENT_READ", "--consistent-read", "false",
+     "true reads with strongly consistent Scans/Queries (twice the read capacity)"},
     {"EAGLESENSE_SHARDS", "--shards", "16", "hour shards per hour in query mode (1-1000)"},
     {"EAGLESENSE_INDEX_NAME", "--index-name", "hourShard-time-index", "GSI used in query mode"},
     {"EAGLESENSE_SHARD_ATTR", "--shard-attr", "hourShard", "hour-shard attribute (query mode)"},
@@ -380,6 +382,7 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
     c.log_level = *v;
   }
   ES_TRY(read_bool(env, "EAGLESENSE_INSECURE_TLS", c.insecure_tls));
+  ES_TRY(read_bool(env, "EAGLESENSE_CONSISTENT_READ", c.consistent_read));
   c.ca_bundle = get(env, "AWS_CA_BUNDLE").value_or("");
   if (get(env, "EAGLESENSE_METRICS")) {
     MetricsMode metrics = MetricsMode::kNone;
@@ -401,6 +404,12 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MEMORY_MB", 16, 1ULL << 20, c.memory_mb));
   c.spill_dir = get(env, "EAGLESENSE_SPILL_DIR").value_or(get(env, "TMPDIR").value_or("/tmp"));
   if (c.insecure_tls) ES_TRY(check_insecure_tls_endpoints(env, c));
+  if (c.consistent_read && c.read_mode == ReadMode::kQuery) {
+    // DynamoDB refuses ConsistentRead on a global secondary index, which query mode reads.
+    return setting_error("EAGLESENSE_CONSISTENT_READ",
+                         "true needs EAGLESENSE_READ_MODE=scan: a global secondary index (query mode) "
+                         "has no strongly consistent reads");
+  }
   return c;
 }
 

@@ -71,6 +71,10 @@ struct ExportConfig {
   Compression compression = Compression::kNone;
   ReadMode read_mode = ReadMode::kScan;
   int segments = 8;
+  /// EAGLESENSE_CONSISTENT_READ: strongly consistent Scans and Queries (an item written just before the
+  /// read is seen; twice the read capacity). Off: eventually consistent, and the catch-up's recheck
+  /// brings in what a read missed.
+  bool consistent_read = false;
   int shards = 16;
   std::string index_name = "hourShard-time-index";
   std::string shard_attr = "hourShard";

@@ -225,6 +225,7 @@ Status read_unit(int unit, EventTable& table, PageDecoder& decoder, LeasePool<De
     scan.segment = unit;
     scan.total_segments = ctx.total_segments;
     scan.filter_expression = ctx.filter.expression;
+    scan.consistent_read = config.consistent_read;
     scan.attributes = ctx.filter.attributes;
   }
   for (;;) {

@@ -29,6 +29,8 @@ std::vector<RunMetric> run_metrics(const RunSummary& s) {
       {"ConsumedReadCapacity", "Count", t.consumed_capacity},
       {"HoursExported", "Count", count(t.hours_exported)},
       {"HoursFailed", "Count", count(t.hours_failed)},
+      {"SourceShrank", "Count", count(t.source_shrank)},
+      {"Redelivered", "Count", count(t.redelivered)},
   };
 }
 

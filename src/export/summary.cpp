@@ -33,6 +33,8 @@ RunTotals RunSummary::totals() const {
     total.retries += h.retries;
     total.throttles += h.throttles;
     for (const auto& o : h.objects_detail) clients.insert(o.client);
+    total.source_shrank += h.source_shrank.size();
+    total.redelivered += h.redelivered;
     if (h.status == HourStatus::kSkipped) {
       ++total.hours_skipped;
     } else if (h.status == HourStatus::kFailed) {
@@ -71,6 +73,8 @@ std::string render_summary(const RunSummary& s) {
   w.key("hours_exported").value(total.hours_exported);
   w.key("hours_skipped").value(total.hours_skipped);
   w.key("hours_failed").value(total.hours_failed);
+  w.key("source_shrank").value(total.source_shrank);
+  w.key("redelivered").value(total.redelivered);
   w.key("hours").begin_array();
   for (const HourReport& h : s.hours) {
     w.begin_object();
@@ -87,6 +91,17 @@ std::string render_summary(const RunSummary& s) {
     w.key("out_of_window").value(h.out_of_window);
     w.key("duration_ms").value(h.duration_ms);
     if (!h.manifest_key.empty()) w.key("manifest").value(h.manifest_key);
+    if (h.revision > 0) {
+      w.key("revision").value(h.revision);
+      if (h.status != HourStatus::kSkipped) w.key("reason").value(to_string(h.reason));
+    }
+    if (!h.skip_reason.empty()) w.key("skip_reason").value(h.skip_reason);
+    if (h.redelivered > 0) w.key("redelivered").value(h.redelivered);
+    if (!h.source_shrank.empty()) {
+      w.key("source_shrank").begin_array();
+      for (const std::string& client : h.source_shrank) w.value(client);
+      w.end_array();
+    }
     if (!h.error.empty()) w.key("error").value(h.error);
     if (!h.objects_detail.empty()) {
       w.key("objects_detail").begin_array();

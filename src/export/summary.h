@@ -19,6 +19,8 @@ struct RunTotals : EventCounts {
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;
   std::uint64_t throttles = 0;
+  std::uint64_t source_shrank = 0;  ///< clients whose object was left as it was (their events shrank)
+  std::uint64_t redelivered = 0;    ///< clients delivered from their undeliverable copies
   int hours_exported = 0;  ///< every hour neither skipped nor failed (undeliverable and dry runs too)
   int hours_skipped = 0;
   int hours_failed = 0;

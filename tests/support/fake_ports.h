@@ -24,6 +24,7 @@ class FakeTableData {
   std::optional<Error> fail_with;
   std::mutex mutex;
   int requests = 0;
+  int scans_started = 0;  ///< Scans begun (segment 0's first page)
 };
 
 class FakeTable final : public exporter::EventTable {
@@ -33,6 +34,7 @@ class FakeTable final : public exporter::EventTable {
   Result<dynamodb::Page> scan(const dynamodb::ScanRequest& r) override {
     std::lock_guard lock(data_.mutex);
     ++data_.requests;
+    if (!r.exclusive_start_key_json && r.segment.value_or(0) == 0) ++data_.scans_started;
     if (data_.fail_with) return *data_.fail_with;
     const std::size_t segment = static_cast<std::size_t>(r.segment.value_or(0));
     const std::size_t total = static_cast<std::size_t>(r.total_segments.value_or(1));

@@ -123,6 +123,19 @@ TEST(ClientIds, NoClientWritesIntoTheOpsBucketOrAReservedOne) {
   EXPECT_EQ(bad.error().resource, "EAGLESENSE_RESERVED_BUCKETS");
 }
 
+TEST(ConsistentRead, ScanModeOnly) {
+  auto scan = load({{"EAGLESENSE_CONSISTENT_READ", "true"}});
+  ASSERT_TRUE(scan.ok()) << scan.error().to_string();
+  EXPECT_TRUE(scan->consistent_read);
+  EXPECT_FALSE(load({})->consistent_read);
+  auto query = load({{"EAGLESENSE_CONSISTENT_READ", "true"}, {"EAGLESENSE_READ_MODE", "query"}});
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.error().resource, "EAGLESENSE_CONSISTENT_READ");
+  auto bad = load({{"EAGLESENSE_CONSISTENT_READ", "yes please"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().resource, "EAGLESENSE_CONSISTENT_READ");
+}
+
 TEST(InsecureTls, OnlyWhenEveryEndpointIsALoopbackAddress) {
   const std::map<std::string, std::string, std::less<>> local = {
       {"EAGLESENSE_INSECURE_TLS", "true"},

@@ -20,7 +20,7 @@ const std::vector<std::string> kMetricNames = {
     "EventsRead",      "EventsDelivered", "EventsRejected", "EventsUndeliverable",
     "Clients",         "Objects",         "Bytes",          "DurationMs",
     "EventsPerSecond", "PeakRssBytes",    "Retries",        "ConsumedReadCapacity",
-    "HoursExported",   "HoursFailed"};
+    "HoursExported",   "HoursFailed",     "SourceShrank",   "Redelivered"};
 
 // The unit pattern of the specification's JSON schema (MetricDefinition.Unit).
 const std::set<std::string> kCloudWatchUnits = {"Seconds",
