@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints EagleSense's performance figures on this machine (docs/PERFORMANCE.md explains them).
 #
-#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--huge] [--workers W[,W...]]
+#   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--backfill] [--huge] [--workers W[,W...]]
 #                    [--repeat R] [--build-dir DIR] [--keep-servers] [--compare BIN]
 #
 # 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
@@ -12,6 +12,10 @@
 #    for the first N also (c) the full export with EAGLESENSE_MEMORY_MB=64.
 # 3. query: seeds 24 hours and prints the read capacity consumed exporting one hour in scan mode
 #    and in query mode.
+# --backfill: seeds the 24 hours before the current one with 10,000 events each, then prints wall time,
+#    items scanned and read capacity of (a) exporting the last hour alone, (b) a 24-hour backfill
+#    (--from/--to: one scan), (c) a 6-hour --catch-up that rechecks hours already exported (reads them
+#    once, writes nothing), with (b) and (c) against (a) (docs/ACROSS_TIME.md).
 # 4. --huge (long, ~15 min): 2,000,000 events with client-000 holding half of them, exported with the
 #    default memory budget: peak RSS against EAGLESENSE_MEMORY_MB (spilling, multipart streaming).
 # 5. --workers W,... (e.g. 1,2,4): 1,000,000 events exported with `run --workers W` (plan, W work
@@ -30,6 +34,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 events_list="200000,1000000"
 skip_core=0
 skip_query=0
+backfill=0
 huge=0
 workers_list=""
 repeat=1
@@ -41,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --events) events_list="$2"; shift ;;
     --skip-core) skip_core=1 ;;
     --skip-query) skip_query=1 ;;
+    --backfill) backfill=1 ;;
     --huge) huge=1 ;;
     --workers) workers_list="$2"; shift ;;
     --repeat) repeat="$2"; shift ;;
@@ -48,7 +54,7 @@ while [[ $# -gt 0 ]]; do
     --keep-servers) keep=1 ;;
     --compare) compare="$2"; shift ;;
     -h | --help) es_usage; exit 0 ;;
-    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers, --compare BIN)" ;;
+    *) es_die "unknown option '$1' (allowed: --events N[,N...], --skip-core, --skip-query, --backfill, --huge, --workers W[,W...], --repeat R, --build-dir DIR, --keep-servers, --compare BIN)" ;;
   esac
   shift
 done
@@ -170,6 +176,49 @@ if [[ $skip_query -eq 0 ]]; then
   query_rcu=$(/usr/bin/python3 -c "import json;print(json.load(open('$state/summary.json'))['consumed_read_capacity'])")
   out ""
   out "query / scan read capacity: $(python3 -c "print(f'{$query_rcu/max($scan_rcu,1):.4f} (1/{$scan_rcu/max($query_rcu,1):.0f})')")"
+fi
+if [[ $backfill -eq 1 ]]; then
+  export DYNAMODB_TABLE_NAME="bench-backfill-$stamp" S3_BUCKET_PREFIX="bench-backfill-$stamp"
+  out "## Backfill and catch-up against one hour (24 hours x 10,000 events, 20 clients)"
+  # The 24 complete hours before the current one, so that --catch-up (which follows the clock) sees them.
+  mapfile -t day < <(/usr/bin/python3 -c "
+import datetime as dt
+now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+for n in range(24, 0, -1): print((now - dt.timedelta(hours=n)).strftime('%Y-%m-%dT%H'))")
+  for i in "${!day[@]}"; do
+    extra=()
+    [[ $i -eq 0 ]] && extra=(--create-table --create-buckets)
+    "$bin" seed --events 10000 --clients 20 --hour "${day[$i]}" --seed "$((i + 300))" --writers 8 "${extra[@]}" >/dev/null
+  done
+  out ""
+  out "| run | hours written | events | wall s | items scanned | read capacity | wall / one hour | capacity / one hour |"
+  out "|---|---|---|---|---|---|---|---|"
+  # hours_row LABEL ARGS...: one timed run of `eaglesense run ARGS`, its row against the first one's.
+  hours_row() {
+    local label="$1"
+    shift
+    local started
+    started=$(date +%s.%N)
+    "$bin" run --no-progress "$@" >"$state/summary.json" || true
+    /usr/bin/python3 - "$state/summary.json" "$label" "$started" "$state/one-hour.txt" <<'PY' | tee -a "$results"
+import json, os, sys, time
+s = json.load(open(sys.argv[1]))
+wall = time.time() - float(sys.argv[3])
+written = sum(1 for h in s["hours"] if h["status"] in ("exported", "undeliverable"))
+rcu = s.get("consumed_read_capacity", 0)
+base = sys.argv[4]
+if not os.path.exists(base):
+    open(base, "w").write(f"{wall} {rcu}\n")
+one_wall, one_rcu = (float(x) for x in open(base).read().split())
+print(f"| {sys.argv[2]} | {written} | {s['events_read']:,} | {wall:.2f} | {s['items_scanned']:,} | {rcu:,.0f} |"
+      f" {wall / one_wall:.2f}x | {rcu / max(one_rcu, 1):.2f}x |")
+PY
+  }
+  rm -f "$state/one-hour.txt"
+  hours_row "(a) one hour: run --hour ${day[23]}" --hour "${day[23]}"
+  hours_row "(b) 24-hour backfill: run --from ${day[0]} --to ${day[23]}" --from "${day[0]}" --to "${day[23]}"
+  hours_row "(c) catch-up recheck, nothing changed: run --catch-up 6" --catch-up 6
+  out ""
 fi
 if [[ $huge -eq 1 ]]; then
   export DYNAMODB_TABLE_NAME="bench-huge-$stamp" S3_BUCKET_PREFIX="bench-huge-$stamp"
