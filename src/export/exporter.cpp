@@ -106,9 +106,11 @@ Result<bool> Exporter::hour_complete(const HourWindow& window) {
   return std::move(manifest).error();
 }
 
-Result<std::optional<PriorManifest>> Exporter::prior_manifest(const HourWindow& window) {
+Result<std::optional<PriorManifest>> Exporter::prior_manifest(const HourWindow& window,
+                                                              aws::CallStats* calls) {
   ES_ASSIGN_OR_RETURN(auto store, ports_.make_store());
   auto got = store->get(config_.ops_bucket, manifest_key(window));
+  if (calls != nullptr) *calls += store->stats();
   if (!got.ok()) {
     if (got.error().kind == ErrorKind::kNotFound && got.error().code != "NoSuchBucket") {
       return std::optional<PriorManifest>();
@@ -160,7 +162,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
       "export.hour_started",
       {{"hour", window.label()}, {"table", config_.table}, {"read_mode", to_string(config_.read_mode)}});
   HourRevision revision;
-  auto prior = prior_manifest(window);
+  auto prior = prior_manifest(window, &revision.lookup_calls);
   if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
   if (prior.ok() && *prior) {
     revision.prior = std::move(**prior);
@@ -175,8 +177,10 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
 Result<HourReport> Exporter::write_hour(const HourWindow& window, ReadResult read,
                                         const HourRevision& revision, std::int64_t started_us) {
   if (read.spills > 0) {
-    log::info("export.spilled",
-              {{"hour", window.label()}, {"spills", read.spills}, {"spilled_bytes", read.spilled_bytes}});
+    log::info("export.spilled", {{"hour", window.label()},
+                                 {"spills", read.spills},
+                                 {"spilled_bytes", read.spilled_bytes},
+                                 {"bytes_per_thread", memory_plan().read.bytes_per_thread}});
   }
   // Gather each client's parts across reader partitions, clients in name order.
   std::vector<ClientJob> jobs = gather_jobs(read);
@@ -253,7 +257,7 @@ void Exporter::remove_stale_copies(const HourWindow& window, const Manifest& pri
 Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome outcome,
                                            std::int64_t started_us) {
   HourRevision revision;
-  auto prior = prior_manifest(window);
+  auto prior = prior_manifest(window, &revision.lookup_calls);
   if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
   if (prior.ok() && *prior) {
     revision.prior = std::move(**prior);
@@ -290,6 +294,7 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   std::sort(report.objects_detail.begin(), report.objects_detail.end(),
             [](const ManifestObject& a, const ManifestObject& b) { return a.client < b.client; });
   report.clients = report.objects_detail.size();
+  outcome.calls += revision.lookup_calls;
   report.requests = outcome.calls.requests;
   report.retries = outcome.calls.retries;
   report.throttles = outcome.calls.throttles;

@@ -132,6 +132,7 @@ struct PriorManifest {
 struct HourRevision {
   std::optional<PriorManifest> prior;
   RevisionReason reason = RevisionReason::kFirstExport;
+  aws::CallStats lookup_calls;  ///< the requests that looked prior up (the hour's report counts them)
 };
 
 class Exporter {
@@ -155,8 +156,9 @@ class Exporter {
   /// delivered, with when, in a new revision (redelivery). Nothing delivered: nothing written.
   [[nodiscard]] Result<HourReport> redeliver(const HourWindow& window, const PriorManifest& prior);
 
-  /// The hour's manifest, or nullopt when it has none.
-  [[nodiscard]] Result<std::optional<PriorManifest>> prior_manifest(const HourWindow& window);
+  /// The hour's manifest, or nullopt when it has none. calls, when given, gets the requests it took.
+  [[nodiscard]] Result<std::optional<PriorManifest>> prior_manifest(const HourWindow& window,
+                                                                    aws::CallStats* calls = nullptr);
 
   /// The end of an hour whose objects are written: checks the accounting (read = delivered +
   /// rejected + undeliverable), writes the rejected file and then the manifest (unless a dry run).

@@ -12,11 +12,15 @@ namespace {
 struct PendingHour {
   HourTask task;
   std::optional<PriorManifest> prior;
+  aws::CallStats lookup_calls;  ///< the manifest's lookup
 };
 
 /// The read figures of an hour's read on a report that did not write it (skipped, failed), so that the
 /// run's totals still count what the scan cost.
-void add_read_figures(HourReport& report, const ReadResult& read) {
+void add_read_figures(HourReport& report, const ReadResult& read, const aws::CallStats& lookup) {
+  report.requests += lookup.requests;
+  report.retries += lookup.retries;
+  report.throttles += lookup.throttles;
   report.items_scanned += read.items_scanned;
   report.out_of_window += read.out_of_window;
   report.consumed_capacity += read.consumed_capacity;
@@ -31,7 +35,7 @@ HourReport unchanged(const PendingHour& hour, const ReadResult& read) {
   log::info("export.hour_skipped", {{"hour", hour.task.window.label()}, {"reason", "unchanged"}});
   HourReport report = HourReport::skipped(hour.task.window, "unchanged");
   report.revision = hour.prior->manifest.revision;
-  add_read_figures(report, read);
+  add_read_figures(report, read, hour.lookup_calls);
   return report;
 }
 
@@ -45,6 +49,7 @@ Result<HourReport> write_read_hour(Exporter& exporter, const PendingHour& hour, 
                                    std::int64_t started_us) {
   const HourWindow& w = hour.task.window;
   HourRevision revision;
+  revision.lookup_calls = hour.lookup_calls;
   if (hour.prior) {
     revision.prior = hour.prior;
     revision.reason = RevisionReason::kManualRerun;
@@ -54,7 +59,7 @@ Result<HourReport> write_read_hour(Exporter& exporter, const PendingHour& hour, 
         if (!prior.has_undeliverable()) return unchanged(hour, read);
         log::info("export.catch_up", {{"hour", w.label()}, {"reason", "undeliverable clients"}});
         ES_ASSIGN_OR_RETURN(HourReport report, exporter.redeliver(w, *hour.prior));
-        add_read_figures(report, read);
+        add_read_figures(report, read, hour.lookup_calls);
         return report;
       }
       log::info("export.catch_up", {{"hour", w.label()},
@@ -92,13 +97,14 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     const bool repeated = std::any_of(pending.begin(), pending.end(),
                                       [&](const PendingHour& h) { return h.task.window == task.window; });
     if (repeated) continue;  // one read and one write per hour, whatever asked for it twice
-    auto prior = exporter.prior_manifest(task.window);
+    aws::CallStats lookup;
+    auto prior = exporter.prior_manifest(task.window, &lookup);
     if (!prior.ok() && !dry_run) {
       log::error("export.hour_failed", {{"hour", task.window.label()}, {"error", prior.error().to_string()}});
       out.summary.hours.push_back(HourReport::failed(task.window, prior.error()));
       continue;
     }
-    PendingHour hour{task, {}};
+    PendingHour hour{task, {}, lookup};
     if (prior.ok()) hour.prior = std::move(*prior);
     report_of.push_back(out.summary.hours.size());
     out.summary.hours.emplace_back();

@@ -108,7 +108,8 @@ def all_keys(bucket):
 
 def snapshot(prefix, ops, client_key):
     """Every object of the run: client objects, the ops bucket's; the manifest and the rejected file
-    without what names the prefix or says when (bucket names, generated_at, duration_ms, request ids).
+    without what names the prefix or says when (bucket names, generated_at, duration_ms, request ids,
+    the run id, and settings_hash, which hashes the prefix and the ops bucket).
     Also the client objects' ETags (a multipart upload's ends in -<parts>)."""
     out, etags = {}, {}
     for c in CLIENTS:
@@ -121,7 +122,8 @@ def snapshot(prefix, ops, client_key):
         body = s3c.get_object(Bucket=ops, Key=key)["Body"].read()
         if key == MANIFEST:
             manifest = json.loads(body)
-            del manifest["generated_at"], manifest["duration_ms"]
+            del manifest["generated_at"], manifest["duration_ms"], manifest["settings_hash"]
+            manifest.pop("run_id", None)
             text = json.dumps(manifest, sort_keys=True).replace(prefix, "PREFIX").replace(ops, "OPS")
             body = re.sub(r"\(request id [^)]*\)", "(request id)", text).encode()
         elif key.startswith("rejected/"):  # a rejected client id's message names its would-be bucket
