@@ -37,6 +37,7 @@ IAM). Uses tests/fault's fault proxy (Debian's mitmdump).
 """
 import argparse
 import copy
+import datetime as dt
 import json
 import os
 import re
@@ -363,8 +364,24 @@ def stages():
     check(plan.get("complete") is True, f"plan --skip-complete after finish: {plan}")
 
 
-skip("redelivery of an undeliverable client", "redelivery is being built (issue 19's neighbours): add its "
-     "case here, under the exporter's policy (undeliverable/ read, the client bucket written)")
+@case("redelivery: a client bucket created after the run gets its object at the next catch-up, the copy "
+      "is deleted")
+def redelivery():
+    # The catch-up follows the clock: the last complete hour (a later hour is covered by --catch-up 2).
+    now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    hour = (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H")
+    run_eaglesense(env, ["seed", "--events", "40", "--clients", "4", "--hour", hour, "--missing-bucket-clients",
+                         "1", "--seed", "4"], {"DYNAMODB_TABLE_NAME": table, "S3_BUCKET_PREFIX": prefix})
+    run_as(exporter, ["run", "--hour", hour], single_env, codes=(3,))
+    copy = f"undeliverable/client-003/{object_key(hour)}"
+    check(object_exists(ops_bucket, copy), "the undeliverable copy before the bucket exists")
+    s3_admin.create_bucket(Bucket=f"{prefix}-client-003")
+    s = summary_of(run_as(exporter, ["run", "--catch-up", "2"], single_env))
+    check(s.get("redelivered") == 1 and s["events_undeliverable"] == 0, f"summary {brief(s)}")
+    check(object_exists(f"{prefix}-client-003", object_key(hour)), "client-003's object after the catch-up")
+    check(not object_exists(ops_bucket, copy), "the undeliverable copy is deleted once delivered")
+
+
 skip("hour lease", "hour leases (locks/ in the ops bucket) are being built: add a run that takes, renews and "
      "releases a lease under the exporter's and the worker's policies (the HourLeases statement)")
 
