@@ -2,10 +2,12 @@
 /// The subcommands of the eaglesense program. Each registers its options on the CLI11 app and
 /// returns the process exit code when run; main() only dispatches.
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -29,8 +31,9 @@ inline constexpr int kExitMismatch = 4;
 /// defaults < config file < environment < flags.
 class SettingFlags {
  public:
-  /// Adds --config and one flag per setting to app.
-  void add_to(CLI::App& app);
+  /// Adds --config and one flag per setting to app, but for the settings (by variable) in without:
+  /// those a command has no use for and whose flag it spells otherwise (`status --format`).
+  void add_to(CLI::App& app, std::initializer_list<std::string_view> without = {});
   /// The layered view of all settings (call after parsing).
   [[nodiscard]] Result<EnvLookup> environment() const;
 
@@ -130,6 +133,23 @@ struct VerifyCommand {
   bool json = false;
   void add_to(CLI::App& app);
   int run();
+};
+
+/// `eaglesense status [--from H1 --to H2] [--format table|json|html] [--output FILE]`: the state of each
+/// hour of the range and each client's totals, from the manifests (and hour leases) in the ops bucket.
+/// Exit 0 every hour complete and delivered, 3 undeliverable events remain, 1 an hour missing or failed
+/// (or a read failure), 2 a configuration error.
+struct StatusCommand {
+  SettingFlags settings;
+  std::string from;
+  std::string to;
+  std::string format = "table";
+  std::string output;
+  void add_to(CLI::App& app);
+  int run();
+  /// The hours the options name at time now: --from/--to, inclusive; --from alone, up to the last
+  /// complete hour; --to alone, the 24 hours ending with it; neither, the last 24 complete hours.
+  [[nodiscard]] Result<std::vector<HourWindow>> hours_at(std::int64_t now) const;
 };
 
 /// Reads an error out for the user on stderr (and as a log line) and returns the exit code for it.

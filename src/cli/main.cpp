@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   es::cli::SeedCommand seed;
   es::cli::LambdaCommand lambda;
   es::cli::VerifyCommand verify;
+  es::cli::StatusCommand status;
   es::cli::PlanCommand plan;
   es::cli::WorkCommand work;
   es::cli::MergeCommand merge;
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
       *app.add_subcommand("lambda", "the AWS Lambda Runtime API loop (the packaged bootstrap runs it)"));
   verify.add_to(
       *app.add_subcommand("verify", "check an exported hour against its manifest (docs/VERIFY.md)"));
+  status.add_to(*app.add_subcommand(
+      "status",
+      "the state of each hour and client, from the manifests in the ops bucket (table, json, html)"));
 
   plan.add_to(
       *app.add_subcommand("plan", "scale-out stage 1: split an hour into work units (docs/SCALING.md)"));
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("seed")) return seed.run();
     if (app.got_subcommand("lambda")) return lambda.run();
     if (app.got_subcommand("verify")) return verify.run();
+    if (app.got_subcommand("status")) return status.run();
     if (app.got_subcommand("plan")) return plan.run();
     if (app.got_subcommand("work")) return work.run();
     if (app.got_subcommand("merge")) return merge.run();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,9 +12,10 @@
 
 namespace es::cli {
 
-void SettingFlags::add_to(CLI::App& app) {
+void SettingFlags::add_to(CLI::App& app, std::initializer_list<std::string_view> without) {
   app.add_option("--config", config_file_, "settings file of KEY=VALUE lines (also EAGLESENSE_CONFIG)");
   for (const SettingSpec& s : export_settings()) {
+    if (std::find(without.begin(), without.end(), s.env) != without.end()) continue;
     std::string help = fmt::format("{} [env {}", s.help, s.env);
     if (!s.default_value.empty()) help += fmt::format(", default {}", s.default_value);
     help += "]";
