@@ -392,8 +392,9 @@ std::string render_status_html(const StatusReport& r, const HtmlReportOptions& o
       "#grid .u{fill:url(#g-u)}#grid .revcol{fill:none;stroke:#000;stroke-dasharray:2 2}"
       "#bars .d{fill:#0072B2}#bars .r{fill:#E69F00}#bars .x{fill:#D55E00}</style></head><body>";
   out += fmt::format(
-      R"(<h1>EagleSense status</h1><p class="meta">{} UTC ({} hours), ops bucket {}, generated {}</p>)",
-      range, r.hours.size(), html_escape(r.ops_bucket), format_iso8601_us(r.generated_at_us));
+      R"(<h1>EagleSense status</h1><p class="meta">{} UTC ({} hour{}), ops bucket {}, generated {}</p>)",
+      range, r.hours.size(), r.hours.size() == 1 ? "" : "s", html_escape(r.ops_bucket),
+      format_iso8601_us(r.generated_at_us));
   out += fmt::format(R"(<p class="verdict exit-{}" id="verdict">{}</p>)", status_exit_code(r),
                      html_escape(status_verdict(r)));
   out += fmt::format(

@@ -66,9 +66,9 @@ std::string hour_note(const HourOverview& h) {
 }  // namespace
 
 std::string render_status_table(const StatusReport& r) {
-  std::string out =
-      fmt::format("status of {} .. {} ({} hours), ops bucket {}, at {}\n\n", r.from.label(), r.to.label(),
-                  r.hours.size(), r.ops_bucket, format_iso8601_us(r.generated_at_us));
+  std::string out = fmt::format("status of {} .. {} ({} hour{}), ops bucket {}, at {}\n\n", r.from.label(),
+                                r.to.label(), r.hours.size(), r.hours.size() == 1 ? "" : "s", r.ops_bucket,
+                                format_iso8601_us(r.generated_at_us));
   out += fmt::format("{:<14} {:<23} {:>3} {:>10} {:>10} {:>9} {:>13} {:>7} {:>13} {:>9}  {}\n", "hour",
                      "state", "rev", "read", "delivered", "rejected", "undeliverable", "clients", "bytes",
                      "seconds", "note");
