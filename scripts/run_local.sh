@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: sets up what is missing, starts local DynamoDB (dynalite) and S3 (s3rver), seeds 50,000
 # events for 20 clients in the last complete hour (plus events that must be rejected and one client
-# without a bucket), exports that hour with build/eaglesense, shows what was written, and stops the
-# servers.
+# without a bucket), exports that hour with build/eaglesense, shows what was written, writes the
+# hour's status report (build/demo-status-report.html, `eaglesense status --format html`) and stops
+# the servers.
 #
 #   scripts/run_local.sh [--events N] [--clients N] [--keep-servers]
 set -euo pipefail
@@ -84,6 +85,17 @@ echo "== First rejected event"
 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 cp "s3://$S3_BUCKET_PREFIX-ops/rejected/events-${hour//T/-}.json" - \
   2>/dev/null | sed -n 2p | head -c 600 || true
 echo
+echo
+echo "== The operator's view: eaglesense status (read from the manifests in the ops bucket)"
+"$bin" status --from "$hour" --to "$hour" || true
+report="$ES_REPO_ROOT/build/demo-status-report.html"
+set +e
+"$bin" status --from "$hour" --to "$hour" --format html --output "$report"
+status_code=$?
+set -e
+echo
+echo "The demo's report (one self-contained HTML page; status exit code $status_code): $report"
+echo "Open it in a browser: file://$report"
 if [[ $keep -eq 1 ]]; then
   echo
   echo "Servers left running (scripts/local-aws.sh stop --backend local --state-dir $state to stop them)."
