@@ -4,7 +4,8 @@
 #   scripts/bench.sh [--events N[,N...]] [--skip-core] [--skip-query] [--backfill] [--huge] [--workers W[,W...]]
 #                    [--repeat R] [--build-dir DIR] [--keep-servers] [--compare BIN]
 #
-# 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s.
+# 1. core: the in-memory hot path (bench/core_bench: parse + transcode + group + encode), events/s;
+#    and the status report of 168 hours x 1,000 clients (bench/status_bench): time and size per format.
 # 2. export: for each N (default 200000,1000000) seeds N events of the reference shape for 20
 #    clients in one hour into local DynamoDB (dynalite) and S3 (s3rver), then measures, in one run,
 #    (a) a read-only pass `eaglesense run --dry-run` and (b) the full export, each with wall time,
@@ -79,6 +80,14 @@ if [[ $skip_core -eq 0 ]]; then
   out "## Core path in memory (one core)"
   out '```'
   "$build_dir/bench/core_bench" --benchmark_min_time=1 2>/dev/null | grep -E '^(BM_|Benchmark|-)' | tee -a "$results"
+  out '```'
+  out ""
+  # The status report at its stated size (no servers: manifests made in memory); the pages are kept in
+  # the build directory to look at.
+  cmake --build "$build_dir" --target status_bench >&2
+  out "## Status report, 168 hours x 1,000 clients (bench/status_bench; pages in $build_dir/status-bench.*)"
+  out '```'
+  "$build_dir/bench/status_bench" 168 1000 "$build_dir" | tee -a "$results"
   out '```'
   out ""
 fi
