@@ -69,12 +69,14 @@ int LambdaCommand::run() {
   context.hour_budget_us = std::int64_t{config->hour_budget_seconds} * kMicrosPerSecond;
   context.now_us = system_now_us;
   context.peak_rss_bytes = peak_rss_bytes;
+  context.report = config->report;
   log::info("lambda.init", {{"function", context.function_name},
                             {"table", config->table},
                             {"ops_bucket", config->ops_bucket},
                             {"metrics", to_string(metrics_mode)},
                             {"catch_up_hours", config->catch_up_hours},
-                            {"hour_budget_s", config->hour_budget_seconds}});
+                            {"hour_budget_s", config->hour_budget_seconds},
+                            {"report", to_string(config->report)}});
 
   auto loop = lambda::run_loop(*api, [&context](const lambda::InvocationRequest& request) {
     return lambda::handle(request, context);

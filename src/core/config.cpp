@@ -56,6 +56,9 @@ constexpr std::array<SettingSpec, 34> kSettings = {{
      "lambda: a scheduled run also exports incomplete hours among the N before its own (0-168)"},
     {"EAGLESENSE_HOUR_BUDGET_SECONDS", "--hour-budget-seconds", "120",
      "lambda: start no new hour with less time than this left before the deadline (1-3600)"},
+    {"EAGLESENSE_REPORT", "--report", "last-7-days",
+     "lambda: after a scheduled run, write the status report of the last 7 days into the ops bucket "
+     "(reports/last-7-days.html and .json); none turns it off"},
     {"EAGLESENSE_MEMORY_MB", "--memory-mb", "192",
      "memory budget of an hour: past it, buffered events spill to sorted runs on disk (16-1048576)"},
     {"EAGLESENSE_SPILL_DIR", "--spill-dir", "$TMPDIR or /tmp", "where spilled runs go (Lambda: /tmp)"},
@@ -401,6 +404,7 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   }
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
   ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
+  ES_TRY(read_enum(env, "EAGLESENSE_REPORT", kReportModeNames, c.report));
   ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MEMORY_MB", 16, 1ULL << 20, c.memory_mb));
   c.spill_dir = get(env, "EAGLESENSE_SPILL_DIR").value_or(get(env, "TMPDIR").value_or("/tmp"));
   if (c.insecure_tls) ES_TRY(check_insecure_tls_endpoints(env, c));

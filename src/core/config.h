@@ -41,6 +41,17 @@ inline constexpr std::array<Named<MetricsMode>, 3> kMetricsModeNames = {{
   return name_of(kMetricsModeNames, m);
 }
 
+/// What a scheduled Lambda run publishes after its hours (EAGLESENSE_REPORT): the status report of the
+/// last 7 days (reports/last-7-days.html and .json in the ops bucket), or nothing.
+enum class ReportMode { kNone, kLast7Days };
+inline constexpr std::array<Named<ReportMode>, 2> kReportModeNames = {{
+    {ReportMode::kNone, "none"},
+    {ReportMode::kLast7Days, "last-7-days"},
+}};
+[[nodiscard]] inline std::string_view to_string(ReportMode m) {
+  return name_of(kReportModeNames, m);
+}
+
 /// Server-side encryption of every object written (EAGLESENSE_SSE): SSE-S3, or SSE-KMS with
 /// EAGLESENSE_KMS_KEY_ID (or the account's aws/s3 key).
 enum class Sse { kAes256, kKms };
@@ -103,6 +114,8 @@ struct ExportConfig {
   /// EAGLESENSE_HOUR_BUDGET_SECONDS (lambda): no new hour is started with less time left than this
   /// before the invocation's deadline.
   int hour_budget_seconds = 120;
+  /// EAGLESENSE_REPORT (lambda): after a scheduled run, the status report of the last 7 days.
+  ReportMode report = ReportMode::kLast7Days;
   /// EAGLESENSE_MEMORY_MB: the memory budget of an hour; past it, reader threads spill sorted runs.
   std::uint64_t memory_mb = 192;
   /// EAGLESENSE_SPILL_DIR (default $TMPDIR, else /tmp): where spilled runs go.

@@ -31,6 +31,7 @@ std::vector<RunMetric> run_metrics(const RunSummary& s) {
       {"HoursFailed", "Count", count(t.hours_failed)},
       {"SourceShrank", "Count", count(t.source_shrank)},
       {"Redelivered", "Count", count(t.redelivered)},
+      {"ReportsFailed", "Count", count(s.reports_failed)},
   };
 }
 

@@ -31,6 +31,7 @@ struct RunSummary {
   std::int64_t duration_ms = 0;
   std::uint64_t peak_rss_bytes = 0;
   bool dry_run = false;
+  int reports_failed = 0;  ///< Lambda: status reports a scheduled run could not publish
 
   [[nodiscard]] std::uint64_t events_read() const;
   [[nodiscard]] std::uint64_t events_undeliverable() const;

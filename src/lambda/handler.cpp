@@ -9,6 +9,7 @@
 #include "core/manifest.h"
 #include "export/hours.h"
 #include "export/scale_out.h"
+#include "export/status_publish.h"
 
 namespace es::lambda {
 namespace {
@@ -49,6 +50,32 @@ Result<std::string> respond(exporter::RunSummary& summary, const std::vector<Hou
     return e;
   }
   return body;
+}
+
+/// After a scheduled run's hours: the status report of the last 7 days into the ops bucket. Never fails
+/// the invocation: a report not written is logged and counted (the ReportsFailed metric).
+void publish_report(exporter::RunSummary& summary, std::int64_t deadline_us, HandlerContext& context) {
+  const std::int64_t now = context.now_us();
+  // The hours came first: the report only takes the time they left.
+  if (deadline_us != 0 && deadline_us - now < kReportBudgetUs) {
+    log::warn("lambda.report_not_published", {{"time_left_ms", (deadline_us - now) / 1000},
+                                              {"reason", "too little time left before the deadline"}});
+    ++summary.reports_failed;
+    return;
+  }
+  const exporter::Exporter& exporter = *context.exporter;
+  auto published = exporter::publish_last_7_days(exporter.config(), exporter.ports(), now);
+  if (!published.ok()) {
+    log::error("lambda.report_not_published", {{"error", published.error().to_string()}});
+    ++summary.reports_failed;
+    return;
+  }
+  log::info("lambda.report_published",
+            {{"html", fmt::format("s3://{}/{}", exporter.config().ops_bucket, exporter::kLast7DaysHtmlKey)},
+             {"json", fmt::format("s3://{}/{}", exporter.config().ops_bucket, exporter::kLast7DaysJsonKey)},
+             {"from", published->from.label()},
+             {"to", published->to.label()},
+             {"status_exit_code", exporter::status_exit_code(*published)}});
 }
 
 /// A stage's failure as the function's error: InvalidEvent and StageNotReady keep their errorType,
@@ -186,6 +213,9 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   };
   options.hour_done = [&](std::int64_t hour_us) { context.last_hour_us = hour_us; };
   auto [summary, not_done] = exporter::export_hours(exporter, tasks, options);
+  if (event.kind == EventKind::kScheduled && context.report == ReportMode::kLast7Days) {
+    publish_report(summary, deadline_us, context);
+  }
   return respond(summary, not_done, started, request, context);
 }
 

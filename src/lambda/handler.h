@@ -23,6 +23,9 @@ namespace es::lambda {
 
 /// errorType of an invocation whose run left events undeliverable (kept in the ops bucket).
 inline constexpr std::string_view kUndeliverable = "Undeliverable";
+/// Time a scheduled run must have left before its deadline to publish the status report (a week of
+/// manifests read, two objects written); with less, the report is skipped and counted as failed.
+inline constexpr std::int64_t kReportBudgetUs = 20 * kMicrosPerSecond;
 /// errorType of an invocation in which an hour failed (no manifest: the catch-up repeats it).
 inline constexpr std::string_view kHourFailed = "HourFailed";
 
@@ -53,13 +56,17 @@ struct HandlerContext {
   std::int64_t hour_budget_us = 120 * kMicrosPerSecond;  ///< EAGLESENSE_HOUR_BUDGET_SECONDS
   std::function<std::int64_t()> now_us;                  ///< wall clock, microseconds since the epoch
   std::function<std::uint64_t()> peak_rss_bytes;         ///< null: not reported
+  /// EAGLESENSE_REPORT: what a scheduled run publishes after its hours (none unless the command sets it).
+  ReportMode report = ReportMode::kNone;
   /// Duration of the last hour exported by this environment (feeds enough_time_for_hour).
   std::optional<std::int64_t> last_hour_us;
 };
 
 /// Handles one invocation: parses the event, exports its hours (the first one always; each later
-/// one only with enough time left; catch-up hours only without a manifest), emits the metrics and
-/// returns the summary (render_lambda_summary). Errors, with Error::code as the errorType:
+/// one only with enough time left; catch-up hours only without a manifest), after a scheduled event
+/// publishes the status report of the last 7 days (context.report; a failure is logged and counted in
+/// the summary's reports_failed, never an error), emits the metrics and returns the summary
+/// (render_lambda_summary). Errors, with Error::code as the errorType:
 /// kInvalidEvent (nothing done), kHourFailed or kUndeliverable (the message is the summary JSON).
 [[nodiscard]] Result<std::string> handle(const InvocationRequest& request, HandlerContext& context);
 

@@ -200,6 +200,14 @@ check(exists(f"{prefix}-alpha", key(10)) and exists(f"{prefix}-beta", key(10)), 
 check(exists(f"{prefix}-alpha", key(9)), "hour 09 object (catch-up)")
 check(exists(ops, "manifests/2026/11/29/08.json"), "hour 08 manifest (catch-up of an empty hour)")
 alpha10 = json.loads(s3c.get_object(Bucket=f"{prefix}-alpha", Key=key(10))["Body"].read())
+# After its hours, the scheduled run publishes the status report of the last 7 days (EAGLESENSE_REPORT's
+# default); the explicit hour and range events do not.
+check(exists(ops, "reports/last-7-days.html") and exists(ops, "reports/last-7-days.json"), "the status report")
+report = json.loads(s3c.get_object(Bucket=ops, Key="reports/last-7-days.json")["Body"].read())
+check(len(report["hours"]) == 168, f"the report's hours: {len(report['hours'])}")
+page = s3c.get_object(Bucket=ops, Key="reports/last-7-days.html")
+check(page["ContentType"].startswith("text/html") and page["Body"].read().startswith(b"<!DOCTYPE html>"),
+      "the report's page")
 check([e["eventId"] for e in alpha10] == ["alpha-10-0", "alpha-10-1", "alpha-10-2"], f"alpha 10: {alpha10}")
 
 # 2. A client without a bucket: an invocation error whose message is the summary.
@@ -244,6 +252,7 @@ for rec, rid in zip(records, ["sched-1", "hour-2", "range-5", "sched-6"]):
     check(all(isinstance(rec[n], (int, float)) for n in METRIC_NAMES), f"EMF values: {rec}")
     check(rec["FunctionName"] == function_name and rec["RequestId"] == rid, f"EMF members: {rec}")
 check(records[0]["EventsDelivered"] == 7 and records[1]["EventsUndeliverable"] == 2, f"EMF values: {records[:2]}")
+check([rec["ReportsFailed"] for rec in records] == [0, 0, 0, 0], f"ReportsFailed: {records}")
 
 # PutMetricData landed in moto (local servers have no CloudWatch).
 if backend == "moto":
