@@ -12,7 +12,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 34> kSettings = {{
+constexpr std::array<SettingSpec, 35> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
