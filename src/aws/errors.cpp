@@ -29,9 +29,11 @@ constexpr std::array<std::string_view, 13> kThrottlingCodes = {
 };
 
 // Codes that are transient whatever their HTTP status (the SDKs' "transient error" list).
-constexpr std::array<std::string_view, 7> kTransientCodes = {
+// ConditionalRequestConflict (409) is S3's answer to a conditional write that raced another write
+// of the same key: the condition has not been decided, so the request is tried again.
+constexpr std::array<std::string_view, 8> kTransientCodes = {
     "RequestTimeout",  "RequestTimeoutException", "PriorRequestNotComplete", "InternalError",
-    "InternalFailure", "ServiceUnavailable",      "Crc32Mismatch",
+    "InternalFailure", "ServiceUnavailable",      "Crc32Mismatch",           "ConditionalRequestConflict",
 };
 
 constexpr std::array<std::string_view, 9> kAccessCodes = {
@@ -146,6 +148,10 @@ void classify(Error& e) {
     e.retryable = false;
   } else if (contains(kNotFoundCodes, e.code) || (e.code.empty() && e.http_status == 404)) {
     e.kind = ErrorKind::kNotFound;
+    e.retryable = false;
+  } else if (e.code == "PreconditionFailed" || (e.code.empty() && e.http_status == 412)) {
+    // A condition that did not hold is an answer, not a fault: repeating the request cannot change it.
+    e.kind = ErrorKind::kConflict;
     e.retryable = false;
   } else if (e.kind == ErrorKind::kTransport) {
     // Set by the transport; keep its retryable decision (a TLS verification failure is final).

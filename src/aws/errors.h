@@ -24,7 +24,8 @@ namespace es::aws {
                              std::string_view resource);
 
 /// Fills kind and retryable from http_status and code: throttling codes, 5xx, 408, 429,
-/// RequestTimeout, transport errors are retryable; validation and access errors are not.
+/// RequestTimeout, ConditionalRequestConflict (409), transport errors are retryable; validation and
+/// access errors are not. PreconditionFailed (412) is kConflict, never retried.
 void classify(Error& error);
 
 /// The request id header (x-amzn-requestid or x-amz-request-id), if any.

@@ -71,6 +71,7 @@ struct PlanCommand {
   std::string hour;
   int workers = 1;
   bool skip_complete = false;
+  std::string run_id;  ///< --run-id: who holds the hour's lease ("": a new run id)
   void add_to(CLI::App& app);
   int run();
 };

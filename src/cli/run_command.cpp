@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/run_id.h"
 #include "export/exporter.h"
 #include "export/hours.h"
 #include "export/metrics.h"
@@ -150,6 +151,7 @@ int RunCommand::run() {
   exporter::ExportOptions options;
   options.dry_run = dry_run;
   options.allow_shrink = allow_shrink;
+  options.run_id = make_run_id(started);
   exporter::Exporter exporter(*config, std::move(*ports), options);
   exporter::HoursOptions hours;
   if (interactive) {
@@ -159,6 +161,7 @@ int RunCommand::run() {
   }
   exporter::RunSummary summary = exporter::export_hours(exporter, tasks, hours).summary;
   summary.dry_run = dry_run;
+  summary.run_id = options.run_id;
   summary.duration_ms = (system_now_us() - started) / 1000;
   summary.peak_rss_bytes = peak_rss_bytes();
   std::cout << exporter::render_summary(summary) << std::flush;

@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/json_reader.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "core/run_id.h"
 #include "export/scale_out/run.h"
 #include "export/summary.h"
 
@@ -131,18 +133,26 @@ std::vector<std::string> hour_args(std::string_view stage, const HourWindow& w) 
 /// value. Work units all run at once (the Map state's MaxConcurrency is the only other limit there).
 class ChildProcessStageRunner final : public exporter::StageRunner {
  public:
-  explicit ChildProcessStageRunner(const EnvLookup& env) : spawner_(env) {}
+  /// run_id: this run's, which the plan stage takes the hour's lease under (the lease this process
+  /// took already, so the plan finds it its own).
+  ChildProcessStageRunner(const EnvLookup& env, std::string run_id)
+      : spawner_(env), run_id_(std::move(run_id)) {}
 
   [[nodiscard]] std::size_t max_parallel() const override { return std::numeric_limits<std::size_t>::max(); }
 
   Result<exporter::PlannedHour> plan(const HourWindow& w, int workers, bool skip_complete) override {
     std::vector<std::string> args = hour_args("plan", w);
-    args.insert(args.end(), {"--workers", std::to_string(workers)});
+    args.insert(args.end(), {"--workers", std::to_string(workers), "--run-id", run_id_});
     if (skip_complete) args.emplace_back("--skip-complete");
     ES_ASSIGN_OR_RETURN(const std::string out, run_child(args, {kExitOk}, false));
     ES_ASSIGN_OR_RETURN(const json::Value doc, json::parse_document(out, "plan output"));
     exporter::PlannedHour planned;
     ES_ASSIGN_OR_RETURN(planned.complete, doc.boolean("complete"));
+    ES_ASSIGN_OR_RETURN(planned.leased, doc.boolean("leased"));
+    if (planned.leased) {
+      ES_ASSIGN_OR_RETURN(planned.leased_by, doc.string("leased_by"));
+      ES_ASSIGN_OR_RETURN(planned.leased_until_us, doc.instant("leased_until"));
+    }
     ES_ASSIGN_OR_RETURN(const std::int64_t units, doc.int64("workers"));
     planned.units = static_cast<int>(std::clamp<std::int64_t>(units, 0, 10000));
     return planned;
@@ -236,6 +246,7 @@ class ChildProcessStageRunner final : public exporter::StageRunner {
   }
 
   Spawner spawner_;
+  std::string run_id_;
 };
 
 }  // namespace
@@ -249,12 +260,15 @@ int run_scaled_out(const RunCommand& command, const std::vector<exporter::HourTa
   }
   auto ports = exporter::make_aws_ports(env, exporter::port_options_for(config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
-  exporter::Exporter exporter(config, std::move(*ports));
-  ChildProcessStageRunner runner(env);
+  exporter::ExportOptions options;
+  options.run_id = make_run_id(system_now_us());
+  exporter::Exporter exporter(config, std::move(*ports), options);
+  ChildProcessStageRunner runner(env, options.run_id);
   // export_hours skips the catch-up hours that have a manifest before a plan process is spawned.
   exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {
                                    return exporter::run_scaled_out_hour(runner, w, command.workers);
                                  }).summary;
+  summary.run_id = options.run_id;
   summary.duration_ms = ms_since(started);
   // The largest of this process and its stage processes (all waited for).
   rusage children{};

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "core/run_id.h"
 #include "export/metrics.h"
 #include "export/scale_out.h"
 #include "export/summary.h"
@@ -48,13 +49,15 @@ void PlanCommand::add_to(CLI::App& app) {
   add_hour_option(app, hour);
   app.add_option("--workers", workers, "work units to split the hour into")->check(CLI::Range(1, 10000));
   app.add_flag("--skip-complete", skip_complete, "plan nothing when the hour already has its manifest");
+  app.add_option("--run-id", run_id,
+                 "the run that holds the hour's lease until finish (default: a new run id)");
   settings.add_to(app);
 }
 
 int PlanCommand::run() {
   auto setup = make_setup(settings, hour);
   if (!setup.ok()) return report_error(setup.error());
-  exporter::ScaleOut stages(*setup->exporter);
+  exporter::ScaleOut stages(*setup->exporter, run_id.empty() ? make_run_id(system_now_us()) : run_id);
   auto planned = stages.plan(setup->window, workers, skip_complete);
   if (!planned.ok()) return report_error(planned.error());
   std::cout << exporter::render_plan_output(*planned) << '\n' << std::flush;

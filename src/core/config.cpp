@@ -12,7 +12,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 35> kSettings = {{
+constexpr std::array<SettingSpec, 36> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -59,6 +59,8 @@ constexpr std::array<SettingSpec, 35> kSettings = {{
     {"EAGLESENSE_REPORT", "--report", "last-7-days",
      "lambda: after a scheduled run, write the status report of the last 7 days into the ops bucket "
      "(reports/last-7-days.html and .json); none turns it off"},
+    {"EAGLESENSE_LEASE_SECONDS", "--lease-seconds", "3600 (run), time left + 60 (lambda)",
+     "how long a run holds each hour's lease before another run may take the hour over (10-86400)"},
     {"EAGLESENSE_MEMORY_MB", "--memory-mb", "192",
      "memory budget of an hour: past it, buffered events spill to sorted runs on disk (16-1048576)"},
     {"EAGLESENSE_SPILL_DIR", "--spill-dir", "$TMPDIR or /tmp", "where spilled runs go (Lambda: /tmp)"},
@@ -405,6 +407,11 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
   ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
   ES_TRY(read_enum(env, "EAGLESENSE_REPORT", kReportModeNames, c.report));
+  if (get(env, "EAGLESENSE_LEASE_SECONDS")) {
+    int lease_seconds = 0;
+    ES_TRY(read_int(env, "EAGLESENSE_LEASE_SECONDS", 10, 86400, lease_seconds));
+    c.lease_seconds = lease_seconds;
+  }
   ES_TRY(read_int<std::uint64_t>(env, "EAGLESENSE_MEMORY_MB", 16, 1ULL << 20, c.memory_mb));
   c.spill_dir = get(env, "EAGLESENSE_SPILL_DIR").value_or(get(env, "TMPDIR").value_or("/tmp"));
   if (c.insecure_tls) ES_TRY(check_insecure_tls_endpoints(env, c));

@@ -74,6 +74,9 @@ struct SettingSpec {
 /// Every setting of `eaglesense run` (and the Lambda), in --help order.
 std::span<const SettingSpec> export_settings();
 
+/// EAGLESENSE_LEASE_SECONDS of `eaglesense run` when not set: an hour (runs of one hour take minutes).
+inline constexpr int kDefaultLeaseSeconds = 3600;
+
 struct ExportConfig {
   std::string table = "events";
   std::string bucket_prefix = "client-events";
@@ -116,6 +119,10 @@ struct ExportConfig {
   int hour_budget_seconds = 120;
   /// EAGLESENSE_REPORT (lambda): after a scheduled run, the status report of the last 7 days.
   ReportMode report = ReportMode::kLast7Days;
+  /// EAGLESENSE_LEASE_SECONDS: how long a run holds each hour's lease (export/hour_lease.h);
+  /// std::nullopt when not set: run holds it kDefaultLeaseSeconds, the Lambda until its deadline
+  /// and a minute more.
+  std::optional<int> lease_seconds;
   /// EAGLESENSE_MEMORY_MB: the memory budget of an hour; past it, reader threads spill sorted runs.
   std::uint64_t memory_mb = 192;
   /// EAGLESENSE_SPILL_DIR (default $TMPDIR, else /tmp): where spilled runs go.

@@ -14,6 +14,8 @@ std::string_view to_string(ErrorKind kind) {
       return "not found";
     case ErrorKind::kAccessDenied:
       return "access denied";
+    case ErrorKind::kConflict:
+      return "condition failed";
     case ErrorKind::kThrottled:
       return "throttled";
     case ErrorKind::kServiceError:

@@ -20,11 +20,14 @@ enum class ErrorKind {
   kInvalidData,      ///< malformed data from a service or an item (unparseable JSON, bad checksum)
   kNotFound,         ///< a table, bucket or object that does not exist
   kAccessDenied,     ///< forbidden, wrong owner, bad signature
-  kThrottled,        ///< throttling / SlowDown
-  kServiceError,     ///< any other error answered by a service (4xx/5xx with an AWS code)
-  kTransport,        ///< connection refused/reset, timeout, TLS failure
-  kIo,               ///< local file or process I/O
-  kInternal,         ///< a bug: should never happen
+  /// a conditional write's condition did not hold (S3 412 PreconditionFailed: the object exists
+  /// under If-None-Match: *, or has another ETag than If-Match): another writer came first. Final.
+  kConflict,
+  kThrottled,     ///< throttling / SlowDown
+  kServiceError,  ///< any other error answered by a service (4xx/5xx with an AWS code)
+  kTransport,     ///< connection refused/reset, timeout, TLS failure
+  kIo,            ///< local file or process I/O
+  kInternal,      ///< a bug: should never happen
 };
 
 std::string_view to_string(ErrorKind kind);

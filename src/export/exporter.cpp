@@ -304,6 +304,7 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   manifest.table_detail = options_.source_table;
   manifest.table_detail.name = config_.table;
   manifest.git_commit = std::string(git_commit());
+  manifest.run_id = options_.run_id;
   manifest.settings_hash = output_settings_hash(config_);
   manifest.read_mode = config_.read_mode;
   manifest.format = config_.format;

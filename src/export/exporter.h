@@ -23,13 +23,15 @@ enum class HourStatus {
   kSkipped,        ///< its manifest existed already (catch-up): nothing done
   kFailed,         ///< no manifest was written: a later run repeats it
   kDryRun,         ///< read and encoded, nothing written
+  kLeased,         ///< another run holds the hour's lease (hour_lease.h): left to it, nothing done
 };
-inline constexpr std::array<Named<HourStatus>, 5> kHourStatusNames = {{
+inline constexpr std::array<Named<HourStatus>, 6> kHourStatusNames = {{
     {HourStatus::kExported, "exported"},
     {HourStatus::kUndeliverable, "undeliverable"},
     {HourStatus::kSkipped, "skipped"},
     {HourStatus::kFailed, "failed"},
     {HourStatus::kDryRun, "dry_run"},
+    {HourStatus::kLeased, "leased"},
 }};
 [[nodiscard]] inline std::string_view to_string(HourStatus s) {
   return name_of(kHourStatusNames, s);
@@ -51,6 +53,10 @@ struct HourReport : EventCounts {
   std::int64_t duration_ms = 0;
   std::string manifest_key;
   std::string error;  ///< for kFailed
+  // For kLeased: the run holding the hour's lease (empty when its lease could not be read), and
+  // until when.
+  std::string leased_by;
+  std::int64_t leased_until_us = 0;
   std::vector<ManifestObject> objects_detail;
   std::uint64_t revision = 0;  ///< the revision of the manifest this run wrote (0: none written)
   RevisionReason reason = RevisionReason::kFirstExport;
@@ -77,10 +83,23 @@ struct HourReport : EventCounts {
     r.skip_reason = std::move(reason);
     return r;
   }
+  /// The report of an hour left to the run holding its lease.
+  [[nodiscard]] static HourReport leased(const HourWindow& window, std::string holder_run_id,
+                                         std::int64_t until_us) {
+    HourReport r;
+    r.window = window;
+    r.status = HourStatus::kLeased;
+    r.leased_by = std::move(holder_run_id);
+    r.leased_until_us = until_us;
+    return r;
+  }
 };
 
 struct ExportOptions {
   bool dry_run = false;  ///< read and encode, upload nothing
+  /// This run's id (core/run_id.h): it holds the hours' leases (export_hours). Empty: no leases
+  /// are taken (tests and tools that run hours directly).
+  std::string run_id;
   /// Bytes of encoded objects held in memory at once while uploading (at least one object).
   std::uint64_t upload_memory_bytes = 32ULL << 20;
   /// A re-export writes a client's object even when the table now holds fewer of its events than the

@@ -1,18 +1,106 @@
 #include "export/hours.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "core/log.h"
+#include "export/hour_lease.h"
 
 namespace es::exporter {
 namespace {
+
+/// The leases of a run's hours, through one store made when the first hour starts; none on a dry
+/// run or without a run id.
+class RunLeases {
+ public:
+  RunLeases(Exporter& exporter, const HoursOptions& options) : exporter_(exporter) {
+    terms_.run_id = options.run_id.empty() ? exporter.options().run_id : options.run_id;
+    terms_.holder = options.lease_holder.empty() ? this_process_holder() : options.lease_holder;
+    const int seconds = exporter.config().lease_seconds.value_or(kDefaultLeaseSeconds);
+    terms_.ttl_us = options.lease_ttl_us > 0 ? options.lease_ttl_us : seconds * kMicrosPerSecond;
+    enabled_ = !terms_.run_id.empty() && !exporter.options().dry_run;
+  }
+
+  /// Takes w's lease. nullopt: no lease is needed (dry run, no run id); a lease not acquired: another
+  /// run holds the hour (its report, leased, is in held).
+  Result<std::optional<HourLease>> acquire(const HourWindow& w, HourReport& held) {
+    if (!enabled_) return std::optional<HourLease>();
+    if (!leases_) {
+      ES_ASSIGN_OR_RETURN(store_, exporter_.ports().make_store());
+      leases_.emplace(*store_, exporter_.config(), terms_, [this] { return exporter_.now_us(); });
+    }
+    ES_ASSIGN_OR_RETURN(HourLease lease, leases_->acquire(w));
+    if (!lease.acquired) {
+      log::info("export.hour_leased", {{"hour", w.label()},
+                                       {"holder_run_id", lease.holder_run_id},
+                                       {"holder", lease.holder},
+                                       {"until", format_iso8601_us(lease.until_us)}});
+      held = HourReport::leased(w, lease.holder_run_id, lease.until_us);
+      count_requests(held);
+    }
+    return std::optional<HourLease>(std::move(lease));
+  }
+
+  /// Gives back a lease acquire() took (one that cannot be deleted expires).
+  void release(const HourWindow& w, const std::optional<HourLease>& lease) {
+    if (!lease || !lease->acquired || !leases_) return;
+    if (Status released = leases_->release(w, *lease); !released.ok()) {
+      log::warn("lease.not_released", {{"hour", w.label()}, {"error", released.error().to_string()}});
+    }
+  }
+
+  /// Runs w under its lease: an hour another run holds is reported leased, not run; the lease is
+  /// given back whatever became of the hour (one that cannot be deleted expires).
+  Result<HourReport> run(const HourWindow& w, const HourRunner& run) {
+    if (!enabled_) return run(w);
+    if (!leases_) {
+      ES_ASSIGN_OR_RETURN(store_, exporter_.ports().make_store());
+      leases_.emplace(*store_, exporter_.config(), terms_, [this] { return exporter_.now_us(); });
+    }
+    ES_ASSIGN_OR_RETURN(const HourLease lease, leases_->acquire(w));
+    if (!lease.acquired) {
+      log::info("export.hour_leased", {{"hour", w.label()},
+                                       {"holder_run_id", lease.holder_run_id},
+                                       {"holder", lease.holder},
+                                       {"until", format_iso8601_us(lease.until_us)}});
+      HourReport leased = HourReport::leased(w, lease.holder_run_id, lease.until_us);
+      count_requests(leased);
+      return leased;
+    }
+    Result<HourReport> report = run(w);
+    if (Status released = leases_->release(w, lease); !released.ok()) {
+      log::warn("lease.not_released", {{"hour", w.label()}, {"error", released.error().to_string()}});
+    }
+    if (report.ok()) count_requests(*report);
+    return report;
+  }
+
+  /// Adds the lease requests made since the last hour counted (the probe's too) to report's.
+  void count_requests(HourReport& report) {
+    if (!store_) return;
+    const aws::CallStats total = store_->stats();
+    report.requests += total.requests - counted_.requests;
+    report.retries += total.retries - counted_.retries;
+    report.throttles += total.throttles - counted_.throttles;
+    counted_ = total;
+  }
+
+ private:
+  Exporter& exporter_;
+  LeaseTerms terms_;
+  bool enabled_ = false;
+  std::unique_ptr<ObjectStore> store_;
+  std::optional<HourLeases> leases_;
+  aws::CallStats counted_;  ///< the lease store's requests already added to an hour's report
+};
 
 /// An hour to read and then write.
 struct PendingHour {
   HourTask task;
   std::optional<PriorManifest> prior;
-  aws::CallStats lookup_calls;  ///< the manifest's lookup
+  aws::CallStats lookup_calls;     ///< the manifest's lookup
+  std::optional<HourLease> lease;  ///< held while the hour is read and written
 };
 
 /// The read figures of an hour's read on a report that did not write it (skipped, failed), so that the
@@ -89,7 +177,8 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
                           const HoursOptions& options) {
   HoursOutcome out;
   const bool dry_run = exporter.options().dry_run;
-  // Every hour's manifest first: a catch-up hour's tells whether it changed, any other's is the
+  RunLeases leases(exporter, options);
+  // Every hour's lease and manifest first: a catch-up hour's tells whether it changed, any other's is the
   // revision a rerun follows.
   std::vector<PendingHour> pending;
   std::vector<std::size_t> report_of;  ///< index in out.summary.hours of each pending hour's report
@@ -97,14 +186,27 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     const bool repeated = std::any_of(pending.begin(), pending.end(),
                                       [&](const PendingHour& h) { return h.task.window == task.window; });
     if (repeated) continue;  // one read and one write per hour, whatever asked for it twice
+    // The lease first: an hour another run holds is neither read nor written here.
+    HourReport held;
+    auto lease = leases.acquire(task.window, held);
+    if (!lease.ok()) {
+      log::error("export.hour_failed", {{"hour", task.window.label()}, {"error", lease.error().to_string()}});
+      out.summary.hours.push_back(HourReport::failed(task.window, lease.error()));
+      continue;
+    }
+    if (*lease && !(*lease)->acquired) {
+      out.summary.hours.push_back(std::move(held));
+      continue;
+    }
     aws::CallStats lookup;
     auto prior = exporter.prior_manifest(task.window, &lookup);
     if (!prior.ok() && !dry_run) {
       log::error("export.hour_failed", {{"hour", task.window.label()}, {"error", prior.error().to_string()}});
       out.summary.hours.push_back(HourReport::failed(task.window, prior.error()));
+      leases.release(task.window, *lease);
       continue;
     }
-    PendingHour hour{task, {}, lookup};
+    PendingHour hour{task, {}, lookup, std::move(*lease)};
     if (prior.ok()) hour.prior = std::move(*prior);
     report_of.push_back(out.summary.hours.size());
     out.summary.hours.emplace_back();
@@ -149,6 +251,8 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     const PendingHour& hour = pending[i];
     const HourWindow& w = hour.task.window;
     HourReport& slot = out.summary.hours[report_of[i]];
+    // Whatever becomes of the hour below, its lease is given back when this iteration ends.
+    const auto give_back = std::shared_ptr<void>(nullptr, [&](void*) { leases.release(w, hour.lease); });
     if (scan_error) {
       log::error("export.hour_failed", {{"hour", w.label()}, {"error", scan_error->to_string()}});
       slot = HourReport::failed(w, *scan_error);
@@ -188,6 +292,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
       continue;
     }
     slot = std::move(*report);
+    leases.count_requests(slot);
   }
   // Hours not started have no report.
   std::erase_if(out.summary.hours, [&](const HourReport& r) {
@@ -199,6 +304,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
 HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks, const HourRunner& run,
                           const HoursOptions& options) {
   HoursOutcome out;
+  RunLeases leases(exporter, options);
   bool started_one = false;
   for (const HourTask& task : tasks) {
     const HourWindow& w = task.window;
@@ -222,7 +328,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     if (task.catch_up) log::info("export.catch_up", {{"hour", w.label()}, {"reason", "no manifest"}});
     started_one = true;
     const std::int64_t started = exporter.now_us();
-    auto report = run(w);
+    auto report = leases.run(w, run);
     if (options.hour_done) options.hour_done(exporter.now_us() - started);
     if (!report.ok()) {
       log::error("export.hour_failed", {{"hour", w.label()}, {"error", report.error().to_string()}});

@@ -75,6 +75,14 @@ class ObjectStore {
                                                               std::string_view prefix) = 0;
   /// Deletes keys (missing keys are fine); any key that could not be deleted is an error.
   [[nodiscard]] virtual Status remove(std::string_view bucket, const std::vector<std::string>& keys) = 0;
+  /// Deletes one object, only while its ETag is if_match (S3 conditional delete): kConflict when it
+  /// has another, kNotFound when it is gone. put() with PutOptions::if_none_match / if_match is the
+  /// conditional write. The default deletes without the condition (for stores that cannot).
+  [[nodiscard]] virtual Status remove_if_match(std::string_view bucket, std::string_view key,
+                                               std::string_view if_match) {
+    static_cast<void>(if_match);
+    return remove(bucket, {std::string(key)});
+  }
   [[nodiscard]] virtual aws::CallStats stats() const { return {}; }
 };
 

@@ -85,6 +85,7 @@ Result<HourReport> Exporter::redeliver(const HourWindow& window, const PriorMani
     next.history.push_back(std::move(before));
     next.version = EAGLESENSE_VERSION;
     next.git_commit = std::string(git_commit());
+    next.run_id = options_.run_id;
     next.duration_ms = (now_us_() - started) / 1000;
     next.generated_at = format_iso8601_us(now_us_());
     s3::PutOptions ops = encrypted_put_options(config_);

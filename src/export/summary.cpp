@@ -37,6 +37,8 @@ RunTotals RunSummary::totals() const {
     total.redelivered += h.redelivered;
     if (h.status == HourStatus::kSkipped) {
       ++total.hours_skipped;
+    } else if (h.status == HourStatus::kLeased) {
+      ++total.hours_leased;
     } else if (h.status == HourStatus::kFailed) {
       ++total.hours_failed;
     } else {
@@ -52,6 +54,7 @@ std::string render_summary(const RunSummary& s) {
   std::string out;
   json::Writer w(out);
   w.begin_object();
+  if (!s.run_id.empty()) w.key("run_id").value(s.run_id);
   w.key("events_read").value(total.events_read);
   w.key("events_delivered").value(total.events_delivered);
   w.key("events_rejected").value(total.events_rejected);
@@ -72,6 +75,7 @@ std::string render_summary(const RunSummary& s) {
   w.key("dry_run").value(s.dry_run);
   w.key("hours_exported").value(total.hours_exported);
   w.key("hours_skipped").value(total.hours_skipped);
+  w.key("hours_leased").value(total.hours_leased);
   w.key("hours_failed").value(total.hours_failed);
   w.key("source_shrank").value(total.source_shrank);
   w.key("redelivered").value(total.redelivered);
@@ -103,6 +107,10 @@ std::string render_summary(const RunSummary& s) {
       w.end_array();
     }
     if (!h.error.empty()) w.key("error").value(h.error);
+    if (h.status == HourStatus::kLeased) {
+      w.key("leased_by").value(h.leased_by);
+      w.key("leased_until").value(format_iso8601_us(h.leased_until_us));
+    }
     if (!h.objects_detail.empty()) {
       w.key("objects_detail").begin_array();
       for (const auto& o : h.objects_detail) {

@@ -21,12 +21,14 @@ struct RunTotals : EventCounts {
   std::uint64_t throttles = 0;
   std::uint64_t source_shrank = 0;  ///< clients whose object was left as it was (their events shrank)
   std::uint64_t redelivered = 0;    ///< clients delivered from their undeliverable copies
-  int hours_exported = 0;  ///< every hour neither skipped nor failed (undeliverable and dry runs too)
+  int hours_exported = 0;  ///< every hour neither skipped, leased nor failed (undeliverable and dry runs too)
   int hours_skipped = 0;
+  int hours_leased = 0;  ///< left to the run holding their lease
   int hours_failed = 0;
 };
 
 struct RunSummary {
+  std::string run_id;  ///< the run's id (core/run_id.h), which holds its hours' leases; "" when none
   std::vector<HourReport> hours;
   std::int64_t duration_ms = 0;
   std::uint64_t peak_rss_bytes = 0;
@@ -43,7 +45,8 @@ struct RunSummary {
 /// objects, bytes, duration_ms, events_per_second, hours_* counts, and "hours": [...].
 [[nodiscard]] std::string render_summary(const RunSummary& summary);
 
-/// Process exit code: 0 all delivered or rejected, 3 something undeliverable, 1 an hour failed.
+/// Process exit code: 0 all delivered or rejected, 3 something undeliverable, 1 an hour failed. A
+/// leased hour is another run's to report (its exit code, its manifest) and changes nothing here.
 [[nodiscard]] int exit_code(const RunSummary& summary);
 
 }  // namespace es::exporter

@@ -128,7 +128,7 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
   std::vector<std::string_view> allowed = {"stage", "hour"};
   if (*stage == "plan") {
     event.stage = Stage::kPlan;
-    allowed.insert(allowed.end(), {"time", "workers"});
+    allowed.insert(allowed.end(), {"time", "workers", "run_id"});
   } else if (*stage == "work") {
     event.stage = Stage::kWork;
     allowed.emplace_back("unit");
@@ -164,6 +164,8 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
     }
     ES_ASSIGN_OR_RETURN(auto workers, int_member(object, "workers", 1, 10000));
     event.workers = static_cast<int>(workers);
+    ES_ASSIGN_OR_RETURN(auto run_id, string_member(object, "run_id"));
+    if (run_id) event.run_id = std::string(*run_id);
   }
   if (hour) {
     ES_ASSIGN_OR_RETURN(event.hour, parse_hour_member("hour", *hour));

@@ -49,6 +49,7 @@ struct StageEvent {
   bool skip_complete = false;  ///< plan from a scheduled time: nothing to do when the hour has its manifest
   int unit = 0;                ///< work
   std::string client;          ///< merge
+  std::string run_id;  ///< plan: who holds the hour's lease (the execution's name); "": the request id
 };
 
 /// A payload with a "stage" member as a StageEvent; std::nullopt when it has none (then it is one of

@@ -94,7 +94,8 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
                                  HandlerContext& context) {
   const std::int64_t started = context.now_us();
   exporter::Exporter& exporter = *context.exporter;
-  exporter::ScaleOut stages(exporter);
+  // The plan takes the hour's lease for the whole execution (its name), finish gives it back.
+  exporter::ScaleOut stages(exporter, event.run_id.empty() ? request.request_id : event.run_id);
   const HourWindow& w = event.hour;
   log::info("lambda.stage", {{"request_id", request.request_id}, {"hour", w.label()}});
   switch (event.stage) {
@@ -202,6 +203,13 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   for (const HourWindow& w : plan.required) tasks.push_back({w, false});
   for (const HourWindow& w : plan.catch_up) tasks.push_back({w, true});
   exporter::HoursOptions options;
+  // The invocation holds the hours' leases: until its deadline and a minute more, unless
+  // EAGLESENSE_LEASE_SECONDS says otherwise.
+  options.run_id = request.request_id;
+  options.lease_holder = fmt::format("lambda request {}", request.request_id);
+  if (!exporter.config().lease_seconds && deadline_us > 0) {
+    options.lease_ttl_us = std::max<std::int64_t>(deadline_us - started, 0) + 60 * kMicrosPerSecond;
+  }
   options.may_start = [&](const HourWindow& w) {
     const std::int64_t now = context.now_us();
     if (enough_time_for_hour(now, deadline_us, context.hour_budget_us, context.last_hour_us)) return true;
@@ -216,6 +224,7 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   if (event.kind == EventKind::kScheduled && context.report == ReportMode::kLast7Days) {
     publish_report(summary, deadline_us, context);
   }
+  summary.run_id = request.request_id;
   return respond(summary, not_done, started, request, context);
 }
 

@@ -159,7 +159,7 @@ Result<PutResult> S3Client::put(std::string_view bucket, std::string_view key, s
     return std::move(s).error().with_context(kOperation);
   }
   detail::add_payload_headers(request.headers, size, *digests, options, body);
-  if (options.if_none_match) request.headers.emplace_back("if-none-match", "*");
+  detail::add_condition_headers(request.headers, options);
 
   ES_ASSIGN_OR_RETURN(HttpResponse response,
                       send(kOperation, resource, request, options.expected_bucket_owner));
@@ -287,13 +287,14 @@ Result<std::vector<ObjectInfo>> S3Client::list_all(std::string_view bucket, std:
   return objects;
 }
 
-Status S3Client::delete_object(std::string_view bucket, std::string_view key,
-                               std::string_view expected_owner) {
+Status S3Client::delete_object(std::string_view bucket, std::string_view key, std::string_view expected_owner,
+                               std::string_view if_match) {
   static constexpr std::string_view kOperation = "S3.DeleteObject";
   ES_TRY(detail::check_names(kOperation, bucket, key));
   HttpRequest request;
   request.method = "DELETE";
   request.url = s3_url(caller_.context().endpoint, bucket, key);
+  if (!if_match.empty()) request.headers.emplace_back("if-match", fmt::format("\"{}\"", if_match));
   detail::add_owner_header(request.headers, expected_owner);
   Result<HttpResponse> response = send(kOperation, resource_of(bucket, key), request, expected_owner);
   if (response.ok()) return ok_status();

@@ -43,6 +43,8 @@ class S3Client {
   [[nodiscard]] Status create_bucket(std::string_view bucket);
 
   /// PutObject of body with a Content-Length (never aws-chunked). body must stay alive for the call.
+  /// options.if_none_match / if_match make it conditional: a condition that does not hold is
+  /// kConflict (code PreconditionFailed), never retried.
   [[nodiscard]] Result<PutResult> put_object(std::string_view bucket, std::string_view key,
                                              std::string_view body, const PutOptions& options = {});
   /// PutObject of the bytes source produces while they are sent, so the object is never held in
@@ -99,9 +101,11 @@ class S3Client {
                                                          std::string_view prefix = {},
                                                          std::string_view expected_owner = {});
 
-  /// DeleteObject. Deleting a key that does not exist is a success (as in S3).
+  /// DeleteObject. Deleting a key that does not exist is a success (as in S3). With if_match (an
+  /// ETag without quotes) only the object with that ETag is deleted: kConflict (412
+  /// PreconditionFailed) when it has another, kNotFound when the key does not exist.
   [[nodiscard]] Status delete_object(std::string_view bucket, std::string_view key,
-                                     std::string_view expected_owner = {});
+                                     std::string_view expected_owner = {}, std::string_view if_match = {});
 
   /// DeleteObjects of up to 1000 keys in one request; per-key failures come back in the result.
   [[nodiscard]] Result<DeleteObjectsResult> delete_objects(std::string_view bucket,

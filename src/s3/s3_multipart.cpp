@@ -125,7 +125,7 @@ Result<PutResult> S3Client::complete_multipart_upload(std::string_view bucket, s
   request.body = body;
   request.headers.emplace_back("content-type", "application/xml");
   request.headers.emplace_back("content-length", std::to_string(body.size()));
-  if (options.if_none_match) request.headers.emplace_back("if-none-match", "*");
+  detail::add_condition_headers(request.headers, options);
   detail::add_owner_header(request.headers, options.expected_bucket_owner);
 
   Result<HttpResponse> sent =

@@ -111,6 +111,12 @@ void add_payload_headers(aws::Headers& headers, std::uint64_t size, const Payloa
   if (options.content_md5) headers.emplace_back("content-md5", base64_encode(md5(body)));
 }
 
+void add_condition_headers(aws::Headers& headers, const PutOptions& options) {
+  if (options.if_none_match) headers.emplace_back("if-none-match", "*");
+  // An entity tag is quoted on the wire (RFC 9110); S3 and moto also take it bare.
+  if (!options.if_match.empty()) headers.emplace_back("if-match", fmt::format("\"{}\"", options.if_match));
+}
+
 void add_owner_header(aws::Headers& headers, std::string_view owner) {
   if (!owner.empty()) headers.emplace_back("x-amz-expected-bucket-owner", std::string(owner));
 }
@@ -152,7 +158,9 @@ void explain(Error& error, std::string_view expected_owner) {
     error.kind = ErrorKind::kInvalidData;
     add_hint(error, "The body S3 received does not match its checksum: it was altered on the way");
   } else if (code == "PreconditionFailed") {
-    add_hint(error, "The object exists already and If-None-Match: * forbids overwriting it");
+    add_hint(error,
+             "The request's condition did not hold: the object exists already (If-None-Match: *) or "
+             "has another ETag (If-Match)");
   } else if (code == "EntityTooSmall") {
     add_hint(error, "Every part but the last must be at least 5 MiB");
   }

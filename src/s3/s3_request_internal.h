@@ -36,6 +36,9 @@ struct PayloadDigests {
 void add_payload_headers(aws::Headers& headers, std::uint64_t size, const PayloadDigests& digests,
                          const PutOptions& options, std::string_view body = {});
 
+/// If-None-Match: * and If-Match: "<etag>" as options ask (PutObject, CompleteMultipartUpload).
+void add_condition_headers(aws::Headers& headers, const PutOptions& options);
+
 /// x-amz-expected-bucket-owner when owner is not empty.
 void add_owner_header(aws::Headers& headers, std::string_view owner);
 

@@ -51,6 +51,9 @@ struct PutOptions {
   /// If-None-Match: * (on PutObject and CompleteMultipartUpload): fail with 412 instead of
   /// overwriting an existing object.
   bool if_none_match = false;
+  /// If-Match: "<etag>" (on PutObject and CompleteMultipartUpload): overwrite only the object with
+  /// this ETag (without quotes); 412 when it has another, 404 when the key does not exist.
+  std::string if_match;
 };
 
 /// What S3 answered to a completed upload.

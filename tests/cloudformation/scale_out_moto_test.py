@@ -159,6 +159,11 @@ def check_stacks():
     check(sm["roleArn"] == role_arn, f"{name}: state machine role {sm['roleArn']}, expected {role_arn}")
     definition = sm["definition"]
     want = cfn.state_machine_definition_text(template, params, stack=name, region=REGION, account=ACCOUNT)
+    # moto renders a two-argument Fn::Sub with Python's string.Template, which reads "$$" as an escaped
+    # "$": the plan's "run_id.$": "$$.Execution.Name" (a context object path) comes back as "$.Execution.Name".
+    # CloudFormation keeps "$$" (only "${!" is an escape there); state_machine_test checks the path itself.
+    rendered = want
+    want = want.replace('"$$.Execution.Name"', '"$.Execution.Name"')
     check(json.loads(definition) == json.loads(want),
           f"{name}: moto's rendering of the definition differs from cfn_template's")
 
@@ -192,7 +197,8 @@ def check_stacks():
     check(len(machine) == 13, f"{name}: state machine role actions {sorted(machine)}")
     check(role_actions(got["ScheduleRole"][1]) == {"states:StartExecution": sm_arn},
           f"{name}: schedule role {role_actions(got['ScheduleRole'][1])}")
-    return definition, role_arn
+    # The executions run CloudFormation's rendering of the definition, not moto's (above).
+    return rendered, role_arn
 
 
 # --- 2. executions -------------------------------------------------------------------------------------
@@ -204,6 +210,7 @@ class FakeExporter:
         self.lock = threading.Lock()
         self.calls = []
         self.manifests = set()
+        self.leased = {}  # hour -> the run id holding its lease
         self.fail = {}  # (stage, key) -> [errorType, times (-1: always)]
         self.missing_client_list = False
         self.s3 = client("s3")
@@ -222,7 +229,9 @@ class FakeExporter:
             self.calls.append(event)
         stage = event.get("stage")
         if stage == "plan":
-            if set(event) not in ({"stage", "time", "workers"}, {"stage", "hour", "workers"}):
+            # run_id: the execution's name, which holds the hour's lease.
+            if set(event) not in ({"stage", "time", "workers", "run_id"}, {"stage", "hour", "workers", "run_id"}) \
+                    or not event["run_id"]:
                 return {"errorType": "InvalidEvent", "errorMessage": f"plan: {sorted(event)}"}
             if "time" in event:
                 t = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
@@ -233,9 +242,14 @@ class FakeExporter:
             if err:
                 return {"errorType": err, "errorMessage": f"the hour {hour} has not ended"}
             complete = hour in self.manifests
-            units = [] if complete else [{"stage": "work", "hour": hour, "unit": i} for i in range(event["workers"])]
-            return {"hour": hour, "complete": complete, "workers": event["workers"],
-                    "plan_key": f"staging/{hour}/plan.json", "units": units}
+            leased = not complete and hour in self.leased
+            units = [] if complete or leased else [{"stage": "work", "hour": hour, "unit": i}
+                                                  for i in range(event["workers"])]
+            out = {"hour": hour, "complete": complete, "leased": leased, "workers": event["workers"],
+                   "plan_key": f"staging/{hour}/plan.json", "units": units}
+            if leased:
+                out.update(leased_by=self.leased[hour], leased_until="2026-11-29T12:00:00.000000Z")
+            return out
         if stage == "work":
             err = self.error("work", event["unit"])
             if err:
@@ -337,7 +351,8 @@ def check_executions(definition, role_arn):
     d, runs = run("scheduled", scheduled)
     check(d["status"] == "SUCCEEDED", f"scheduled: {d['status']} {d.get('error')} {d.get('cause')}")
     calls = fake.calls
-    check(stages(calls, "plan") == [{"stage": "plan", "time": "2026-11-29T11:05:00Z", "workers": WORKERS}],
+    check(stages(calls, "plan") == [{"stage": "plan", "time": "2026-11-29T11:05:00Z", "workers": WORKERS,
+                                     "run_id": "scheduled"}],
           f"scheduled: plan calls {stages(calls, 'plan')}")
     units = sorted(c["unit"] for c in stages(calls, "work"))
     check(units == sorted(list(range(WORKERS)) + [2]), f"scheduled: work calls (unit 2 twice) {units}")
@@ -366,8 +381,16 @@ def check_executions(definition, role_arn):
     # b. The same hour again, by hand: Plan says complete, nothing else runs.
     fake.calls, waits[:] = [], []
     d, runs = run("again", {"hour": hour})
-    check(d["status"] == "SUCCEEDED" and fake.calls == [{"stage": "plan", "hour": hour, "workers": WORKERS}]
+    check(d["status"] == "SUCCEEDED"
+          and fake.calls == [{"stage": "plan", "hour": hour, "workers": WORKERS, "run_id": "again"}]
           and not runs, f"again: {d['status']} calls {fake.calls} map runs {sorted(runs)}")
+
+    # b2. An hour another execution holds the lease of: Plan says leased, nothing else runs.
+    fake.calls, fake.leased = [], {"2026-11-29T09": "other-execution"}
+    d, runs = run("leased", {"hour": "2026-11-29T09"})
+    check(d["status"] == "SUCCEEDED" and [c["stage"] for c in fake.calls] == ["plan"] and not runs,
+          f"leased: {d['status']} calls {fake.calls} map runs {sorted(runs)}")
+    fake.leased = {}
 
     # c. Neither hour nor time: refused before any invocation.
     fake.calls = []

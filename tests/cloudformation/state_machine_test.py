@@ -32,7 +32,7 @@ WORKERS, CONCURRENCY = 8, 25
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:eaglesense-exporter"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 # The function's stage contract (the samples its implementation returns).
-PLAN_RESPONSE = {"hour": "2026-11-29T10", "complete": False, "workers": WORKERS,
+PLAN_RESPONSE = {"hour": "2026-11-29T10", "complete": False, "leased": False, "workers": WORKERS,
                  "plan_key": "staging/2026-11-29T10/plan.json",
                  "units": [{"stage": "work", "hour": "2026-11-29T10", "unit": i} for i in range(WORKERS)]}
 LIST_CLIENTS_RESPONSE = {"hour": "2026-11-29T10", "clients": 2, "items_bucket": "acme-events-ops",
@@ -43,7 +43,7 @@ SCHEDULED_EVENT = {"version": "0", "id": "x", "detail-type": "Scheduled Event", 
 
 EXPECTED_STATES = {
     "Input": "Choice", "PlanHour": "Pass", "PlanScheduledHour": "Pass", "Plan": "Task",
-    "AlreadyExported": "Choice", "HourAlreadyExported": "Succeed", "Work": "Map", "ListClients": "Task",
+    "AlreadyExported": "Choice", "HourAlreadyExported": "Succeed", "HourLeased": "Succeed", "Work": "Map", "ListClients": "Task",
     "Merge": "Map", "Finish": "Task", "InvalidInput": "Fail", "PlanFailed": "Fail", "WorkFailed": "Fail",
     "ListClientsFailed": "Fail", "MergeFailed": "Fail", "FinishFailed": "Fail",
 }
@@ -64,11 +64,19 @@ def path(document, json_path):
     return node
 
 
+# The context object's part the definition reads ("$$.Execution.Name": the plan's run id, which holds the
+# hour's lease).
+CONTEXT = {"Execution": {"Name": "exec-1"}}
+
+
 def parameters(params, state_input):
-    """Step Functions' Parameters: a "key.$" member takes the value at its path in the input."""
+    """Step Functions' Parameters: a "key.$" member takes the value at its path in the input ("$$." paths:
+    in the context object)."""
     out = {}
     for k, v in params.items():
-        if k.endswith(".$"):
+        if k.endswith(".$") and v.startswith("$$."):
+            out[k[:-2]] = path(CONTEXT, v[1:])
+        elif k.endswith(".$"):
             out[k[:-2]] = path(state_input, v)
         elif isinstance(v, dict):
             out[k] = parameters(v, state_input)
@@ -179,10 +187,10 @@ def check_definition(definition):
                              {"Variable": "$.time", "IsPresent": True, "Next": "PlanScheduledHour"}]
           and inp["Default"] == "InvalidInput", f"Input choices {inp}")
     check(parameters(states["PlanHour"]["Parameters"], {"hour": "2026-11-29T10"})
-          == {"stage": "plan", "hour": "2026-11-29T10", "workers": WORKERS},
+          == {"stage": "plan", "hour": "2026-11-29T10", "workers": WORKERS, "run_id": "exec-1"},
           f"PlanHour payload {states['PlanHour']['Parameters']}")
     check(parameters(states["PlanScheduledHour"]["Parameters"], SCHEDULED_EVENT)
-          == {"stage": "plan", "time": "2026-11-29T11:05:00Z", "workers": WORKERS},
+          == {"stage": "plan", "time": "2026-11-29T11:05:00Z", "workers": WORKERS, "run_id": "exec-1"},
           f"PlanScheduledHour payload {states['PlanScheduledHour']['Parameters']}")
     check(isinstance(states["PlanHour"]["Parameters"]["workers"], int), "workers must be a JSON number")
     for name in ("PlanHour", "PlanScheduledHour"):
@@ -195,9 +203,11 @@ def check_definition(definition):
     check(plan.get("Next") == "AlreadyExported", f"Plan -> {plan.get('Next')}")
 
     done = states["AlreadyExported"]
-    check(done["Choices"] == [{"Variable": "$.complete", "BooleanEquals": True, "Next": "HourAlreadyExported"}]
+    check(done["Choices"] == [{"Variable": "$.complete", "BooleanEquals": True, "Next": "HourAlreadyExported"},
+                              {"Variable": "$.leased", "BooleanEquals": True, "Next": "HourLeased"}]
           and done["Default"] == "Work", f"AlreadyExported {done}")
     path(PLAN_RESPONSE, "$.complete")
+    path(PLAN_RESPONSE, "$.leased")
 
     work = states["Work"]
     inner = check_distributed_map("Work", work, "ExportUnit")

@@ -1,6 +1,7 @@
 #pragma once
 // In-memory EventTable and ObjectStore for exporter tests: the same pipeline, no servers.
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.h"
 #include "export/ports.h"
 
 namespace es::testing {
@@ -79,6 +81,8 @@ class FakeTable final : public exporter::EventTable {
 struct StoredObject {
   std::string body;
   s3::PutOptions options;
+  std::string etag{};           ///< hex MD5 of the body, as S3 gives a single PUT's
+  std::string last_modified{};  ///< HTTP date (FakeStoreData::last_modified when written)
 };
 
 class FakeStoreData {
@@ -91,7 +95,37 @@ class FakeStoreData {
   /// "bucket/key" prefix -> the error every write of an object under it answers (single PUT or the
   /// finish of an upload written in pieces), whether or not its bucket exists.
   std::map<std::string, Error, std::less<>> failing_writes;
+  /// Like s3rver: If-None-Match and If-Match are not checked (every conditional write succeeds).
+  bool ignore_conditions = false;
+  /// The Last-Modified stamped on objects written from now on.
+  std::string last_modified = "Sun, 29 Nov 2026 10:00:00 GMT";
+  /// Called with the lock held by get() after the object was read ("GetObject") and by
+  /// remove_if_match() before anything is deleted ("DeleteObject"): lets a test see the store then, or
+  /// change it between a read and the caller's next request (another writer's race).
+  std::function<void(FakeStoreData&, std::string_view operation, const std::string& id)> on_request;
   std::mutex mutex;
+
+  /// The 412 S3 answers when a condition does not hold.
+  static Error precondition_failed(std::string_view operation, std::string_view id) {
+    Error e;
+    e.kind = ErrorKind::kConflict;
+    e.code = "PreconditionFailed";
+    e.http_status = 412;
+    e.operation = std::string(operation);
+    e.resource = std::string(id);
+    e.message = "At least one of the pre-conditions you specified did not hold";
+    return e;
+  }
+  static Error no_such_key(std::string_view operation, std::string_view id) {
+    Error e;
+    e.kind = ErrorKind::kNotFound;
+    e.code = "NoSuchKey";
+    e.http_status = 404;
+    e.operation = std::string(operation);
+    e.resource = std::string(id);
+    e.message = "The specified key does not exist.";
+    return e;
+  }
 };
 
 class FakeStore final : public exporter::ObjectStore {
@@ -115,9 +149,22 @@ class FakeStore final : public exporter::ObjectStore {
       e.message = "The specified bucket does not exist";
       return e;
     }
-    data_.objects[id] = StoredObject{std::string(body), options};
+    if (!data_.ignore_conditions) {
+      const auto existing = data_.objects.find(id);
+      if (options.if_none_match && existing != data_.objects.end()) {
+        return FakeStoreData::precondition_failed("S3.PutObject", id);
+      }
+      if (!options.if_match.empty()) {
+        if (existing == data_.objects.end()) return FakeStoreData::no_such_key("S3.PutObject", id);
+        if (existing->second.etag != options.if_match) {
+          return FakeStoreData::precondition_failed("S3.PutObject", id);
+        }
+      }
+    }
+    const std::string etag = hex_encode(md5(body));
+    data_.objects[id] = StoredObject{std::string(body), options, etag, data_.last_modified};
     data_.put_order.push_back(id);
-    return s3::PutResult{"etag", "", options.precomputed_sha256};
+    return s3::PutResult{etag, "", options.precomputed_sha256};
   }
 
   Result<std::unique_ptr<exporter::ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
@@ -157,6 +204,9 @@ class FakeStore final : public exporter::ObjectStore {
     }
     s3::GetResult r;
     r.body = it->second.body;
+    r.etag = it->second.etag;
+    r.last_modified = it->second.last_modified;
+    if (data_.on_request) data_.on_request(data_, "GetObject", std::string(it->first));
     return r;
   }
 
@@ -185,6 +235,19 @@ class FakeStore final : public exporter::ObjectStore {
   Status remove(std::string_view bucket, const std::vector<std::string>& keys) override {
     std::lock_guard lock(data_.mutex);
     for (const auto& key : keys) data_.objects.erase(fmt::format("{}/{}", bucket, key));
+    return ok_status();
+  }
+
+  Status remove_if_match(std::string_view bucket, std::string_view key, std::string_view if_match) override {
+    std::lock_guard lock(data_.mutex);
+    const std::string id = fmt::format("{}/{}", bucket, key);
+    if (data_.on_request) data_.on_request(data_, "DeleteObject", id);
+    const auto it = data_.objects.find(id);
+    if (!data_.ignore_conditions) {
+      if (it == data_.objects.end()) return FakeStoreData::no_such_key("S3.DeleteObject", id);
+      if (it->second.etag != if_match) return FakeStoreData::precondition_failed("S3.DeleteObject", id);
+    }
+    if (it != data_.objects.end()) data_.objects.erase(it);
     return ok_status();
   }
 

@@ -74,7 +74,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"EAGLESENSE_INSECURE_TLS", "maybe", "true or false"},
                       BadValue{"EAGLESENSE_REQUIRED_ATTRS", "eventId,,time", "empty name"},
                       BadValue{"EAGLESENSE_PART_SIZE_MB", "1", "from 5 to 5000"},
-                      BadValue{"EAGLESENSE_MEMORY_MB", "8", "from 16 to 1048576"}));
+                      BadValue{"EAGLESENSE_MEMORY_MB", "8", "from 16 to 1048576"},
+                      BadValue{"EAGLESENSE_LEASE_SECONDS", "5", "from 10 to 86400"},
+                      BadValue{"EAGLESENSE_LEASE_SECONDS", "1h", "whole number"}));
+
+TEST(ExportConfig, LeaseSecondsAreUnsetUntilGiven) {
+  auto unset = load({});
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->lease_seconds.has_value());  // each command picks its default
+  auto set = load({{"EAGLESENSE_LEASE_SECONDS", "900"}});
+  ASSERT_TRUE(set.ok()) << set.error().to_string();
+  EXPECT_EQ(set->lease_seconds, 900);
+}
 
 TEST(ClientIds, AcceptBucketSafeIds) {
   for (std::string_view id : {"acme", "client-007", "a1", "acme.eu"}) {

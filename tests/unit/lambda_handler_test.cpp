@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "core/hash.h"
 #include "core/log.h"
+#include "export/hour_lease.h"
 #include "export/scale_out.h"
 #include "lambda/handler.h"
 #include "support/fake_ports.h"
@@ -280,6 +282,58 @@ TEST(LambdaSettings, TheMemoryBudgetFollowsTheFunctionsMemory) {
   for (const char* bad : {"", "64", "1e3", "-1024", "1024 ", "99999999"}) {
     EXPECT_EQ(default_memory_budget_mb(std::string(bad)), std::nullopt) << bad;
   }
+}
+
+TEST(LambdaHandler, AnHourLeasedByAnotherRunIsReportedNotAnError) {
+  World w;
+  const std::int64_t until = w.now + 600 * kMicrosPerSecond;
+  const std::string lease = exporter::render_lease({"other-run", "host x pid 1", w.now, until});
+  w.store.objects["ce-ops/locks/2026-11-29T09.json"] = {lease, {}, hex_encode(md5(lease)), ""};
+  auto result = w.invoke(R"({"hour":"2026-11-29T09"})", w.now / 1000 + 900'000);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element out = parser.parse(*result);
+  EXPECT_EQ(statuses(out), std::vector<std::string>{"2026-11-29T09 leased"});
+  EXPECT_EQ(std::string_view(out["run_id"]), "req-1");
+  EXPECT_EQ(std::string_view(out["hours"].at(0)["leased_by"]), "other-run");
+  EXPECT_FALSE(w.has("ce-acme/events-2026-11-29-09.json"));
+  EXPECT_TRUE(w.has("ce-ops/locks/2026-11-29T09.json"));
+}
+
+TEST(LambdaHandler, HoldsItsLeasesUntilItsDeadlineAndAMinute) {
+  World w;
+  std::string seen;  // the lease as it is given back
+  w.store.on_request = [&](es::testing::FakeStoreData& data, std::string_view operation,
+                           const std::string& id) {
+    if (operation == "DeleteObject" && data.objects.contains(id)) seen = data.objects.at(id).body;
+  };
+  const std::int64_t deadline_ms = w.now / 1000 + 300'000;
+  static_cast<void>(w.invoke(R"({"hour":"2026-11-29T09"})", deadline_ms));
+  auto lease = exporter::parse_lease(seen);
+  ASSERT_TRUE(lease.ok()) << seen;
+  EXPECT_EQ(lease->run_id, "req-1");
+  EXPECT_EQ(lease->holder, "lambda request req-1");
+  EXPECT_EQ(lease->expires_us, deadline_ms * 1000 + 60 * kMicrosPerSecond);
+  EXPECT_FALSE(w.has("ce-ops/locks/2026-11-29T09.json"));  // given back
+}
+
+TEST(LambdaStages, ThePlanTakesTheLeaseUnderTheExecutionsName) {
+  World w;
+  auto plan = w.invoke(R"({"stage":"plan","hour":"2026-11-29T10","workers":2,"run_id":"exec-9"})");
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  auto lease = exporter::parse_lease(w.store.objects.at("ce-ops/locks/2026-11-29T10.json").body);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->run_id, "exec-9");
+  EXPECT_EQ(lease->expires_us, w.now + kDefaultLeaseSeconds * kMicrosPerSecond);
+
+  // Another execution of the hour plans nothing.
+  auto second = w.invoke(R"({"stage":"plan","hour":"2026-11-29T10","workers":2,"run_id":"exec-10"})");
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element out = parser.parse(*second);
+  EXPECT_TRUE(bool(out["leased"]));
+  EXPECT_EQ(std::string_view(out["leased_by"]), "exec-9");
+  EXPECT_EQ(out["units"].get_array().size(), 0u);
 }
 
 TEST(LambdaStages, RunAnHourAsTheStateMachineDoes) {

@@ -75,6 +75,7 @@ std::string render_plan(const Plan& plan) {
   w.key("format").value(plan.format);
   w.key("compression").value(plan.compression);
   w.key("created_at").value(format_iso8601_us(plan.created_us));
+  if (!plan.lease_run_id.empty()) w.key("lease_run_id").value(plan.lease_run_id);
   w.end_object();
   out += '\n';
   return out;
@@ -97,6 +98,7 @@ Result<Plan> parse_plan(std::string_view json) {
   ES_ASSIGN_OR_RETURN(plan.format, doc.string("format"));
   ES_ASSIGN_OR_RETURN(plan.compression, doc.string("compression"));
   ES_ASSIGN_OR_RETURN(plan.created_us, doc.instant("created_at"));
+  ES_ASSIGN_OR_RETURN(plan.lease_run_id, doc.string_or_empty("lease_run_id"));
   if (plan.units < 1 || (plan.read_mode != ReadMode::kQuery && plan.total_segments % plan.units != 0)) {
     return Error::invalid_data(
         "plan", fmt::format("{} units do not divide {} segments", plan.units, plan.total_segments));

@@ -25,6 +25,9 @@ struct Plan {
   std::string format;
   std::string compression;
   std::int64_t created_us = 0;  ///< when planned (the manifest's duration counts from here)
+  /// The run holding the hour's lease, which the finish stage gives back; "" when none was taken.
+  /// Not part of the id: a plan redone by another run keeps the units already done.
+  std::string lease_run_id;
 
   /// The scan segments (scan mode) or hour shards (query mode) of unit.
   [[nodiscard]] std::vector<int> unit_parts(int unit) const;

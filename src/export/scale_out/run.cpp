@@ -49,6 +49,7 @@ Result<HourReport> run_scaled_out_hour(StageRunner& runner, const HourWindow& wi
   const auto started = Clock::now();
   ES_ASSIGN_OR_RETURN(const PlannedHour plan, runner.plan(window, workers, skip_complete));
   if (plan.complete) return HourReport::skipped(window);
+  if (plan.leased) return HourReport::leased(window, plan.leased_by, plan.leased_until_us);
   const std::int64_t plan_ms = ms_since(started);
 
   // Work: every unit, as many at once as the runner takes (the Map state's MaxConcurrency).
@@ -95,7 +96,13 @@ Result<HourReport> run_scaled_out_hour(StageRunner& runner, const HourWindow& wi
 
 Result<PlannedHour> InProcessStageRunner::plan(const HourWindow& window, int workers, bool skip_complete) {
   ES_ASSIGN_OR_RETURN(const PlanResult planned, stages_.plan(window, workers, skip_complete));
-  return PlannedHour{planned.complete ? 0 : planned.plan.units, planned.complete};
+  PlannedHour out;
+  out.complete = planned.complete;
+  out.leased = planned.leased;
+  out.leased_by = planned.leased_by;
+  out.leased_until_us = planned.leased_until_us;
+  out.units = planned.complete || planned.leased ? 0 : planned.plan.units;
+  return out;
 }
 
 Result<WorkedUnit> InProcessStageRunner::work(const HourWindow& window, int unit) {

@@ -20,6 +20,10 @@ namespace es::exporter {
 struct PlannedHour {
   int units = 0;
   bool complete = false;  ///< the hour has its manifest: nothing to run
+  /// Another run holds the hour's lease: nothing to run. Who, and until when.
+  bool leased = false;
+  std::string leased_by{};
+  std::int64_t leased_until_us = 0;
 };
 
 /// What a work unit did.
@@ -53,7 +57,7 @@ class StageRunner {
 /// (all of them run even when one fails; the first failed unit fails the hour); list-clients; one
 /// merge per client, at most workers (and max_parallel()) at once; finish. The report is finish's,
 /// with the merges' objects and the whole hour's duration; an hour the plan finds complete (with
-/// skip_complete) is reported skipped.
+/// skip_complete) is reported skipped, one whose lease another run holds leased.
 [[nodiscard]] Result<HourReport> run_scaled_out_hour(StageRunner& runner, const HourWindow& window,
                                                      int workers, bool skip_complete = false);
 

@@ -15,12 +15,18 @@ std::string render_plan_output(const PlanResult& result) {
   json::Writer w(out);
   w.begin_object();
   w.key("hour").value(plan.window.label());
+  const bool nothing_to_do = result.complete || result.leased;
   w.key("complete").value(result.complete);
+  w.key("leased").value(result.leased);
+  if (result.leased) {
+    w.key("leased_by").value(result.leased_by);
+    w.key("leased_until").value(format_iso8601_us(result.leased_until_us));
+  }
   w.key("plan_id").value(plan.id);
-  w.key("workers").value(result.complete ? 0 : plan.units);
+  w.key("workers").value(nothing_to_do ? 0 : plan.units);
   w.key("plan_key").value(plan_key(plan.window));
   w.key("units").begin_array();
-  if (!result.complete) {
+  if (!nothing_to_do) {
     for (int u = 0; u < plan.units; ++u) {
       w.begin_object();
       w.key("stage").value("work");

@@ -8,12 +8,16 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/source_digest.h"
+#include "export/hour_lease.h"
 #include "export/scale_out/staged_run.h"
 #include "export/scale_out/staging.h"
 #include "export/spill.h"
 #include "export/upload_stage.h"
 
 namespace es::exporter {
+
+ScaleOut::ScaleOut(Exporter& exporter, std::string run_id)
+    : exporter_(exporter), run_id_(run_id.empty() ? exporter.options().run_id : std::move(run_id)) {}
 
 Result<PlanResult> ScaleOut::plan(const HourWindow& window, int workers, bool skip_complete) {
   PlanResult result;
@@ -27,6 +31,24 @@ Result<PlanResult> ScaleOut::plan(const HourWindow& window, int workers, bool sk
   }
   ES_ASSIGN_OR_RETURN(auto store, exporter_.ports().make_store());
   const ExportConfig& config = exporter_.config();
+  if (!run_id_.empty()) {
+    // The execution holds the hour from here to finish: one lease duration (EAGLESENSE_LEASE_SECONDS).
+    const LeaseTerms terms{run_id_, this_process_holder(),
+                           config.lease_seconds.value_or(kDefaultLeaseSeconds) * kMicrosPerSecond};
+    HourLeases leases(*store, config, terms, [this] { return exporter_.now_us(); });
+    ES_ASSIGN_OR_RETURN(const HourLease lease, leases.acquire(window));
+    if (!lease.acquired) {
+      result.leased = true;
+      result.leased_by = lease.holder_run_id;
+      result.leased_until_us = lease.until_us;
+      log::info("export.hour_leased", {{"hour", window.label()},
+                                       {"holder_run_id", lease.holder_run_id},
+                                       {"holder", lease.holder},
+                                       {"until", format_iso8601_us(lease.until_us)}});
+      return result;
+    }
+    result.plan.lease_run_id = run_id_;
+  }
   // A plan already there with the same id keeps its time (the manifest's duration counts from it).
   if (auto existing = store->get(config.ops_bucket, plan_key(window)); existing.ok()) {
     if (auto old = parse_plan(existing->body); old.ok() && old->id == result.plan.id) {
@@ -279,6 +301,13 @@ Result<HourReport> ScaleOut::finish(const HourWindow& window) {
     log::warn("scale_out.staging_left", {{"hour", window.label()},
                                          {"prefix", staging_prefix(window)},
                                          {"error", removed.error().to_string()}});
+  }
+  if (!in.plan.lease_run_id.empty()) {
+    const LeaseTerms terms{in.plan.lease_run_id, {}, 0};
+    HourLeases leases(*store, config, terms, [this] { return exporter_.now_us(); });
+    if (Status released = leases.release_held_by(window, in.plan.lease_run_id); !released.ok()) {
+      log::warn("lease.not_released", {{"hour", window.label()}, {"error", released.error().to_string()}});
+    }
   }
   const aws::CallStats finish_calls = store->stats();
   report.requests += finish_calls.requests;

@@ -22,6 +22,10 @@ inline constexpr std::string_view kStageNotReady = "StageNotReady";
 struct PlanResult {
   Plan plan;
   bool complete = false;  ///< the hour already has its manifest (only checked with skip_complete)
+  /// Another run holds the hour's lease: nothing planned. Who, and until when.
+  bool leased = false;
+  std::string leased_by;
+  std::int64_t leased_until_us = 0;
 };
 
 /// What a merge stage leaves for finish: the client's manifest entry and the merge's requests.
@@ -33,9 +37,12 @@ struct MergeResult {
 /// The five stages, on the exporter's configuration and ports.
 class ScaleOut {
  public:
-  explicit ScaleOut(Exporter& exporter) : exporter_(exporter) {}
+  /// run_id holds the leases of the hours this plans (hour_lease.h); "": the exporter's
+  /// (ExportOptions::run_id), and without one no lease is taken.
+  explicit ScaleOut(Exporter& exporter, std::string run_id = {});
 
-  /// Plans window for workers units and writes the plan (unless skip_complete and the hour is done).
+  /// Plans window for workers units and writes the plan (unless skip_complete and the hour is done),
+  /// after taking the hour's lease: an hour another run holds is reported leased, nothing planned.
   [[nodiscard]] Result<PlanResult> plan(const HourWindow& window, int workers, bool skip_complete);
   /// Reads unit and writes its runs, rejected events and unit manifest.
   [[nodiscard]] Result<UnitManifest> work(const HourWindow& window, int unit,
@@ -44,7 +51,8 @@ class ScaleOut {
   [[nodiscard]] Result<std::vector<std::string>> list_clients(const HourWindow& window);
   /// Writes client's final object (or its undeliverable copy) and its merge result.
   [[nodiscard]] Result<MergeResult> merge(const HourWindow& window, std::string_view client);
-  /// Writes the rejected file and the manifest, then deletes the staging prefix.
+  /// Writes the rejected file and the manifest, then deletes the staging prefix and gives back the
+  /// hour's lease the plan took.
   [[nodiscard]] Result<HourReport> finish(const HourWindow& window);
 
  private:
@@ -60,10 +68,12 @@ class ScaleOut {
                                                const std::vector<std::string>& clients);
 
   Exporter& exporter_;
+  std::string run_id_;
 };
 
-/// The JSON the plan stage prints / returns: {"hour","complete","workers","plan_key","units":[...]},
-/// each unit an item {"stage":"work","hour":H,"unit":i} for the Map state.
+/// The JSON the plan stage prints / returns: {"hour","complete","leased","workers","plan_key",
+/// "units":[...]}, each unit an item {"stage":"work","hour":H,"unit":i} for the Map state; a leased
+/// hour adds "leased_by" and "leased_until".
 [[nodiscard]] std::string render_plan_output(const PlanResult& result);
 /// The JSON the list-clients stage returns: {"hour","clients","items_bucket","items_key"}.
 [[nodiscard]] std::string render_clients_output(const HourWindow& window, std::size_t clients,
