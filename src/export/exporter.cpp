@@ -353,7 +353,16 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
     manifest.duration_ms = report.duration_ms;
     manifest.generated_at = format_iso8601_us(now_us_());
     const std::string text = render_manifest(manifest);
-    auto put = store->put(config_.ops_bucket, report.manifest_key, text, ops);
+    // Written over the revision this one follows and nothing else: another run's manifest written in
+    // between (a run without the lease, a server that lost it) fails this hour instead of being
+    // overwritten unseen. Servers that ignore conditions (s3rver) just write.
+    s3::PutOptions manifest_options = ops;
+    if (revision.prior && !revision.prior->etag.empty()) {
+      manifest_options.if_match = revision.prior->etag;
+    } else if (!revision.prior) {
+      manifest_options.if_none_match = true;
+    }
+    auto put = store->put(config_.ops_bucket, report.manifest_key, text, manifest_options);
     if (!put.ok()) return std::move(put).error().with_context("export", "manifest");
     // The ops-bucket writes count too (regression: fault.summary_requests found them missing).
     const aws::CallStats ops_stats = store->stats();

@@ -90,6 +90,7 @@ Result<HourReport> Exporter::redeliver(const HourWindow& window, const PriorMani
     next.generated_at = format_iso8601_us(now_us_());
     s3::PutOptions ops = encrypted_put_options(config_);
     ops.content_type = "application/json";
+    if (!prior.etag.empty()) ops.if_match = prior.etag;  // over the revision it follows, nothing else
     auto put = store->put(config_.ops_bucket, report.manifest_key, render_manifest(next), ops);
     if (!put.ok()) return std::move(put).error().with_context("export", "manifest");
     report.revision = next.revision;

@@ -275,5 +275,32 @@ TEST(ExportHours, ARedeliveryRefusesACopyThatIsNotWhatTheManifestRecorded) {
   EXPECT_TRUE(w.has("hr-ops/undeliverable/nobucket/events-2026-11-29-10.json"));
 }
 
+TEST(ExportHours, AManifestWrittenByAnotherRunInBetweenIsNotOverwritten) {
+  World w;
+  w.store.buckets.insert("hr-nobucket");
+  ASSERT_EQ(w.one(kTen, false).revision, 1U);
+  Exporter exporter = w.exporter_at(kTwelve.end_us());
+  auto prior = exporter.prior_manifest(kTen);
+  ASSERT_TRUE(prior.ok() && prior->has_value());
+  // Another run writes revision 2 after this one read revision 1.
+  ASSERT_EQ(w.one(kTen, false).revision, 2U);
+  const std::string theirs = w.body("hr-ops/" + manifest_key(kTen));
+  HourRevision revision;
+  revision.prior = std::move(**prior);
+  revision.reason = RevisionReason::kManualRerun;
+  auto mine = exporter.complete_hour(kTen, HourOutcome{}, kTwelve.end_us(), revision);
+  ASSERT_FALSE(mine.ok());
+  EXPECT_EQ(mine.error().kind, ErrorKind::kConflict) << mine.error().to_string();
+  EXPECT_EQ(w.body("hr-ops/" + manifest_key(kTen)), theirs);
+
+  // A first revision is written only where none exists.
+  World fresh;
+  Exporter first = fresh.exporter_at(kTwelve.end_us());
+  ASSERT_EQ(fresh.one(kEleven, false).revision, 1U);
+  auto again = first.complete_hour(kEleven, HourOutcome{}, kTwelve.end_us(), HourRevision{});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
+}
+
 }  // namespace
 }  // namespace es::exporter
