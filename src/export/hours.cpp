@@ -252,7 +252,10 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     const HourWindow& w = hour.task.window;
     HourReport& slot = out.summary.hours[report_of[i]];
     // Whatever becomes of the hour below, its lease is given back when this iteration ends.
-    const auto give_back = std::shared_ptr<void>(nullptr, [&](void*) { leases.release(w, hour.lease); });
+    bool given_back = false;
+    const auto give_back = std::shared_ptr<void>(nullptr, [&](void*) {
+      if (!given_back) leases.release(w, hour.lease);
+    });
     if (scan_error) {
       log::error("export.hour_failed", {{"hour", w.label()}, {"error", scan_error->to_string()}});
       slot = HourReport::failed(w, *scan_error);
@@ -292,6 +295,8 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
       continue;
     }
     slot = std::move(*report);
+    leases.release(w, hour.lease);  // before counting: the hour's report has the lease's requests
+    given_back = true;
     leases.count_requests(slot);
   }
   // Hours not started have no report.

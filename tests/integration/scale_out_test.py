@@ -50,7 +50,7 @@ def snapshot():
         if key == MANIFEST:
             manifest = json.loads(body)
             check(manifest["duration_ms"] >= 0 and manifest["generated_at"], "manifest carries its time")
-            del manifest["duration_ms"], manifest["generated_at"]
+            del manifest["duration_ms"], manifest["generated_at"], manifest["run_id"]  # when, and which run
             for o in manifest["objects"]:
                 # An undeliverable client's error quotes the service's request id, new on every request.
                 if "error" in o:
