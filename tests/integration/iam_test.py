@@ -382,8 +382,18 @@ def redelivery():
     check(not object_exists(ops_bucket, copy), "the undeliverable copy is deleted once delivered")
 
 
-skip("hour lease", "hour leases (locks/ in the ops bucket) are being built: add a run that takes, renews and "
-     "releases a lease under the exporter's and the worker's policies (the HourLeases statement)")
+@case("hour leases: a run takes each hour's lease (after probing that conditional writes are honoured) and "
+      "deletes it; a stage run under the worker's policy does the same")
+def hour_leases():
+    proc = run_as(exporter, ["run", "--hour", HOUR_NORMAL], single_env)
+    lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    events = {str(line.get("event", "")) for line in lines}
+    check("lease.conditions_ignored" not in events, "moto honours conditional writes: no lease warning expected")
+    check("lease.not_released" not in events, f"a lease was not given back: {sorted(events)}")
+    check(summary_of(proc)["hours"][0]["status"] == "exported", "the hour ran under its lease")
+    left = [o["Key"] for o in s3_admin.list_objects_v2(Bucket=ops_bucket).get("Contents", [])
+            if o["Key"].startswith("locks/")]
+    check(not left, f"leases or probes left under locks/: {left}")
 
 if failures:
     print(f"FAIL: {len(failures)} case(s) under the template's policies (proxy logs in {proxy_dir}):\n  "
