@@ -66,6 +66,19 @@ std::string render_rejected(std::vector<RejectedEvent> rejected) {
   return out;
 }
 
+std::vector<ManifestRevision> PriorManifest::history() const {
+  std::vector<ManifestRevision> all = manifest.history;
+  ManifestRevision self;
+  self.counts() = manifest.counts();
+  self.revision = manifest.revision;
+  self.reason = manifest.reason;
+  self.sha256 = sha256;
+  self.generated_at = manifest.generated_at;
+  self.run_id = manifest.run_id;
+  all.push_back(std::move(self));
+  return all;
+}
+
 std::string output_settings_hash(const ExportConfig& config) {
   // One "name=value" line per setting, in a fixed order: adding a setting changes every hash once.
   std::string text;
@@ -104,6 +117,18 @@ Result<bool> Exporter::hour_complete(const HourWindow& window) {
   if (manifest.ok()) return true;
   if (manifest.error().kind == ErrorKind::kNotFound && manifest.error().code != "NoSuchBucket") return false;
   return std::move(manifest).error();
+}
+
+Result<HourRevision> Exporter::rerun_revision(const HourWindow& window) {
+  HourRevision revision;
+  auto prior = prior_manifest(window, &revision.lookup_calls);
+  // A dry run writes no manifest: one it cannot look up does not stop it.
+  if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
+  if (prior.ok() && *prior) {
+    revision.prior = std::move(**prior);
+    revision.reason = RevisionReason::kManualRerun;
+  }
+  return revision;
 }
 
 Result<std::optional<PriorManifest>> Exporter::prior_manifest(const HourWindow& window,
@@ -161,13 +186,7 @@ Result<HourReport> Exporter::export_hour(const HourWindow& window, ReadProgress*
   log::info(
       "export.hour_started",
       {{"hour", window.label()}, {"table", config_.table}, {"read_mode", to_string(config_.read_mode)}});
-  HourRevision revision;
-  auto prior = prior_manifest(window, &revision.lookup_calls);
-  if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
-  if (prior.ok() && *prior) {
-    revision.prior = std::move(**prior);
-    revision.reason = RevisionReason::kManualRerun;
-  }
+  ES_ASSIGN_OR_RETURN(const HourRevision revision, rerun_revision(window));
 
   const MemoryPlan memory = memory_plan();
   ES_ASSIGN_OR_RETURN(ReadResult read, read_hour(window, config_, ports_, progress, memory.read));
@@ -256,13 +275,7 @@ void Exporter::remove_stale_copies(const HourWindow& window, const Manifest& pri
 
 Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome outcome,
                                            std::int64_t started_us) {
-  HourRevision revision;
-  auto prior = prior_manifest(window, &revision.lookup_calls);
-  if (!prior.ok() && !options_.dry_run) return std::move(prior).error();
-  if (prior.ok() && *prior) {
-    revision.prior = std::move(**prior);
-    revision.reason = RevisionReason::kManualRerun;
-  }
+  ES_ASSIGN_OR_RETURN(const HourRevision revision, rerun_revision(window));
   return complete_hour(window, std::move(outcome), started_us, revision);
 }
 
@@ -315,17 +328,8 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
   manifest.source = outcome.source;
   manifest.reason = revision.reason;
   if (revision.prior) {
-    const PriorManifest& prior = *revision.prior;
-    manifest.revision = prior.manifest.revision + 1;
-    manifest.history = prior.manifest.history;
-    ManifestRevision before;
-    before.counts() = prior.manifest.counts();
-    before.revision = prior.manifest.revision;
-    before.reason = prior.manifest.reason;
-    before.sha256 = prior.sha256;
-    before.generated_at = prior.manifest.generated_at;
-    before.run_id = prior.manifest.run_id;
-    manifest.history.push_back(std::move(before));
+    manifest.revision = revision.prior->manifest.revision + 1;
+    manifest.history = revision.prior->history();
   }
   report.revision = options_.dry_run ? 0 : manifest.revision;
   report.reason = manifest.reason;

@@ -145,6 +145,9 @@ struct PriorManifest {
   Manifest manifest;
   std::string sha256;  ///< hex SHA-256 of the document as stored (the next revision's history)
   std::string etag;
+
+  /// The history the next revision carries: this one's, then this revision itself.
+  [[nodiscard]] std::vector<ManifestRevision> history() const;
 };
 
 /// Which revision of an hour a run writes: the first, or the one after prior.
@@ -174,6 +177,10 @@ class Exporter {
   /// checked against the manifest's SHA-256): each one delivered has its copy deleted and is marked
   /// delivered, with when, in a new revision (redelivery). Nothing delivered: nothing written.
   [[nodiscard]] Result<HourReport> redeliver(const HourWindow& window, const PriorManifest& prior);
+
+  /// The revision a run of window writes when nothing says otherwise: the next one after its manifest
+  /// (manual_rerun), or the first.
+  [[nodiscard]] Result<HourRevision> rerun_revision(const HourWindow& window);
 
   /// The hour's manifest, or nullopt when it has none. calls, when given, gets the requests it took.
   [[nodiscard]] Result<std::optional<PriorManifest>> prior_manifest(const HourWindow& window,

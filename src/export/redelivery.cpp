@@ -75,14 +75,7 @@ Result<HourReport> Exporter::redeliver(const HourWindow& window, const PriorMani
     // The next revision: the same source, the objects now delivered.
     next.revision = prior.manifest.revision + 1;
     next.reason = RevisionReason::kRedelivery;
-    ManifestRevision before;
-    before.counts() = prior.manifest.counts();
-    before.revision = prior.manifest.revision;
-    before.reason = prior.manifest.reason;
-    before.sha256 = prior.sha256;
-    before.generated_at = prior.manifest.generated_at;
-    before.run_id = prior.manifest.run_id;
-    next.history.push_back(std::move(before));
+    next.history = prior.history();
     next.version = EAGLESENSE_VERSION;
     next.git_commit = std::string(git_commit());
     next.run_id = options_.run_id;
