@@ -3,11 +3,13 @@
 // src/lambda owns the Runtime API I/O and the handler does the work.
 
 #include <chrono>
+#include <optional>
 
 #include "aws/http.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "export/client_allow_list.h"
 #include "export/exporter.h"
 #include "export/metrics.h"
 #include "lambda/handler.h"
@@ -53,15 +55,16 @@ int LambdaCommand::run() {
   if (!config.ok()) return init_failed(*api, config.error());
   configure_logging(*config, false);
 
+  // The ports are made here to check the endpoints at init, and again at the first invocation
+  // when the bucket owner is known (below).
   auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return init_failed(*api, Error(ports.error()).with_context("config"));
   const MetricsMode metrics_mode = config->metrics.value_or(MetricsMode::kEmf);
   auto metrics = exporter::MetricsPublisher::make(metrics_mode, *env, *config);
   if (!metrics.ok()) return init_failed(*api, metrics.error());
 
-  exporter::Exporter exporter(*config, std::move(*ports));
+  std::optional<exporter::Exporter> exporter;
   lambda::HandlerContext context;
-  context.exporter = &exporter;
   context.metrics = metrics->get();
   context.emf_out = stdout;
   context.function_name = process("AWS_LAMBDA_FUNCTION_NAME").value_or("");
@@ -78,7 +81,27 @@ int LambdaCommand::run() {
                             {"hour_budget_s", config->hour_budget_seconds},
                             {"report", to_string(config->report)}});
 
-  auto loop = lambda::run_loop(*api, [&context](const lambda::InvocationRequest& request) {
+  // The exporter is made at the first invocation: its ARN names the function's own account, the
+  // default expected owner of every bucket, and the allow-list (EAGLESENSE_CLIENTS=s3://...) is
+  // read then, once per environment. A failure fails that invocation; the next one tries again.
+  auto loop = lambda::run_loop(*api, [&](const lambda::InvocationRequest& request) -> Result<std::string> {
+    if (!exporter) {
+      ExportConfig ready = *config;
+      if (auto account = lambda::account_of_function_arn(request.function_arn)) {
+        ready.default_bucket_owner(*account);
+      } else if (!ready.expected_bucket_owner_given) {
+        log::warn("lambda.no_account", {{"function_arn", request.function_arn}});
+      }
+      ES_ASSIGN_OR_RETURN(exporter::Ports made,
+                          exporter::make_aws_ports(*env, exporter::port_options_for(ready)));
+      ES_TRY(exporter::load_client_allow_list(ready, made));
+      log::info("lambda.buckets",
+                {{"expected_bucket_owner", ready.expected_bucket_owner},
+                 {"ops_bucket_owner", ready.ops_bucket_owner},
+                 {"allow_list", ready.allowed_clients ? ready.allowed_clients->size() : 0}});
+      exporter.emplace(ready, std::move(made));
+      context.exporter = &*exporter;
+    }
     return lambda::handle(request, context);
   });
   if (!loop.ok()) {

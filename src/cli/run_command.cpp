@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/run_id.h"
+#include "export/client_allow_list.h"
 #include "export/exporter.h"
 #include "export/hours.h"
 #include "export/metrics.h"
@@ -144,6 +145,9 @@ int RunCommand::run() {
   if (workers > 0) return run_scaled_out(*this, tasks, *env, *config);
   auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
+  if (Status listed = exporter::load_client_allow_list(*config, *ports); !listed.ok()) {
+    return report_error(listed.error());
+  }
   auto metrics =
       exporter::MetricsPublisher::make(config->metrics.value_or(MetricsMode::kNone), *env, *config);
   if (!metrics.ok()) return report_error(metrics.error());

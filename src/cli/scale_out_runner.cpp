@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/manifest.h"
 #include "core/run_id.h"
+#include "export/client_allow_list.h"
 #include "export/scale_out/run.h"
 #include "export/summary.h"
 
@@ -260,9 +261,15 @@ int run_scaled_out(const RunCommand& command, const std::vector<exporter::HourTa
   }
   auto ports = exporter::make_aws_ports(env, exporter::port_options_for(config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
+  // Each stage process reads the allow-list for itself; read here too, so that a missing list
+  // fails the run before any stage starts.
+  ExportConfig listed_config = config;
+  if (Status listed = exporter::load_client_allow_list(listed_config, *ports); !listed.ok()) {
+    return report_error(listed.error());
+  }
   exporter::ExportOptions options;
   options.run_id = make_run_id(system_now_us());
-  exporter::Exporter exporter(config, std::move(*ports), options);
+  exporter::Exporter exporter(listed_config, std::move(*ports), options);
   ChildProcessStageRunner runner(env, options.run_id);
   // export_hours skips the catch-up hours that have a manifest before a plan process is spawned.
   exporter::RunSummary summary = exporter::export_hours(exporter, tasks, [&](const HourWindow& w) {

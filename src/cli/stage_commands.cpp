@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/run_id.h"
+#include "export/client_allow_list.h"
 #include "export/metrics.h"
 #include "export/scale_out.h"
 #include "export/summary.h"
@@ -35,6 +36,7 @@ Result<StageSetup> make_setup(const SettingFlags& settings, const std::string& h
   s.window = *window;
   auto ports = exporter::make_aws_ports(s.env, exporter::port_options_for(s.config));
   if (!ports.ok()) return Error(ports.error()).with_context("config");
+  ES_TRY(exporter::load_client_allow_list(s.config, *ports));
   s.exporter = std::make_unique<exporter::Exporter>(s.config, std::move(*ports));
   return s;
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "export/client_allow_list.h"
 #include "export/verify.h"
 
 namespace es::cli {
@@ -106,6 +107,10 @@ int VerifyCommand::run() {
 
   auto ports = exporter::make_aws_ports(*env, exporter::port_options_for(*config));
   if (!ports.ok()) return report_error(Error(ports.error()).with_context("config"));
+  // verify re-reads the hour as the export did: the same clients are let through.
+  if (Status listed = exporter::load_client_allow_list(*config, *ports); !listed.ok()) {
+    return report_error(listed.error());
+  }
 
   exporter::VerifyOptions options;
   options.source = source;

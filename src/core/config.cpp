@@ -12,7 +12,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 36> kSettings = {{
+constexpr std::array<SettingSpec, 38> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -34,7 +34,13 @@ constexpr std::array<SettingSpec, 36> kSettings = {{
     {"EAGLESENSE_SSE", "--sse", "AES256", "server-side encryption: AES256 | aws:kms"},
     {"EAGLESENSE_KMS_KEY_ID", "--kms-key-id", "", "KMS key for aws:kms (default: the AWS managed key)"},
     {"EAGLESENSE_EXPECTED_BUCKET_OWNER", "--expected-bucket-owner", "",
-     "12-digit account id every client bucket must belong to"},
+     "12-digit account id every client bucket must belong to; none sends no owner (lambda default: "
+     "the function's own account)"},
+    {"EAGLESENSE_OPS_BUCKET_OWNER", "--ops-bucket-owner", "the expected bucket owner",
+     "12-digit account id the ops bucket must belong to; none sends no owner"},
+    {"EAGLESENSE_CLIENTS", "--allowed-clients", "",
+     "allow-list of clients: comma-separated ids, or s3://bucket/key of ids (one a line, # comments); "
+     "other clients' events are rejected (client_not_allowed)"},
     {"EAGLESENSE_UPLOAD_CONCURRENCY", "--upload-concurrency", "16", "parallel uploads (1-256)"},
     {"EAGLESENSE_MULTIPART_THRESHOLD_MB", "--multipart-threshold-mb", "64",
      "objects larger than this go up by multipart upload (5-5000)"},
@@ -138,6 +144,22 @@ Status read_attribute_name(const EnvLookup& env, std::string_view name, std::str
   return ok_status();
 }
 
+/// A 12-digit account id, or "none" (no owner sent); given says the setting was there.
+Status read_account(const EnvLookup& env, std::string_view name, std::string& out, bool& given) {
+  auto v = get(env, name);
+  if (!v) return ok_status();
+  given = true;
+  if (*v == "none") {
+    out.clear();
+    return ok_status();
+  }
+  if (v->size() != 12 || !std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return setting_error(name, fmt::format("'{}' is not a 12-digit AWS account id, nor none", *v));
+  }
+  out = *v;
+  return ok_status();
+}
+
 bool is_lower_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
@@ -207,6 +229,46 @@ std::optional<std::string> ExportConfig::reserved_bucket_reason(std::string_view
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> ExportConfig::client_not_allowed_reason(std::string_view client) const {
+  if (!allowed_clients || allowed_clients->contains(client)) return std::nullopt;
+  return fmt::format("client id '{}' is not in the allow-list (EAGLESENSE_CLIENTS)", client);
+}
+
+const std::string& ExportConfig::bucket_owner(std::string_view bucket) const {
+  return bucket == ops_bucket ? ops_bucket_owner : expected_bucket_owner;
+}
+
+void ExportConfig::default_bucket_owner(std::string_view account) {
+  if (!expected_bucket_owner_given) expected_bucket_owner = account;
+  if (!ops_bucket_owner_given) ops_bucket_owner = expected_bucket_owner;
+}
+
+Result<std::set<std::string, std::less<>>> parse_client_list(std::string_view text,
+                                                             std::string_view bucket_prefix,
+                                                             std::string_view setting) {
+  std::set<std::string, std::less<>> clients;
+  int line_no = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    line = line.substr(0, line.find('#'));
+    while (!line.empty()) {
+      const auto comma = line.find(',');
+      const std::string_view id = trim(line.substr(0, comma));
+      line = comma == std::string_view::npos ? std::string_view() : line.substr(comma + 1);
+      if (id.empty()) continue;
+      if (auto why = validate_client_id(id, bucket_prefix)) {
+        return setting_error(setting, fmt::format("line {}: '{}': {}", line_no, id, *why));
+      }
+      clients.emplace(id);
+    }
+  }
+  if (clients.empty()) return setting_error(setting, "the allow-list names no client");
+  return clients;
 }
 
 bool is_loopback_endpoint(std::string_view url) {
@@ -363,13 +425,24 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
     }
     c.kms_key_id = *v;
   }
-  if (auto v = get(env, "EAGLESENSE_EXPECTED_BUCKET_OWNER")) {
-    if (v->size() != 12 ||
-        !std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-      return setting_error("EAGLESENSE_EXPECTED_BUCKET_OWNER",
-                           fmt::format("'{}' is not a 12-digit AWS account id", *v));
+  ES_TRY(read_account(env, "EAGLESENSE_EXPECTED_BUCKET_OWNER", c.expected_bucket_owner,
+                      c.expected_bucket_owner_given));
+  c.ops_bucket_owner = c.expected_bucket_owner;
+  ES_TRY(read_account(env, "EAGLESENSE_OPS_BUCKET_OWNER", c.ops_bucket_owner, c.ops_bucket_owner_given));
+  if (auto v = get(env, "EAGLESENSE_CLIENTS")) {
+    if (v->starts_with("s3://")) {
+      const std::string_view path = std::string_view(*v).substr(5);
+      const auto slash = path.find('/');
+      if (slash == std::string_view::npos || slash + 1 == path.size()) {
+        return setting_error("EAGLESENSE_CLIENTS", fmt::format("'{}' is not s3://bucket/key", *v));
+      }
+      if (auto why = validate_bucket_name(path.substr(0, slash))) {
+        return setting_error("EAGLESENSE_CLIENTS", *why);
+      }
+      c.clients_object = *v;
+    } else {
+      ES_ASSIGN_OR_RETURN(c.allowed_clients, parse_client_list(*v, c.bucket_prefix, "EAGLESENSE_CLIENTS"));
     }
-    c.expected_bucket_owner = *v;
   }
   ES_TRY(read_int(env, "EAGLESENSE_UPLOAD_CONCURRENCY", 1, 256, c.upload_concurrency));
   std::uint64_t threshold_mb = c.multipart_threshold_bytes >> 20;

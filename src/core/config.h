@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,7 +99,14 @@ struct ExportConfig {
   std::vector<std::string> required_attrs = {"eventId", "clientId", "time"};
   Sse sse = Sse::kAes256;
   std::string kms_key_id;
-  std::string expected_bucket_owner;  ///< 12-digit account id or ""
+  /// EAGLESENSE_EXPECTED_BUCKET_OWNER: x-amz-expected-bucket-owner of every request to a client
+  /// bucket; "" sends none. expected_bucket_owner_given: the setting was given (an id, or "none"),
+  /// so the Lambda does not default it to its own account.
+  std::string expected_bucket_owner;
+  bool expected_bucket_owner_given = false;
+  /// EAGLESENSE_OPS_BUCKET_OWNER: the same for the ops bucket; when not given, the expected owner.
+  std::string ops_bucket_owner;
+  bool ops_bucket_owner_given = false;
   int upload_concurrency = 16;
   std::uint64_t multipart_threshold_bytes = 64ULL << 20;
   std::uint64_t part_size_bytes = 16ULL << 20;
@@ -132,6 +140,21 @@ struct ExportConfig {
   /// deployment's artifact bucket, other tenants' buckets that share the prefix).
   std::vector<std::string> reserved_buckets;
 
+  /// EAGLESENSE_CLIENTS: the onboarded clients; std::nullopt lets every valid client through. The
+  /// inline form is parsed at load; the s3:// form is named by clients_object and read once per
+  /// run (exporter::load_client_allow_list) before any hour is read.
+  std::optional<std::set<std::string, std::less<>>> allowed_clients;
+  std::string clients_object;  ///< "s3://bucket/key", or ""
+
+  /// Why client's events must be rejected as client_not_allowed, or std::nullopt.
+  [[nodiscard]] std::optional<std::string> client_not_allowed_reason(std::string_view client) const;
+  /// The x-amz-expected-bucket-owner of requests to bucket: the ops bucket's owner, or the
+  /// expected owner of client buckets (and of any other bucket read, such as the allow-list's).
+  [[nodiscard]] const std::string& bucket_owner(std::string_view bucket) const;
+  /// The Lambda's default: account (its own) becomes the expected owner, and the ops bucket's,
+  /// unless the settings were given.
+  void default_bucket_owner(std::string_view account);
+
   /// Why client must not be written to its bucket ("{prefix}-{client}" is the ops bucket or a
   /// reserved one), or std::nullopt. Such events are rejected as reserved_bucket.
   [[nodiscard]] std::optional<std::string> reserved_bucket_reason(std::string_view client) const;
@@ -157,6 +180,12 @@ struct ExportConfig {
 /// control characters, no upper case.
 [[nodiscard]] std::optional<std::string> validate_client_id(std::string_view client,
                                                             std::string_view bucket_prefix);
+
+/// The client ids of an allow-list (one per line or comma-separated; '#' starts a comment), each
+/// checked with validate_client_id; an error names setting. An empty list is an error.
+[[nodiscard]] Result<std::set<std::string, std::less<>>> parse_client_list(std::string_view text,
+                                                                           std::string_view bucket_prefix,
+                                                                           std::string_view setting);
 
 /// True when url's host is a loopback address: 127.0.0.0/8, [::1] or localhost.
 [[nodiscard]] bool is_loopback_endpoint(std::string_view url);

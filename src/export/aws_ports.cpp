@@ -38,7 +38,8 @@ class S3Upload final : public ObjectUpload {
   }
   ~S3Upload() override {
     if (!upload_id_.empty() && !finished_)
-      static_cast<void>(client_.abort_multipart_upload(bucket_, key_, upload_id_));
+      static_cast<void>(
+          client_.abort_multipart_upload(bucket_, key_, upload_id_, options_.expected_bucket_owner));
   }
   S3Upload(const S3Upload&) = delete;
   S3Upload& operator=(const S3Upload&) = delete;
@@ -100,32 +101,38 @@ class S3Upload final : public ObjectUpload {
 
 class S3Store final : public ObjectStore {
  public:
-  S3Store(s3::S3Client client, std::size_t threshold, std::size_t part_size)
-      : client_(std::move(client)), threshold_(threshold), part_size_(part_size) {}
+  S3Store(s3::S3Client client, AwsPortsOptions options)
+      : client_(std::move(client)),
+        threshold_(options.multipart_threshold),
+        part_size_(options.part_size),
+        options_(std::move(options)) {}
   Result<s3::PutResult> put(std::string_view bucket, std::string_view key, std::string_view body,
                             const s3::PutOptions& options) override {
-    return client_.upload(bucket, key, body, options, threshold_, part_size_);
+    return client_.upload(bucket, key, body, owned(bucket, options), threshold_, part_size_);
   }
   Result<s3::PutResult> put_from(std::string_view bucket, std::string_view key, aws::BodySource& source,
                                  const s3::PutOptions& options) override {
     // Beyond one PutObject the object goes as a multipart upload of parts held in memory.
     if (source.size() > threshold_) return ObjectStore::put_from(bucket, key, source, options);
-    return client_.put_object(bucket, key, source, options);
+    return client_.put_object(bucket, key, source, owned(bucket, options));
   }
   Result<std::unique_ptr<ObjectUpload>> begin_upload(std::string_view bucket, std::string_view key,
                                                      const s3::PutOptions& options) override {
     return std::unique_ptr<ObjectUpload>(std::make_unique<S3Upload>(
         // A streamed object switches to multipart as soon as one part is full, so it never holds
         // more than a part in memory (the 64 MB single-PUT threshold would, for a spilled client).
-        client_, std::string(bucket), std::string(key), options, std::min(threshold_, part_size_),
-        part_size_));
+        client_, std::string(bucket), std::string(key), owned(bucket, options),
+        std::min(threshold_, part_size_), part_size_));
   }
   Result<s3::GetResult> get(std::string_view bucket, std::string_view key) override {
-    return client_.get_object(bucket, key);
+    s3::GetOptions options;
+    options.expected_bucket_owner = owner(bucket);
+    return client_.get_object(bucket, key, options);
   }
   Result<std::string> get_range(std::string_view bucket, std::string_view key, std::uint64_t first,
                                 std::uint64_t last) override {
     s3::GetOptions options;
+    options.expected_bucket_owner = owner(bucket);
     options.range = s3::ByteRange{first, last};
     ES_ASSIGN_OR_RETURN(s3::GetResult got, client_.get_object(bucket, key, options));
     if (got.body.size() != last - first + 1) {
@@ -137,7 +144,7 @@ class S3Store final : public ObjectStore {
     return std::move(got.body);
   }
   Result<std::vector<std::string>> list(std::string_view bucket, std::string_view prefix) override {
-    ES_ASSIGN_OR_RETURN(std::vector<s3::ObjectInfo> objects, client_.list_all(bucket, prefix));
+    ES_ASSIGN_OR_RETURN(std::vector<s3::ObjectInfo> objects, client_.list_all(bucket, prefix, owner(bucket)));
     std::vector<std::string> keys;
     keys.reserve(objects.size());
     for (auto& o : objects) keys.push_back(std::move(o.key));
@@ -147,7 +154,7 @@ class S3Store final : public ObjectStore {
     constexpr std::size_t kBatch = 1000;  // DeleteObjects' limit
     for (std::size_t i = 0; i < keys.size(); i += kBatch) {
       const std::span<const std::string> batch(keys.data() + i, std::min(kBatch, keys.size() - i));
-      ES_ASSIGN_OR_RETURN(s3::DeleteObjectsResult done, client_.delete_objects(bucket, batch));
+      ES_ASSIGN_OR_RETURN(s3::DeleteObjectsResult done, client_.delete_objects(bucket, batch, owner(bucket)));
       if (!done.errors.empty()) return std::move(done.errors.front());
     }
     return ok_status();
@@ -158,12 +165,27 @@ class S3Store final : public ObjectStore {
   aws::CallStats stats() const override { return client_.stats(); }
 
  private:
+  [[nodiscard]] const std::string& owner(std::string_view bucket) const {
+    return bucket == options_.ops_bucket ? options_.ops_bucket_owner : options_.client_bucket_owner;
+  }
+  /// options with the bucket's owner: the configuration decides it, not each caller.
+  [[nodiscard]] s3::PutOptions owned(std::string_view bucket, const s3::PutOptions& options) const {
+    s3::PutOptions o = options;
+    o.expected_bucket_owner = owner(bucket);
+    return o;
+  }
+
   s3::S3Client client_;
   std::size_t threshold_;
   std::size_t part_size_;
+  AwsPortsOptions options_;
 };
 
 }  // namespace
+
+std::unique_ptr<ObjectStore> make_s3_store(s3::S3Client client, const AwsPortsOptions& options) {
+  return std::make_unique<S3Store>(std::move(client), options);
+}
 
 AwsPortsOptions port_options_for(const ExportConfig& config) {
   AwsPortsOptions o;
@@ -172,6 +194,9 @@ AwsPortsOptions port_options_for(const ExportConfig& config) {
   o.max_attempts = config.max_attempts;
   o.insecure_tls = config.insecure_tls;
   o.ca_bundle = config.ca_bundle;
+  o.ops_bucket = config.ops_bucket;
+  o.ops_bucket_owner = config.ops_bucket_owner;
+  o.client_bucket_owner = config.expected_bucket_owner;
   return o;
 }
 
@@ -210,8 +235,7 @@ Result<Ports> make_aws_ports(const EnvLookup& env, const AwsPortsOptions& option
   };
   ports.make_store = [s3, http, options]() -> Result<std::unique_ptr<ObjectStore>> {
     ES_ASSIGN_OR_RETURN(s3::S3Client client, s3::S3Client::make(s3, aws::make_curl_http_client(http)));
-    return std::unique_ptr<ObjectStore>(
-        std::make_unique<S3Store>(std::move(client), options.multipart_threshold, options.part_size));
+    return make_s3_store(std::move(client), options);
   };
   return ports;
 }

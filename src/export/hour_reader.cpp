@@ -147,6 +147,10 @@ HourSlot::Route& client_route(HourSlot& hour, BlockPool& blocks, std::string_vie
       route.invalid = config.reserved_bucket_reason(client);
       if (route.invalid) route.reason = "reserved_bucket";
     }
+    if (!route.invalid) {
+      route.invalid = config.client_not_allowed_reason(client);
+      if (route.invalid) route.reason = "client_not_allowed";
+    }
     if (!route.invalid) route.events = &hour.clients.try_emplace(std::string(client), blocks).first->second;
     it = hour.routes.emplace(std::string(client), std::move(route)).first;
   }
@@ -280,6 +284,11 @@ Result<MultiHourRead> read_windows(const std::vector<HourWindow>& windows, const
                                    const Ports& ports, ReadProgress* progress, const ReadLimits& limits,
                                    const ReadScope& scope) {
   if (windows.empty()) return MultiHourRead{};
+  if (!config.clients_object.empty() && !config.allowed_clients) {
+    // Reading without the allow-list would deliver every client: the setup must load it first.
+    return Error::internal("read_hours: the allow-list " + config.clients_object +
+                           " (EAGLESENSE_CLIENTS) was not loaded");
+  }
   for (std::size_t i = 1; i < windows.size(); ++i) {
     if (!(windows[i - 1] < windows[i])) {
       return Error::internal("read_hours: the hours must be distinct and in increasing order");

@@ -15,6 +15,7 @@
 #include "core/env.h"
 #include "core/result.h"
 #include "dynamodb/dynamodb_client.h"
+#include "s3/s3_client.h"
 #include "s3/s3_types.h"
 
 namespace es::exporter {
@@ -98,10 +99,19 @@ struct AwsPortsOptions {
   int max_attempts = 8;
   bool insecure_tls = false;
   std::string ca_bundle;
+  /// x-amz-expected-bucket-owner of every S3 request: ops_bucket_owner for ops_bucket, else
+  /// client_bucket_owner ("" sends none). The store sets it on every call, whatever the options
+  /// a caller passes, so that no request kind can go without it.
+  std::string ops_bucket;
+  std::string ops_bucket_owner;
+  std::string client_bucket_owner;
 };
 
 /// The options config asks for (multipart sizes, attempts, TLS).
 [[nodiscard]] AwsPortsOptions port_options_for(const ExportConfig& config);
+
+/// An ObjectStore over client (what make_aws_ports' stores are; tests give it a scripted client).
+[[nodiscard]] std::unique_ptr<ObjectStore> make_s3_store(s3::S3Client client, const AwsPortsOptions& options);
 
 /// Ports backed by DynamoDbClient and S3Client, configured from env (endpoints, region,
 /// credentials chain). Validates endpoints without any network call.

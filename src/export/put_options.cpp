@@ -8,6 +8,9 @@ s3::PutOptions encrypted_put_options(const ExportConfig& config) {
   s3::PutOptions o;
   o.encryption = config.sse == Sse::kKms ? s3::Encryption::kKms : s3::Encryption::kAes256;
   o.kms_key_id = config.kms_key_id;
+  // The ops bucket's documents (manifest, rejected, staging, reports); object_put_options sets the
+  // client buckets' owner instead.
+  o.expected_bucket_owner = config.ops_bucket_owner;
   return o;
 }
 

@@ -12,7 +12,8 @@
 
 namespace es::exporter {
 
-/// The encryption every write asks for: SSE-S3, or SSE-KMS with the configured key.
+/// The encryption every write asks for: SSE-S3, or SSE-KMS with the configured key; and the ops
+/// bucket's expected owner (the documents written with these options go there).
 [[nodiscard]] s3::PutOptions encrypted_put_options(const ExportConfig& config);
 
 /// A client's object of hour w: its format's headers, the checksum (digest, when known), metadata

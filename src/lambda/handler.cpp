@@ -150,6 +150,24 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
 
 }  // namespace
 
+std::optional<std::string> account_of_function_arn(std::string_view arn) {
+  // arn:partition:lambda:region:account:function:name[:qualifier]
+  std::vector<std::string_view> fields;
+  while (fields.size() < 6) {
+    const auto colon = arn.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    fields.push_back(arn.substr(0, colon));
+    arn.remove_prefix(colon + 1);
+  }
+  const std::string_view account = fields[4];
+  const bool digits = account.size() == 12 && std::all_of(account.begin(), account.end(),
+                                                          [](char c) { return c >= '0' && c <= '9'; });
+  if (fields[0] != "arn" || fields[2] != "lambda" || fields[5] != "function" || !digits || arn.empty()) {
+    return std::nullopt;
+  }
+  return std::string(account);
+}
+
 std::optional<std::uint64_t> default_memory_budget_mb(const std::optional<std::string>& function_mb) {
   if (!function_mb || function_mb->empty() || function_mb->size() > 6) return std::nullopt;
   std::uint64_t mb = 0;

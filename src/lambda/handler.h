@@ -41,6 +41,11 @@ inline constexpr std::string_view kHourFailed = "HourFailed";
 [[nodiscard]] std::optional<std::uint64_t> default_memory_budget_mb(
     const std::optional<std::string>& function_mb);
 
+/// The account of a Lambda function ARN ("arn:aws:lambda:us-east-1:123456789012:function:es[:alias]"):
+/// the function's own account, the default expected owner of every bucket. nullopt when arn is not
+/// a function ARN with a 12-digit account. Pure.
+[[nodiscard]] std::optional<std::string> account_of_function_arn(std::string_view arn);
+
 /// The summary JSON of render_summary with "hours_not_done": [labels] added.
 [[nodiscard]] std::string render_lambda_summary(const exporter::RunSummary& summary,
                                                 const std::vector<HourWindow>& not_done);

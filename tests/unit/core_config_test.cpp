@@ -134,6 +134,83 @@ TEST(ClientIds, NoClientWritesIntoTheOpsBucketOrAReservedOne) {
   EXPECT_EQ(bad.error().resource, "EAGLESENSE_RESERVED_BUCKETS");
 }
 
+TEST(AllowList, InlineListOfValidatedIds) {
+  auto c = load({{"EAGLESENSE_CLIENTS", " acme, beta ,acme"}});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_TRUE(c->allowed_clients.has_value());
+  EXPECT_EQ(*c->allowed_clients, (std::set<std::string, std::less<>>{"acme", "beta"}));
+  EXPECT_TRUE(c->clients_object.empty());
+  EXPECT_EQ(c->client_not_allowed_reason("acme"), std::nullopt);
+  auto why = c->client_not_allowed_reason("gamma");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("'gamma'"), std::string::npos) << *why;
+  // Unset: every valid client.
+  auto all = load({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE(all->allowed_clients.has_value());
+  EXPECT_EQ(all->client_not_allowed_reason("gamma"), std::nullopt);
+  for (const char* bad : {"acme,Beta", "acme,a/b", ",", " # nothing"}) {
+    auto r = load({{"EAGLESENSE_CLIENTS", bad}});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().resource, "EAGLESENSE_CLIENTS") << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST(AllowList, ObjectFormIsNamedAtLoadAndParsedFromItsText) {
+  auto c = load({{"EAGLESENSE_CLIENTS", "s3://client-events-ops/config/clients.txt"}});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->clients_object, "s3://client-events-ops/config/clients.txt");
+  EXPECT_FALSE(c->allowed_clients.has_value());  // read by the run, from S3
+  for (const char* bad : {"s3://", "s3://bucket", "s3://bucket/", "s3://Bad_Bucket/key"}) {
+    auto r = load({{"EAGLESENSE_CLIENTS", bad}});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().resource, "EAGLESENSE_CLIENTS") << bad;
+  }
+  auto parsed =
+      parse_client_list("# onboarded\nacme\n\nbeta, gamma  # since 2026-11\r\n", "ce", "EAGLESENSE_CLIENTS");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  EXPECT_EQ(*parsed, (std::set<std::string, std::less<>>{"acme", "beta", "gamma"}));
+  auto bad = parse_client_list("acme\nBeta\n", "ce", "EAGLESENSE_CLIENTS");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().resource, "EAGLESENSE_CLIENTS");
+  EXPECT_NE(bad.error().message.find("line 2"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(parse_client_list("# empty\n", "ce", "EAGLESENSE_CLIENTS").ok());
+}
+
+TEST(BucketOwner, OpsOwnerDefaultsToTheExpectedOneAndNoneTurnsItOff) {
+  auto c = load({{"EAGLESENSE_EXPECTED_BUCKET_OWNER", "111122223333"}});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bucket_owner("client-events-acme"), "111122223333");
+  EXPECT_EQ(c->bucket_owner("client-events-ops"), "111122223333");
+  auto split = load({{"EAGLESENSE_EXPECTED_BUCKET_OWNER", "111122223333"},
+                     {"EAGLESENSE_OPS_BUCKET_OWNER", "444455556666"}});
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ(split->bucket_owner("client-events-acme"), "111122223333");
+  EXPECT_EQ(split->bucket_owner("client-events-ops"), "444455556666");
+  auto off = load({{"EAGLESENSE_EXPECTED_BUCKET_OWNER", "none"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->expected_bucket_owner_given);
+  EXPECT_EQ(off->expected_bucket_owner, "");
+  auto bad = load({{"EAGLESENSE_OPS_BUCKET_OWNER", "12345"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().resource, "EAGLESENSE_OPS_BUCKET_OWNER");
+
+  // The Lambda's default (its own account) fills only what was not given.
+  ExportConfig unset = *load({});
+  unset.default_bucket_owner("999988887777");
+  EXPECT_EQ(unset.expected_bucket_owner, "999988887777");
+  EXPECT_EQ(unset.ops_bucket_owner, "999988887777");
+  ExportConfig given = *off;
+  given.default_bucket_owner("999988887777");
+  EXPECT_EQ(given.expected_bucket_owner, "");
+  EXPECT_EQ(given.ops_bucket_owner, "");
+  ExportConfig ops_given = *load({{"EAGLESENSE_OPS_BUCKET_OWNER", "444455556666"}});
+  ops_given.default_bucket_owner("999988887777");
+  EXPECT_EQ(ops_given.expected_bucket_owner, "999988887777");
+  EXPECT_EQ(ops_given.ops_bucket_owner, "444455556666");
+}
+
 TEST(ConsistentRead, ScanModeOnly) {
   auto scan = load({{"EAGLESENSE_CONSISTENT_READ", "true"}});
   ASSERT_TRUE(scan.ok()) << scan.error().to_string();

@@ -163,6 +163,47 @@ TEST(Exporter, AClientNamedLikeTheOpsBucketIsRejected) {
   for (const ManifestObject& o : manifest->objects) EXPECT_NE(o.client, "ops");
 }
 
+// EAGLESENSE_CLIENTS: only the onboarded clients get an object; the others' events are rejected
+// (client_not_allowed), accounted for, and nothing is written for them.
+TEST(Exporter, AClientNotInTheAllowListIsRejectedAndTheHourBalances) {
+  World w;
+  w.config.allowed_clients = std::set<std::string, std::less<>>{"acme"};
+  w.config.expected_bucket_owner = "111122223333";
+  w.config.ops_bucket_owner = "444455556666";
+  auto report = w.run();
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_EQ(report->events_read, 8u);
+  EXPECT_EQ(report->events_delivered, 4u);  // acme's
+  EXPECT_EQ(report->events_rejected, 4u);   // beta's b1, nobucket's gone, Upper, no client id
+  EXPECT_EQ(report->events_undeliverable, 0u);
+  EXPECT_EQ(report->events_read,
+            report->events_delivered + report->events_rejected + report->events_undeliverable);
+  EXPECT_FALSE(w.store.objects.contains("ce-beta/events-2026-11-29-10.json"));
+  EXPECT_FALSE(w.store.objects.contains("ce-ops/undeliverable/nobucket/events-2026-11-29-10.json"));
+  const std::string rejected = w.object("ce-ops/rejected/events-2026-11-29-10.json");
+  EXPECT_NE(rejected.find(R"("reason":"client_not_allowed")"), std::string::npos) << rejected;
+  EXPECT_NE(rejected.find("client id 'beta' is not in the allow-list"), std::string::npos) << rejected;
+  EXPECT_NE(rejected.find("client id 'nobucket' is not in the allow-list"), std::string::npos) << rejected;
+  // Every write carries its bucket's expected owner: the client's, and the ops bucket's.
+  EXPECT_EQ(w.store.objects.at("ce-acme/events-2026-11-29-10.json").options.expected_bucket_owner,
+            "111122223333");
+  EXPECT_EQ(w.store.objects.at("ce-ops/rejected/events-2026-11-29-10.json").options.expected_bucket_owner,
+            "444455556666");
+  EXPECT_EQ(w.store.objects.at("ce-ops/manifests/2026/11/29/10.json").options.expected_bucket_owner,
+            "444455556666");
+}
+
+// The s3:// form must be loaded (load_client_allow_list) before an hour is read: reading without it
+// would let every client through.
+TEST(Exporter, AnAllowListObjectNotLoadedFailsTheHourBeforeAnyWrite) {
+  World w;
+  w.config.clients_object = "s3://ce-ops/config/clients.txt";
+  auto report = w.run();
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.error().message.find("EAGLESENSE_CLIENTS"), std::string::npos);
+  EXPECT_TRUE(w.store.objects.empty());
+}
+
 TEST(Exporter, DryRunReadsAndEncodesButWritesNothing) {
   World w;
   ExportOptions options;

@@ -336,6 +336,23 @@ TEST(LambdaStages, ThePlanTakesTheLeaseUnderTheExecutionsName) {
   EXPECT_EQ(out["units"].get_array().size(), 0u);
 }
 
+// The expected bucket owner's default in Lambda: the account in the invoked function's ARN.
+TEST(LambdaSettings, TheFunctionsOwnAccountComesFromItsArn) {
+  EXPECT_EQ(account_of_function_arn("arn:aws:lambda:us-east-1:123456789012:function:eaglesense"),
+            "123456789012");
+  EXPECT_EQ(account_of_function_arn("arn:aws:lambda:eu-west-1:210987654321:function:es:live"),
+            "210987654321");
+  EXPECT_EQ(account_of_function_arn("arn:aws-cn:lambda:cn-north-1:111122223333:function:es"), "111122223333");
+  for (const char* bad : {"", "arn:aws:lambda:us-east-1:123456789012:function:", "arn:aws:s3:::bucket",
+                          "arn:aws:lambda:us-east-1:12345:function:es",
+                          "arn:aws:lambda:us-east-1:123456789012:layer:es", "not an arn"}) {
+    EXPECT_EQ(account_of_function_arn(bad), std::nullopt) << bad;
+  }
+  ExportConfig config;
+  config.default_bucket_owner(*account_of_function_arn("arn:aws:lambda:us-east-1:123456789012:function:es"));
+  EXPECT_EQ(config.bucket_owner("client-events-acme"), "123456789012");
+}
+
 TEST(LambdaStages, RunAnHourAsTheStateMachineDoes) {
   World w;
   w.table.items.push_back(item("g1", "gone", "2026-11-29T10:20:00Z"));

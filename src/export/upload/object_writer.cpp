@@ -54,7 +54,7 @@ void deliver_or_set_aside(const UploadContext& context, ClientJob& job, const s3
                                       {"events", m.events},
                                       {"error", m.error}});
   s3::PutOptions ops_options = options;
-  ops_options.expected_bucket_owner.clear();
+  ops_options.expected_bucket_owner = context.config.ops_bucket_owner;
   ops_options.metadata["intended-bucket"] = m.bucket;
   Status kept = writer.send(context.config.ops_bucket, m.undeliverable_key, ops_options);
   if (!kept.ok()) job.fatal = std::move(kept).error();
