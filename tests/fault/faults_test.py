@@ -451,7 +451,7 @@ class Case:
     # --- headers (s3-headers) ----------------------------------------------------------------------
 
     def check_headers(self, seen, prefix):
-        """Every request to a client bucket carries x-amz-expected-bucket-owner; PutObject and
+        """Every request to a client bucket or the ops bucket carries x-amz-expected-bucket-owner; PutObject and
         CreateMultipartUpload carry SSE-KMS with the key id, UploadPart and CompleteMultipartUpload
         carry none (S3 takes those headers only where an object is created); every PUT of a body
         carries x-amz-checksum-sha256. The ops bucket's PUTs carry SSE-KMS too."""
@@ -474,10 +474,10 @@ class Case:
             kinds.setdefault((where, kind), []).append(r)
             h = r["headers"]
             label = f"{kind} {r['path'][:90]}"
-            if where == "client":
-                fh.check(h.get("x-amz-expected-bucket-owner") == OWNER,
-                         f"{label}: x-amz-expected-bucket-owner {h.get('x-amz-expected-bucket-owner')!r}, "
-                         f"expected {OWNER}")
+            # Client and ops buckets alike (EAGLESENSE_OPS_BUCKET_OWNER defaults to the same owner).
+            fh.check(h.get("x-amz-expected-bucket-owner") == OWNER,
+                     f"{label}: x-amz-expected-bucket-owner {h.get('x-amz-expected-bucket-owner')!r}, "
+                     f"expected {OWNER} ({where} bucket)")
             if kind in ("PutObject", "CreateMultipartUpload"):
                 fh.check(h.get("x-amz-server-side-encryption") == "aws:kms",
                          f"{label}: x-amz-server-side-encryption {h.get('x-amz-server-side-encryption')!r}")
