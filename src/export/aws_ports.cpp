@@ -160,7 +160,7 @@ class S3Store final : public ObjectStore {
     return ok_status();
   }
   Status remove_if_match(std::string_view bucket, std::string_view key, std::string_view if_match) override {
-    return client_.delete_object(bucket, key, {}, if_match);
+    return client_.delete_object(bucket, key, owner(bucket), if_match);
   }
   aws::CallStats stats() const override { return client_.stats(); }
 

@@ -64,6 +64,7 @@ aws::HttpResponse s3_answer(const RecordedRequest& r) {
   if (kind == "HeadObject") return answer(404);
   if (kind == "AbortMultipartUpload") return answer(204);
   if (kind == "DeleteObjects") return answer(200, "<DeleteResult></DeleteResult>");
+  if (kind == "DELETE") return answer(204);  // DeleteObject (a lease given back)
   if (kind == "ListObjectsV2") {
     return answer(200,
                   "<ListBucketResult><Name>b</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>"
@@ -129,6 +130,9 @@ TEST(S3Store, EveryRequestCarriesItsBucketsExpectedOwner) {
   EXPECT_TRUE(f.store->get("ce-ops", "manifests/2026/11/29/10.json").ok());
   EXPECT_TRUE(f.store->list("ce-ops", "manifests/").ok());
   EXPECT_TRUE(f.store->remove("ce-ops", {"undeliverable/acme/events.json"}).ok());
+  EXPECT_TRUE(
+      f.store->remove_if_match("ce-ops", "locks/2026-11-29T10.json", "5eb63bbbe01eeed093cb22bb8f5acdc3")
+          .ok());
 
   std::set<std::string> kinds;
   for (std::size_t i = 0; i < f.http->requests.size(); ++i) {
@@ -137,9 +141,9 @@ TEST(S3Store, EveryRequestCarriesItsBucketsExpectedOwner) {
     kinds.insert(kind_of(r));
     EXPECT_EQ(r.header("x-amz-expected-bucket-owner"), want) << kind_of(r) << " " << r.url;
   }
-  for (const char* kind :
-       {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "HeadObject",
-        "AbortMultipartUpload", "GetObject", "GetObject(range)", "ListObjectsV2", "DeleteObjects"}) {
+  for (const char* kind : {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+                           "HeadObject", "AbortMultipartUpload", "GetObject", "GetObject(range)",
+                           "ListObjectsV2", "DeleteObjects", "DELETE"}) {
     EXPECT_TRUE(kinds.contains(kind)) << kind << " was never sent";
   }
 }
