@@ -142,25 +142,38 @@ Result<bool> RunReader::next(StoredEvent& out) {
     }
     return ok_status();
   };
+  const auto corrupt = [this](std::string message) {
+    return Error::invalid_data(run_.file->name(), fmt::format("run at offset {} ({} bytes): {}", run_.offset,
+                                                              run_.bytes, std::move(message)))
+        .with_context("spill");
+  };
+  // The bytes of the run not yet consumed: loaded or still in the source.
+  const std::uint64_t left = run_.bytes - read_ + available();
   if (available() < kRecordHeader) {
-    if (read_ == run_.bytes && available() == 0) return false;
+    if (left == 0) return false;
+    if (left < kRecordHeader) return corrupt(fmt::format("{} bytes left, less than a record header", left));
     ES_TRY(fill(kRecordHeader));
-    if (available() < kRecordHeader) return Error::io("spill", "truncated run").with_context("spill");
+    if (available() < kRecordHeader) return corrupt("truncated record header");
   }
   std::uint32_t body = 0;
   std::uint32_t id = 0;
   std::memcpy(&body, buffer_.get() + begin_ + 8, sizeof body);
   std::memcpy(&id, buffer_.get() + begin_ + 12, sizeof id);
-  const std::size_t record = kRecordHeader + body + id;
+  // 64-bit arithmetic: two uint32 lengths cannot overflow it. Checked before fill() may grow the
+  // buffer to the record's size.
+  const std::uint64_t record = std::uint64_t{kRecordHeader} + body + id;
+  if (record > left) {
+    return corrupt(fmt::format("a record of {} + {} bytes, {} bytes left", body, id, left - kRecordHeader));
+  }
   if (available() < record) {
-    ES_TRY(fill(record));
-    if (available() < record) return Error::io("spill", "truncated run").with_context("spill");
+    ES_TRY(fill(static_cast<std::size_t>(record)));
+    if (available() < record) return corrupt("truncated record");
   }
   std::memcpy(&out.time_us, buffer_.get() + begin_, sizeof out.time_us);
   out.body_size = body;
   out.id_size = id;
   out.data = buffer_.get() + begin_ + kRecordHeader;
-  begin_ += record;
+  begin_ += static_cast<std::size_t>(record);
   return true;
 }
 

@@ -23,6 +23,8 @@ class RunSource {
   [[nodiscard]] virtual Status read_at(std::uint64_t offset, char* out, std::size_t n) const = 0;
   /// True when reading it again is cheap (a local file, in the page cache), not a request.
   [[nodiscard]] virtual bool local() const { return false; }
+  /// What errors name it: the spill file's directory, or the run's object.
+  [[nodiscard]] virtual std::string name() const = 0;
 };
 
 /// An anonymous temporary file (unlinked as soon as it is created, so a crash leaves nothing
@@ -41,6 +43,7 @@ class SpillFile final : public RunSource {
   /// Reads exactly n bytes at offset.
   [[nodiscard]] Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
   [[nodiscard]] bool local() const override { return true; }
+  [[nodiscard]] std::string name() const override { return "a spill file in " + dir_; }
   [[nodiscard]] std::uint64_t size() const { return size_; }
 
  private:
@@ -69,6 +72,9 @@ void append_run_record(std::string& out, const StoredEvent& e);
                                            std::vector<StoredEvent>& events, std::string& scratch);
 
 /// Reads a run back in order through a buffer of about buffer_bytes (grown for a larger record).
+/// Each record's lengths are checked against the bytes left in the run before the buffer grows: a
+/// corrupted header fails with kInvalidData naming the run, never a huge allocation (a staged run's
+/// SHA-256 is only known once its last byte is read).
 class RunReader {
  public:
   RunReader(SpilledRun run, std::size_t buffer_bytes);

@@ -165,6 +165,7 @@ class BrokenRun final : public RunSource {
     return Error::io("spill file", "read failed: Input/output error");
   }
   [[nodiscard]] bool local() const override { return true; }
+  [[nodiscard]] std::string name() const override { return "a broken run"; }
 };
 
 TEST(EventsBody, ARunThatCannotBeReadFailsTheReadAndSaysSo) {

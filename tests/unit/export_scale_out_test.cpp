@@ -3,6 +3,7 @@
 // their inputs; repeated stages that change nothing.
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <random>
 
@@ -345,6 +346,32 @@ TEST(RejectedPart, RoundTripsAnyBytes) {
   EXPECT_EQ((*out)[1].item, std::string("\0\xff", 2));
   EXPECT_EQ((*out)[0].client_id, "Upper");
   EXPECT_FALSE(decode_rejected(encode_rejected(in).substr(0, 10)).ok());
+}
+
+TEST(RejectedPart, ACorruptedLengthIsInvalidDataNotAnAllocation) {
+  std::string bytes = encode_rejected({{"invalid_client_id", "upper case", "e1", "Upper", "{}"}});
+  const std::uint32_t huge = 0xffffffffu;
+  std::memcpy(bytes.data(), &huge, sizeof huge);
+  auto out = decode_rejected(bytes);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::kInvalidData);
+}
+
+TEST(ScaleOut, ARunWithACorruptedLengthFailsItsMergeNamingTheRun) {
+  World w;
+  Exporter exporter = w.exporter();
+  ScaleOut stages(exporter);
+  ASSERT_TRUE(stages.plan(kHour, 2, false).ok());
+  ASSERT_TRUE(stages.work(kHour, 0).ok());
+  ASSERT_TRUE(stages.work(kHour, 1).ok());
+  const std::string key = run_key(kHour, "acme", 1);
+  std::string& run = w.store.objects.at("so-ops/" + key).body;
+  const std::uint32_t huge = 0xfffffff0u;  // the first record's body length
+  std::memcpy(run.data() + 8, &huge, sizeof huge);
+  auto merged = stages.merge(kHour, "acme");
+  ASSERT_FALSE(merged.ok());
+  EXPECT_EQ(merged.error().kind, ErrorKind::kInvalidData) << merged.error().to_string();
+  EXPECT_NE(merged.error().to_string().find(key), std::string::npos) << merged.error().to_string();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Spill files, sorted runs and the k-way merge that lets an hour of any size go out with bounded memory.
 
+#include <cstring>
 #include <memory>
 #include <random>
 
@@ -118,6 +119,77 @@ TEST(Spill, ARunIsTheRecordLayoutInOutputOrder) {
   std::string bytes(expected.size(), '\0');
   ASSERT_TRUE((*file)->read_at(run->offset, bytes.data(), bytes.size()).ok());
   EXPECT_EQ(bytes, expected);
+}
+
+// A run held in memory, counting the bytes asked of it.
+class BytesRun final : public RunSource {
+ public:
+  explicit BytesRun(std::string bytes) : bytes_(std::move(bytes)) {}
+  Status read_at(std::uint64_t offset, char* out, std::size_t n) const override {
+    if (offset + n > bytes_.size()) return Error::io("bytes", "read past the end");
+    std::memcpy(out, bytes_.data() + offset, n);
+    return ok_status();
+  }
+  [[nodiscard]] std::string name() const override { return "ops/staging/run-7"; }
+
+ private:
+  std::string bytes_;
+};
+
+// Reads a whole run of these bytes; the first error, if any.
+Status read_all(std::string bytes) {
+  SpilledRun run;
+  run.bytes = bytes.size();
+  run.file = std::make_shared<BytesRun>(std::move(bytes));
+  RunReader reader(run, 4096);
+  StoredEvent e;
+  for (;;) {
+    ES_ASSIGN_OR_RETURN(const bool more, reader.next(e));
+    if (!more) return ok_status();
+  }
+}
+
+std::string two_records() {
+  BlockPool pool;
+  ClientEvents client(pool);
+  client.add(10, "{\"a\":1}", "id-a");
+  client.add(20, std::string(5000, 'b'), "id-b");  // larger than the reader's buffer
+  std::string bytes;
+  for (const StoredEvent& e : client.events) append_run_record(bytes, e);
+  return bytes;
+}
+
+TEST(Spill, ACorruptedLengthFailsTheRunBeforeAnyAllocation) {
+  ASSERT_TRUE(read_all(two_records()).ok());
+  for (const std::size_t at : {std::size_t{8}, std::size_t{12}}) {  // body length, id length
+    std::string bytes = two_records();
+    const std::uint32_t huge = 0xfffffff0u;  // 4 GiB: allocating it would be the failure
+    std::memcpy(bytes.data() + at, &huge, sizeof huge);
+    const Status read = read_all(bytes);
+    ASSERT_FALSE(read.ok()) << at;
+    EXPECT_EQ(read.error().kind, ErrorKind::kInvalidData) << read.error().to_string();
+    EXPECT_NE(read.error().to_string().find("ops/staging/run-7"), std::string::npos)
+        << read.error().to_string();
+  }
+  // The second record's body length, one byte more than the run holds.
+  std::string bytes = two_records();
+  const std::size_t second = 16 + 7 + 4;
+  std::uint32_t body = 0;
+  std::memcpy(&body, bytes.data() + second + 8, sizeof body);
+  ++body;
+  std::memcpy(bytes.data() + second + 8, &body, sizeof body);
+  const Status read = read_all(bytes);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().kind, ErrorKind::kInvalidData) << read.error().to_string();
+}
+
+TEST(Spill, ATruncatedRunFailsWithInvalidData) {
+  const std::string bytes = two_records();
+  for (const std::size_t keep : {std::size_t{5}, std::size_t{16 + 3}, bytes.size() - 1}) {
+    const Status read = read_all(bytes.substr(0, keep));
+    ASSERT_FALSE(read.ok()) << keep;
+    EXPECT_EQ(read.error().kind, ErrorKind::kInvalidData) << read.error().to_string();
+  }
 }
 
 TEST(Spill, EmptyMergeEndsAtOnce) {

@@ -21,6 +21,7 @@ class StagedRun final : public RunSource {
       : store_(std::move(store)), bucket_(std::move(bucket)), run_(std::move(run)) {}
 
   Status read_at(std::uint64_t offset, char* out, std::size_t n) const override;
+  [[nodiscard]] std::string name() const override { return bucket_ + "/" + run_.key; }
 
  private:
   std::shared_ptr<ObjectStore> store_;
