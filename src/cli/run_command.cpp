@@ -46,8 +46,13 @@ class ProgressLine {
 
  private:
   void loop() {
-    std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) draw();
+    // A thread's body: nothing may escape it (std::terminate). A line that cannot be drawn (e.g.
+    // std::bad_alloc formatting it) stops the redraws, not the run.
+    try {
+      std::unique_lock lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) draw();
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
+    }
   }
   void draw() const {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

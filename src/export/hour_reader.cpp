@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/guarded.h"
 #include "core/json_writer.h"
 #include "core/lease_pool.h"
 #include "core/log.h"
@@ -329,29 +330,32 @@ Result<MultiHourRead> read_windows(const std::vector<HourWindow>& windows, const
     s.hours.resize(windows.size());
   }
   std::vector<aws::CallStats> stats(static_cast<std::size_t>(threads));
+  // Reader t: units until none is left or one failed.
+  const auto read_units = [&](int t) -> Status {
+    ES_ASSIGN_OR_RETURN(const std::unique_ptr<EventTable> table, ports.make_table());
+    PageDecoder decoder(attributes);
+    ReaderState& state = states[static_cast<std::size_t>(t)];
+    for (std::size_t i = ctx.next_unit++; i < ctx.units.size() && !ctx.failed; i = ctx.next_unit++) {
+      const int unit = ctx.units[i];
+      Status s = read_unit(unit, *table, decoder, pages, state, ctx);
+      if (!s.ok()) {
+        ctx.fail(std::move(s).error());
+        break;
+      }
+      if (progress != nullptr) ++progress->units_done;
+      log::debug("read.unit_done", {{"hour", ctx.label()}, {"unit", unit}, {"pages", state.pages}});
+    }
+    stats[static_cast<std::size_t>(t)] = table->stats();
+    return ok_status();
+  };
   {
     std::vector<std::jthread> workers;
     workers.reserve(static_cast<std::size_t>(threads));
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
-        auto table = ports.make_table();
-        if (!table.ok()) {
-          ctx.fail(std::move(table).error());
-          return;
-        }
-        PageDecoder decoder(attributes);
-        ReaderState& state = states[static_cast<std::size_t>(t)];
-        for (std::size_t i = ctx.next_unit++; i < ctx.units.size() && !ctx.failed; i = ctx.next_unit++) {
-          const int unit = ctx.units[i];
-          Status s = read_unit(unit, **table, decoder, pages, state, ctx);
-          if (!s.ok()) {
-            ctx.fail(std::move(s).error());
-            break;
-          }
-          if (progress != nullptr) ++progress->units_done;
-          log::debug("read.unit_done", {{"hour", ctx.label()}, {"unit", unit}, {"pages", state.pages}});
-        }
-        stats[static_cast<std::size_t>(t)] = (*table)->stats();
+        // An exception in a reader (std::bad_alloc, a library's) fails the hours it reads, not the process.
+        Status s = guarded(fmt::format("reading {}", ctx.label()), [&] { return read_units(t); });
+        if (!s.ok()) ctx.fail(std::move(s).error());
       });
     }
   }

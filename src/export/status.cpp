@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/guarded.h"
 #include "core/json_reader.h"
 
 namespace es::exporter {
@@ -185,19 +186,15 @@ Result<StatusReport> read_status(const std::vector<HourWindow>& hours, const Exp
     threads.reserve(workers);
     for (std::size_t t = 0; t < workers; ++t) {
       threads.emplace_back([&] {
-        auto store = ports.make_store();
-        if (!store.ok()) {
-          fail(store.error());
-          return;
-        }
-        for (std::size_t i = next++; i < hours.size(); i = next++) {
-          auto h = read_hour_overview(**store, hours[i], config, options.now_us);
-          if (!h.ok()) {
-            fail(std::move(h).error());
-            return;
+        // An exception (std::bad_alloc, a library's) fails the status read, not the process.
+        Status s = guarded("reading the status of hours", [&]() -> Status {
+          ES_ASSIGN_OR_RETURN(const std::unique_ptr<ObjectStore> store, ports.make_store());
+          for (std::size_t i = next++; i < hours.size(); i = next++) {
+            ES_ASSIGN_OR_RETURN(read[i], read_hour_overview(*store, hours[i], config, options.now_us));
           }
-          read[i] = std::move(h).value();
-        }
+          return ok_status();
+        });
+        if (!s.ok()) fail(std::move(s).error());
       });
     }
   }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/guarded.h"
+
 namespace es::exporter {
 
 UploadStage::UploadStage(const ExportConfig& config, const Ports& ports, bool dry_run,
@@ -31,14 +33,23 @@ void UploadStage::run(std::vector<ClientJob>& jobs, const Processor& process) {
     threads.emplace_back([&] {
       std::unique_ptr<ObjectStore> store;
       if (!dry_run_) {
-        auto made = ports_.make_store();
+        auto made = guarded("making an S3 client", [&] { return ports_.make_store(); });
         if (!made.ok()) {
           for (std::size_t i = next++; i < jobs.size(); i = next++) jobs[i].fatal = made.error();
           return;
         }
         store = std::move(made).value();
       }
-      for (std::size_t i = next++; i < jobs.size(); i = next++) process(jobs[i], store.get());
+      for (std::size_t i = next++; i < jobs.size(); i = next++) {
+        // An exception from the writer or the store fails this client's job (and so the hour), not
+        // the process.
+        Status done = guarded("uploading a client's object", [&]() -> Status {
+          process(jobs[i], store.get());
+          return ok_status();
+        });
+        if (!done.ok() && !jobs[i].fatal)
+          jobs[i].fatal = std::move(done).error().with_context("upload", jobs[i].client);
+      }
       if (store) add_stats(store->stats());
     });
   }

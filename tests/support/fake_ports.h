@@ -4,7 +4,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <new>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,8 @@ class FakeTableData {
   std::size_t page_size = 7;
   /// When set, every scan/query fails with this error.
   std::optional<Error> fail_with;
+  /// When set, every scan/query throws std::bad_alloc (as a reader out of memory would).
+  bool throw_bad_alloc = false;
   std::mutex mutex;
   int requests = 0;
   int scans_started = 0;  ///< Scans begun (segment 0's first page)
@@ -38,6 +43,7 @@ class FakeTable final : public exporter::EventTable {
     ++data_.requests;
     if (!r.exclusive_start_key_json && r.segment.value_or(0) == 0) ++data_.scans_started;
     if (data_.fail_with) return *data_.fail_with;
+    if (data_.throw_bad_alloc) throw std::bad_alloc();
     const std::size_t segment = static_cast<std::size_t>(r.segment.value_or(0));
     const std::size_t total = static_cast<std::size_t>(r.total_segments.value_or(1));
     std::vector<std::size_t> mine;
@@ -49,6 +55,7 @@ class FakeTable final : public exporter::EventTable {
     std::lock_guard lock(data_.mutex);
     ++data_.requests;
     if (data_.fail_with) return *data_.fail_with;
+    if (data_.throw_bad_alloc) throw std::bad_alloc();
     const std::string& value = r.attributes.values_json.at(0).second;  // {"S":"..."}
     const std::string needle = value.substr(6, value.size() - 8);
     std::vector<std::size_t> mine;
@@ -103,6 +110,8 @@ class FakeStoreData {
   /// remove_if_match() before anything is deleted ("DeleteObject"): lets a test see the store then, or
   /// change it between a read and the caller's next request (another writer's race).
   std::function<void(FakeStoreData&, std::string_view operation, const std::string& id)> on_request;
+  /// "bucket/key" prefixes whose writes throw std::runtime_error (a library's exception).
+  std::set<std::string, std::less<>> throwing_writes;
   std::mutex mutex;
 
   /// The 412 S3 answers when a condition does not hold.
@@ -138,6 +147,9 @@ class FakeStore final : public exporter::ObjectStore {
     const std::string id = fmt::format("{}/{}", bucket, key);
     for (const auto& [prefix, error] : data_.failing_writes) {
       if (id.starts_with(prefix)) return error;
+    }
+    for (const std::string& prefix : data_.throwing_writes) {
+      if (id.starts_with(prefix)) throw std::runtime_error("the fake store threw writing " + id);
     }
     if (!data_.buckets.contains(std::string(bucket))) {
       Error e;

@@ -140,6 +140,31 @@ TEST(Exporter, AReadFailureFailsTheHourAndWritesNothing) {
   EXPECT_TRUE(w.store.objects.empty());
 }
 
+// An exception in a reader thread (here std::bad_alloc from the table) fails the hour with an
+// error that says so; it never reaches std::terminate.
+TEST(Exporter, AReaderThatThrowsFailsTheHourCleanly) {
+  World w;
+  w.table.throw_bad_alloc = true;
+  auto report = w.run();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().kind, ErrorKind::kInternal);
+  EXPECT_NE(report.error().message.find("bad_alloc"), std::string::npos) << report.error().to_string();
+  EXPECT_NE(report.error().message.find("2026-11-29T10"), std::string::npos) << report.error().to_string();
+  EXPECT_TRUE(w.store.objects.empty());
+}
+
+// An exception in an upload worker fails that client's job, and so the hour (no manifest).
+TEST(Exporter, AnUploadThatThrowsFailsTheHourCleanly) {
+  World w;
+  w.store.throwing_writes.insert("ce-acme/");
+  auto report = w.run();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().kind, ErrorKind::kInternal);
+  EXPECT_NE(report.error().to_string().find("the fake store threw"), std::string::npos)
+      << report.error().to_string();
+  EXPECT_FALSE(w.store.objects.contains("ce-ops/manifests/2026/11/29/10.json"));
+}
+
 TEST(Exporter, NoOpsBucketMeansNoManifestAndAnError) {
   World w;
   w.store.buckets.erase("ce-ops");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/guarded.h"
 #include "core/log.h"
 
 namespace es::exporter {
@@ -31,7 +32,9 @@ std::vector<R> run_each(std::size_t n, std::size_t limit, const std::function<R(
     pool.reserve(threads);
     for (std::size_t t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
-        for (std::size_t i = next++; i < n; i = next++) results[i].emplace(fn(i));
+        // An exception in a stage becomes its result's error, not std::terminate.
+        for (std::size_t i = next++; i < n; i = next++)
+          results[i].emplace(guarded("a scale-out stage", [&] { return fn(i); }));
       });
     }
     for (std::thread& t : pool) t.join();
