@@ -47,7 +47,24 @@ struct HttpRequest {
   /// When set, the body is read from it instead (`body` stays empty); not owned. SigV4 signs the
   /// payload hash given in an x-amz-content-sha256 header, else "UNSIGNED-PAYLOAD" (S3 only).
   BodySource* body_source = nullptr;
+  /// The largest response body accepted, in bytes; 0: no limit (a caller that reads objects of any
+  /// size whole). Past it the transport stops receiving (a Content-Length above it is refused before
+  /// the body arrives) and send() fails with response_too_large(): never an out-of-memory from a
+  /// broken or hostile endpoint. Each operation sets its own (see kMaxDocumentBody, kMaxPageBody).
+  std::uint64_t max_body_bytes = kMaxDocumentBody;
+
+  /// An XML or JSON document answered by a service: S3's lists, multipart answers, errors.
+  static constexpr std::uint64_t kMaxDocumentBody = 8ULL << 20;
+  /// A DynamoDB Scan/Query page: at most 1 MB of items, in DynamoDB JSON (types, names, escapes).
+  static constexpr std::uint64_t kMaxPageBody = 16ULL << 20;
+  /// A credentials document (container, IMDS): a few hundred bytes.
+  static constexpr std::uint64_t kMaxCredentialsBody = 1ULL << 20;
 };
+
+/// The error of a response whose body passed request.max_body_bytes (at least `received` bytes, or
+/// a Content-Length of that many): kInvalidData, code "ResponseTooLarge", not retryable (a protocol
+/// error: the same request gets the same answer).
+[[nodiscard]] Error response_too_large(const HttpRequest& request, std::uint64_t received);
 
 struct HttpResponse {
   int status = 0;

@@ -33,8 +33,16 @@ std::string_view trim(std::string_view s) {
 
 // Curl reports redirects, 100-continue and proxies as several header blocks; only the last one is
 // the response. A status line starts a new block.
+// What the header and body callbacks share: the response, and its body's cap.
+struct Receive {
+  HttpResponse* response = nullptr;
+  std::uint64_t max_body = 0;      // 0: none
+  std::uint64_t too_large_at = 0;  // set when the body passed max_body (then the transfer is aborted)
+};
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* receive = static_cast<Receive*>(user);
+  HttpResponse* response = receive->response;
   const size_t n = size * count;
   std::string_view line(data, n);
   if (line.starts_with("HTTP/")) {
@@ -54,8 +62,12 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     // maximum exactly was reallocated (and faulted in) again and again. Unused capacity of a large (mmap'd)
     // buffer costs address space, not memory.
     std::uint64_t length = 0;
-    if (std::from_chars(value.data(), value.data() + value.size(), length).ec == std::errc() &&
-        length <= (256ULL << 20)) {
+    const bool parsed = std::from_chars(value.data(), value.data() + value.size(), length).ec == std::errc();
+    if (parsed && receive->max_body != 0 && length > receive->max_body) {
+      receive->too_large_at = length;  // refused before a byte of it arrives (or is reserved)
+      return 0;
+    }
+    if (parsed && length <= (256ULL << 20)) {
       const auto needed = static_cast<std::size_t>(length) + HttpResponse::kBodyPadding;
       if (response->body.capacity() < needed) {
         response->body.reserve(needed < (64 << 10) ? needed : needed + needed / 8);
@@ -83,8 +95,14 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
+  auto* receive = static_cast<Receive*>(user);
+  std::string* body = &receive->response->body;
   const size_t n = size * count;
+  // A body without a Content-Length (chunked) or longer than it said is cut at the cap.
+  if (receive->max_body != 0 && body->size() + n > receive->max_body) {
+    receive->too_large_at = body->size() + n;
+    return 0;
+  }
   // Keep spare capacity for the JSON padding (kBodyPadding) so that parsing needs no copy.
   if (body->capacity() < body->size() + n + HttpResponse::kBodyPadding) {
     body->reserve(std::max(body->capacity() * 2, body->size() + n + HttpResponse::kBodyPadding));
@@ -172,9 +190,10 @@ class CurlHttpClient final : public HttpClient {
     // S3 keys are opaque: never let curl squash "/./" or "/../" in a path.
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+    Receive receive{&response, request.max_body_bytes, 0};
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &receive);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &receive);
     // Decode nothing: checksums (x-amz-crc32) are over the bytes on the wire.
     curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 
@@ -199,6 +218,11 @@ class CurlHttpClient final : public HttpClient {
 
     const CURLcode rc = curl_easy_perform(h);
     if (upload.error) return std::move(*upload.error);
+    if (receive.too_large_at != 0) {
+      // The connection is mid-response: close it rather than reuse it.
+      easy_.reset(curl_easy_init());
+      return response_too_large(request, receive.too_large_at);
+    }
     if (rc != CURLE_OK) {
       Error e;
       e.kind = ErrorKind::kTransport;
@@ -230,6 +254,16 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+Error response_too_large(const HttpRequest& request, std::uint64_t received) {
+  Error e = Error::invalid_data(
+      {}, fmt::format("the response body passed its limit of {} bytes ({} or more) for {} {}: not read "
+                      "further (a broken or hostile endpoint?)",
+                      request.max_body_bytes, received, request.method, request.url));
+  e.code = "ResponseTooLarge";
+  e.retryable = false;
+  return e;
+}
 
 Result<std::string> read_body(BodySource& source) {
   source.rewind();

@@ -212,6 +212,8 @@ Result<aws::HttpResponse> DynamoDbClient::call(std::string_view operation, std::
       {"X-Amz-Target", fmt::format("{}{}", kTargetPrefix, operation)},
   };
   request.body = body;
+  // A Scan/Query page holds at most 1 MB of items; every other answer is smaller.
+  request.max_body_bytes = aws::HttpRequest::kMaxPageBody;
   return caller_.call(op_name, resource, request,
                       [&op_name, resource](const aws::HttpResponse& response) -> std::optional<Error> {
                         if (response.status < 200 || response.status >= 300) {

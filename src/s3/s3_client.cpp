@@ -200,6 +200,12 @@ Result<GetResult> S3Client::get_object(std::string_view bucket, std::string_view
     request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   }
   detail::add_owner_header(request.headers, options.expected_bucket_owner);
+  request.max_body_bytes = options.max_body_bytes;
+  if (request.max_body_bytes == 0 && options.range) {
+    // The range, or an error document (a 416's XML) when that is longer.
+    request.max_body_bytes =
+        std::max(options.range->last - options.range->first + 1, HttpRequest::kMaxDocumentBody);
+  }
 
   ES_ASSIGN_OR_RETURN(HttpResponse response,
                       send(kOperation, resource, request, options.expected_bucket_owner));

@@ -93,6 +93,10 @@ struct GetOptions {
   /// Sends x-amz-checksum-mode: ENABLED so that S3 returns the stored checksum; a full-object
   /// SHA-256 returned with a whole-object read is verified against the body.
   bool checksum_mode = true;
+  /// The largest body accepted (HttpRequest::max_body_bytes); 0: a ranged GET accepts its range's
+  /// length, a whole GET any size (the caller reads an object whole because it needs all of it:
+  /// manifests, copies set aside, staged parts).
+  std::uint64_t max_body_bytes = 0;
 };
 
 struct GetResult {

@@ -17,6 +17,7 @@ struct RecordedRequest {
   std::string url;
   aws::Headers headers;
   std::string body;
+  std::uint64_t max_body_bytes = 0;  ///< the request's cap on its response body
 
   [[nodiscard]] std::string header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
@@ -83,13 +84,14 @@ class FakeHttpClient final : public aws::HttpClient {
   void set_handler(Handler h) { handler_ = std::move(h); }
 
   Result<aws::HttpResponse> send(const aws::HttpRequest& request) override {
-    requests.push_back({request.method, request.url, request.headers, sent_body(request)});
+    requests.push_back(
+        {request.method, request.url, request.headers, sent_body(request), request.max_body_bytes});
     if (!replies_.empty()) {
       auto r = std::move(replies_.front());
       replies_.pop_front();
-      return r;
+      return capped(request, std::move(r));
     }
-    if (handler_) return handler_(requests.back());
+    if (handler_) return capped(request, handler_(requests.back()));
     aws::HttpResponse r;
     r.status = 500;
     return r;
@@ -102,6 +104,13 @@ class FakeHttpClient final : public aws::HttpClient {
   std::vector<const void*> recycled;
 
  private:
+  // The transport's cap on the response body, as the curl client applies it.
+  static Result<aws::HttpResponse> capped(const aws::HttpRequest& request, Result<aws::HttpResponse> r) {
+    if (r.ok() && request.max_body_bytes != 0 && r->body.size() > request.max_body_bytes) {
+      return aws::response_too_large(request, r->body.size());
+    }
+    return r;
+  }
   std::deque<Result<aws::HttpResponse>> replies_;
   Handler handler_;
 };

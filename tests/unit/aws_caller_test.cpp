@@ -118,6 +118,21 @@ TEST(AwsCaller, AccessErrorsAreFinalAndSayWhatToDo) {
   EXPECT_EQ(f.http->requests.size(), 1u);
 }
 
+// A body past the request's cap is a protocol error: kInvalidData, named, never retried.
+TEST(AwsCaller, AResponseBodyPastItsCapIsAProtocolErrorNotRetried) {
+  Fixture f;
+  f.http->reply(200, std::string(HttpRequest::kMaxDocumentBody + 1, ' '));
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidData);
+  EXPECT_EQ(r.error().code, "ResponseTooLarge");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().operation, "DynamoDB.Scan");
+  EXPECT_NE(r.error().message.find("limit of 8388608 bytes"), std::string::npos) << r.error().to_string();
+  EXPECT_EQ(f.http->requests.size(), 1u);
+  EXPECT_TRUE(f.waits.empty());
+}
+
 TEST(AwsCaller, DeadlineStopsRetrying) {
   Fixture f(10);
   f.caller->set_deadline(f.context->clock() - kMicrosPerSecond);

@@ -77,6 +77,7 @@ TEST(DynamoDbClient, ScanSendsJsonProtocolHeadersAndReturnsPaddedBody) {
   EXPECT_EQ(req.url, "http://127.0.0.1:4567/");
   EXPECT_EQ(req.header("X-Amz-Target"), "DynamoDB_20120810.Scan");
   EXPECT_EQ(req.header("Content-Type"), "application/x-amz-json-1.0");
+  EXPECT_EQ(req.max_body_bytes, aws::HttpRequest::kMaxPageBody);  // a page, with room for its JSON
   auto meta = parse_page_meta(*page);
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta->scanned_count, 5u);

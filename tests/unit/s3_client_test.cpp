@@ -25,6 +25,7 @@ struct SentRequest {
   std::string url;
   Headers headers;
   std::string body;
+  std::uint64_t max_body_bytes = 0;
 
   /// Value of the header (case-insensitive name); nullopt when absent.
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const {
@@ -43,10 +44,15 @@ class FakeHttp final : public aws::HttpClient {
   using Handler = std::function<HttpResponse(const SentRequest&)>;
 
   Result<HttpResponse> send(const aws::HttpRequest& request) override {
-    requests.push_back({request.method, request.url, request.headers, es::testing::sent_body(request)});
+    requests.push_back({request.method, request.url, request.headers, es::testing::sent_body(request),
+                        request.max_body_bytes});
     if (!scripted.empty()) {
       HttpResponse r = std::move(scripted.front());
       scripted.pop_front();
+      // The transport's cap, as the curl client applies it.
+      if (request.max_body_bytes != 0 && r.body.size() > request.max_body_bytes) {
+        return aws::response_too_large(request, r.body.size());
+      }
       return r;
     }
     if (handler) return handler(requests.back());
@@ -446,6 +452,17 @@ TEST(S3Client, GetObjectRangeAndMissingKey) {
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->body, "ello");
   EXPECT_EQ(f.last().header("range"), "bytes=1-4");
+  // A ranged GET accepts its range or an error document; a whole GET any size (its caller needs it
+  // all); a list an XML document.
+  EXPECT_EQ(f.last().max_body_bytes, aws::HttpRequest::kMaxDocumentBody);
+  f.http->reply(206, std::string(aws::HttpRequest::kMaxDocumentBody + 2, 'x'));
+  options.range = ByteRange{0, aws::HttpRequest::kMaxDocumentBody};
+  get = f.s3().get_object("b-1", "k", options);
+  ASSERT_FALSE(get.ok());
+  EXPECT_EQ(get.error().code, "ResponseTooLarge");
+  f.http->reply(200, "whole");
+  ASSERT_TRUE(f.s3().get_object("b-1", "k").ok());
+  EXPECT_EQ(f.last().max_body_bytes, 0u);
 
   f.http->reply(404, error_xml("NoSuchKey", "The specified key does not exist."));
   get = f.s3().get_object("b-1", "missing.json");

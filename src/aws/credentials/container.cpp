@@ -104,6 +104,7 @@ Lookup ContainerSource::fetch() {
   request.method = "GET";
   request.url = url;
   request.headers.emplace_back("Accept", "application/json");
+  request.max_body_bytes = HttpRequest::kMaxCredentialsBody;
   if (!token->empty()) request.headers.emplace_back("Authorization", std::move(*token));
 
   auto http = http_ ? http_() : nullptr;

@@ -71,6 +71,7 @@ Lookup ImdsSource::fetch() {
   HttpRequest put;
   put.method = "PUT";
   put.url = base + "/latest/api/token";
+  put.max_body_bytes = HttpRequest::kMaxCredentialsBody;
   put.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", std::string(kImdsTokenTtlSeconds));
   auto token_response = http->send(put);
   if (!token_response) {
@@ -94,6 +95,7 @@ Lookup ImdsSource::fetch() {
     request.method = "GET";
     request.url = url;
     request.headers.emplace_back("X-aws-ec2-metadata-token", token);
+    request.max_body_bytes = HttpRequest::kMaxCredentialsBody;
     return http->send(request);
   };
   auto roles = get(roles_url);
