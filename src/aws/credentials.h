@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aws/http.h"
 #include "core/env.h"
@@ -41,6 +42,10 @@ std::shared_ptr<CredentialsProvider> make_static_credentials(Credentials c);
 /// report that no source works.
 using HttpClientFactory = std::function<std::unique_ptr<HttpClient>()>;
 
+/// The addresses a host name resolves to, as numeric strings ("127.0.0.1", "::1"); an error when
+/// it does not resolve. The default (an empty HostResolver) asks getaddrinfo; tests give their own.
+using HostResolver = std::function<Result<std::vector<std::string>>(const std::string& host)>;
+
 /// The default chain, tried in order on first use: environment variables, shared credentials/config
 /// files (AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, ~/.aws), container credentials
 /// (AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]),
@@ -55,7 +60,9 @@ using HttpClientFactory = std::function<std::unique_ptr<HttpClient>()>;
 /// returned (and a warning logged). Concurrent callers share one fetch. Environment variables and
 /// files are read when a source is tried, not when the chain is made. An empty `env` reads the
 /// process environment (process_environment(), core/env.h).
-std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http);
+/// `resolve` checks the host of AWS_CONTAINER_CREDENTIALS_FULL_URI (empty: getaddrinfo).
+std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http,
+                                                                    HostResolver resolve = {});
 
 /// "AKIA****WXYZ": the first and last four characters of an access key id, for logs; "****" when it
 /// is shorter than 12 characters. The only form in which credentials may appear in a log.

@@ -207,8 +207,17 @@ class CredentialsChainTest : public ::testing::Test {
     };
   }
   std::shared_ptr<CredentialsProvider> chain() {
-    return make_default_credentials_chain(env(), http_.factory());
+    return make_default_credentials_chain(env(), http_.factory(), resolver());
   }
+  /// Resolves the names in hosts_ only (no /etc/hosts, no DNS).
+  HostResolver resolver() {
+    return [this](const std::string& host) -> Result<std::vector<std::string>> {
+      const auto it = hosts_.find(host);
+      if (it == hosts_.end()) return Error::invalid_argument(host, "Name or service not known");
+      return it->second;
+    };
+  }
+  std::map<std::string, std::vector<std::string>> hosts_ = {{"localhost", {"127.0.0.1", "::1"}}};
 
   void set_env_credentials() {
     vars_["AWS_ACCESS_KEY_ID"] = std::string(kEnvId);

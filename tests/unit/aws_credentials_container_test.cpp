@@ -1,6 +1,8 @@
 // The container source (ECS task role, EKS Pod Identity): URIs, authorization token, host rules.
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,15 +15,53 @@ namespace {
 
 using namespace credentials_test;  // tests/support/aws_credentials_fixture.h
 
-TEST(ContainerHost, AllowedPlainHttpHosts) {
-  for (const char* ok : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "0:0:0:0:0:0:0:1", "169.254.170.2",
+TEST(ContainerHost, AllowedPlainHttpAddresses) {
+  for (const char* ok : {"127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "169.254.170.2",
                          "169.254.170.23", "fd00:ec2::23", "FD00:EC2:0::23"}) {
-    EXPECT_TRUE(internal::is_allowed_container_host(ok)) << ok;
+    EXPECT_TRUE(internal::is_allowed_container_address(ok)) << ok;
   }
-  for (const char* bad :
-       {"128.0.0.1", "169.254.169.254", "example.com", "127.0.0.1.evil.com", "::2", "10.0.0.1"}) {
-    EXPECT_FALSE(internal::is_allowed_container_host(bad)) << bad;
+  for (const char* bad : {"128.0.0.1", "169.254.169.254", "example.com", "127.0.0.1.evil.com", "::2",
+                          "10.0.0.1", "localhost"}) {
+    EXPECT_FALSE(internal::is_allowed_container_address(bad)) << bad;
   }
+}
+
+// A name is resolved and every address it resolves to must be allowed, as the AWS SDKs do.
+TEST(ContainerHost, ANameIsAllowedOnlyWhenEveryAddressItResolvesToIs) {
+  std::map<std::string, std::vector<std::string>> hosts = {
+      {"localhost", {"127.0.0.1", "::1"}},
+      {"pod-identity.internal", {"169.254.170.23", "fd00:ec2::23"}},
+      {"localhost-mixed", {"127.0.0.1", "10.0.0.5"}},
+      {"nowhere", {}},
+  };
+  std::vector<std::string> asked;
+  const HostResolver resolve = [&](const std::string& host) -> Result<std::vector<std::string>> {
+    asked.push_back(host);
+    const auto it = hosts.find(host);
+    if (it == hosts.end()) return Error::invalid_argument(host, "Name or service not known");
+    return it->second;
+  };
+  EXPECT_TRUE(internal::check_container_host("localhost", resolve).ok());
+  EXPECT_TRUE(internal::check_container_host("pod-identity.internal", resolve).ok());
+  EXPECT_TRUE(internal::check_container_host("127.0.0.1", resolve).ok());
+  EXPECT_EQ(asked, (std::vector<std::string>{"localhost", "pod-identity.internal"}));  // not an address
+  hosts["localhost"] = {"192.168.1.10"};  // /etc/hosts may say anything
+  for (const char* bad : {"localhost", "localhost-mixed", "nowhere", "unknown.example", "10.0.0.1"}) {
+    const Status s = internal::check_container_host(bad, resolve);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().kind, ErrorKind::kInvalidArgument);
+    EXPECT_NE(s.error().to_string().find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos);
+    EXPECT_NE(s.error().to_string().find(bad), std::string::npos) << s.error().to_string();
+  }
+  EXPECT_NE(internal::check_container_host("localhost-mixed", resolve).error().message.find("10.0.0.5"),
+            std::string::npos);
+}
+
+TEST(ContainerHost, TheDefaultResolverAsksGetaddrinfo) {
+  auto numeric = internal::resolve_host("127.0.0.1");
+  ASSERT_TRUE(numeric.ok()) << numeric.error().to_string();
+  ASSERT_FALSE(numeric->empty());
+  EXPECT_EQ(numeric->front(), "127.0.0.1");
 }
 
 TEST_F(CredentialsChainTest, ContainerRelativeUri) {
@@ -115,6 +155,20 @@ TEST_F(CredentialsChainTest, ContainerFullUriHostRules) {
               credentials_json(kContainerId, kContainerSecret, "", "2026-11-29T12:00:00Z"));
   auto v6 = chain()->get(now_);
   ASSERT_TRUE(v6.ok()) << v6.error().to_string();
+
+  // A name: allowed when it resolves to allowed addresses only.
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://localhost:8080/creds";
+  http_.reply("GET", "http://localhost:8080/creds", 200,
+              credentials_json(kContainerId, kContainerSecret, "", "2026-11-29T12:00:00Z"));
+  auto named = chain()->get(now_);
+  ASSERT_TRUE(named.ok()) << named.error().to_string();
+  hosts_["localhost"] = {"127.0.0.1", "203.0.113.7"};
+  const std::size_t sent = http_.count();
+  auto elsewhere = chain()->get(now_);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_NE(elsewhere.error().to_string().find("203.0.113.7"), std::string::npos)
+      << elsewhere.error().to_string();
+  EXPECT_EQ(http_.count(), sent);
 
   vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "creds.example.com";
   auto garbage = chain()->get(now_);

@@ -216,12 +216,13 @@ Result<Credentials> DefaultChain::refresh(CredentialSource& source, std::int64_t
 
 }  // namespace
 
-std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http) {
+std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup env, HttpClientFactory http,
+                                                                    HostResolver resolve) {
   if (!env) env = process_environment();
   std::vector<std::unique_ptr<CredentialSource>> sources;
   sources.push_back(make_environment_source(env));
   sources.push_back(make_profile_source(env));
-  sources.push_back(make_container_source(env, http));
+  sources.push_back(make_container_source(env, http, std::move(resolve)));
   sources.push_back(make_imds_source(env, std::move(http)));
   return make_credentials_chain(std::move(sources));
 }

@@ -1,11 +1,16 @@
 // The container source: ECS task role and EKS Pod Identity credentials
 // (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]).
 
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "aws/credentials/source.h"
 #include "aws/endpoint.h"
@@ -33,7 +38,8 @@ std::string without_query(std::string_view url) {
 
 class ContainerSource final : public CredentialSource {
  public:
-  ContainerSource(EnvLookup env, HttpClientFactory http) : env_(std::move(env)), http_(std::move(http)) {}
+  ContainerSource(EnvLookup env, HttpClientFactory http, HostResolver resolve)
+      : env_(std::move(env)), http_(std::move(http)), resolve_(std::move(resolve)) {}
   [[nodiscard]] std::string_view name() const override { return "container"; }
   [[nodiscard]] Lookup fetch() override;
 
@@ -42,6 +48,7 @@ class ContainerSource final : public CredentialSource {
   [[nodiscard]] Result<std::string> authorization() const;
   EnvLookup env_;
   HttpClientFactory http_;
+  HostResolver resolve_;
 };
 
 Result<std::string> ContainerSource::authorization() const {
@@ -85,12 +92,9 @@ Lookup ContainerSource::fetch() {
         sep == std::string::npos ? std::string::npos : full->find_first_of("/?#", sep + 3);
     auto endpoint = parse_endpoint(std::string_view(*full).substr(0, path), kFullUri);
     if (!endpoint) return Lookup::failed(std::move(endpoint).error());
-    if (endpoint->scheme == "http" && !internal::is_allowed_container_host(endpoint->host)) {
-      return Lookup::failed(Error::invalid_argument(
-          std::string(kFullUri),
-          fmt::format("plain http is allowed only to loopback, 169.254.170.2 (ECS) or 169.254.170.23 / "
-                      "[fd00:ec2::23] (EKS Pod Identity), not to '{}': use https",
-                      endpoint->host)));
+    if (endpoint->scheme == "http") {
+      Status allowed = internal::check_container_host(endpoint->host, resolve_);
+      if (!allowed.ok()) return Lookup::failed(std::move(allowed).error());
     }
     url = std::move(*full);
   } else {
@@ -126,18 +130,20 @@ Lookup ContainerSource::fetch() {
 
 }  // namespace
 
-std::unique_ptr<CredentialSource> make_container_source(EnvLookup env, HttpClientFactory http) {
-  return std::make_unique<ContainerSource>(std::move(env), std::move(http));
+std::unique_ptr<CredentialSource> make_container_source(EnvLookup env, HttpClientFactory http,
+                                                        HostResolver resolve) {
+  return std::make_unique<ContainerSource>(std::move(env), std::move(http), std::move(resolve));
 }
 
 namespace internal {
 
-bool is_allowed_container_host(std::string_view host) {
-  if (host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23") return true;
+bool is_allowed_container_address(std::string_view host) {
   const std::string text(host);
   in_addr v4{};
   if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+    const std::uint32_t a = ntohl(v4.s_addr);
+    // 127.0.0.0/8, 169.254.170.2 (ECS), 169.254.170.23 (EKS Pod Identity)
+    return (a >> 24) == 127 || a == 0xA9FEAA02u || a == 0xA9FEAA17u;
   }
   in6_addr v6{};
   if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
@@ -146,6 +152,69 @@ bool is_allowed_container_host(std::string_view host) {
     return std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0 || std::memcmp(&v6, &eks, sizeof v6) == 0;
   }
   return false;
+}
+
+namespace {
+
+bool is_address(const std::string& host) {
+  in_addr v4{};
+  in6_addr v6{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+Error not_allowed(std::string_view host, std::string_view why) {
+  return Error::invalid_argument(
+      std::string(kFullUri),
+      fmt::format("plain http is allowed only to loopback, 169.254.170.2 (ECS) or 169.254.170.23 / "
+                  "[fd00:ec2::23] (EKS Pod Identity), not to '{}'{}: use https",
+                  host, why));
+}
+
+}  // namespace
+
+Status check_container_host(std::string_view host, const HostResolver& resolve) {
+  const std::string name(host);
+  if (is_address(name)) {
+    if (is_allowed_container_address(name)) return ok_status();
+    return not_allowed(host, "");
+  }
+  // A name: what it resolves to decides, every address of it (the SDKs' rule: a name that also
+  // resolves to another host could send the authorization token there).
+  Result<std::vector<std::string>> addresses = resolve ? resolve(name) : resolve_host(name);
+  if (!addresses.ok()) {
+    return not_allowed(host, fmt::format(" (it does not resolve: {})", addresses.error().message));
+  }
+  if (addresses->empty()) return not_allowed(host, " (it resolves to no address)");
+  for (const std::string& a : *addresses) {
+    if (!is_allowed_container_address(a)) {
+      return not_allowed(host, fmt::format(" (it resolves to {})", fmt::join(*addresses, ", ")));
+    }
+  }
+  return ok_status();
+}
+
+Result<std::vector<std::string>> resolve_host(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &list);
+  if (rc != 0) return Error::invalid_argument(host, gai_strerror(rc));
+  std::vector<std::string> out;
+  for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* at = nullptr;
+    if (a->ai_family == AF_INET) {
+      at = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;  // NOLINT
+    } else if (a->ai_family == AF_INET6) {
+      at = &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;  // NOLINT
+    } else {
+      continue;
+    }
+    if (inet_ntop(a->ai_family, at, text, sizeof text) != nullptr) out.emplace_back(text);
+  }
+  ::freeaddrinfo(list);
+  return out;
 }
 
 }  // namespace internal

@@ -61,8 +61,10 @@ class CredentialSource {
 [[nodiscard]] std::unique_ptr<CredentialSource> make_environment_source(EnvLookup env);
 /// The shared credentials and config files, AWS_PROFILE (profile.cpp).
 [[nodiscard]] std::unique_ptr<CredentialSource> make_profile_source(EnvLookup env);
-/// Container credentials: ECS task role, EKS Pod Identity (container.cpp).
-[[nodiscard]] std::unique_ptr<CredentialSource> make_container_source(EnvLookup env, HttpClientFactory http);
+/// Container credentials: ECS task role, EKS Pod Identity (container.cpp). `resolve` checks a
+/// host name in AWS_CONTAINER_CREDENTIALS_FULL_URI (empty: getaddrinfo).
+[[nodiscard]] std::unique_ptr<CredentialSource> make_container_source(EnvLookup env, HttpClientFactory http,
+                                                                      HostResolver resolve = {});
 /// The EC2 instance metadata service, IMDSv2 only (imds.cpp).
 [[nodiscard]] std::unique_ptr<CredentialSource> make_imds_source(EnvLookup env, HttpClientFactory http);
 
@@ -97,11 +99,20 @@ inline constexpr std::string_view kOperation = "credentials";
 /// (both name the path); files larger than max_bytes are refused.
 [[nodiscard]] Result<std::string> read_text_file(const std::string& path, std::size_t max_bytes);
 
-/// True when a plain-http container credentials URL may point at this host: loopback
-/// (127.0.0.0/8, ::1, "localhost"), the ECS agent 169.254.170.2, the EKS Pod Identity agent
-/// 169.254.170.23 / fd00:ec2::23. Host names are not resolved. `host` as in Endpoint (no brackets).
-/// (container.cpp)
-[[nodiscard]] bool is_allowed_container_host(std::string_view host);
+/// True when a plain-http container credentials URL may point at this address: loopback
+/// (127.0.0.0/8, ::1), the ECS agent 169.254.170.2, the EKS Pod Identity agent 169.254.170.23 /
+/// fd00:ec2::23. `host` as in Endpoint (no brackets); a name is never allowed here. (container.cpp)
+[[nodiscard]] bool is_allowed_container_address(std::string_view host);
+
+/// OK when a plain-http container credentials URL may point at this host, as the AWS SDKs decide:
+/// an address must be allowed (is_allowed_container_address); a name (even "localhost", which
+/// /etc/hosts may point anywhere) is resolved with `resolve` (empty: getaddrinfo) and every address
+/// it resolves to must be allowed. Else kInvalidArgument naming AWS_CONTAINER_CREDENTIALS_FULL_URI,
+/// the host and what it resolved to. (container.cpp)
+[[nodiscard]] Status check_container_host(std::string_view host, const HostResolver& resolve);
+
+/// getaddrinfo's addresses of a host name, numeric. (container.cpp)
+[[nodiscard]] Result<std::vector<std::string>> resolve_host(const std::string& host);
 
 }  // namespace internal
 }  // namespace es::aws
