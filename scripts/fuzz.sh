@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan + UBSan) and runs each for a while.
 #
-#   scripts/fuzz.sh [--seconds N] [--target NAME]... [--build-dir DIR] [--jobs J] [--parallel P]
+#   scripts/fuzz.sh [--seconds N] [--quick-seconds N] [--target NAME]... [--build-dir DIR] [--jobs J]
+#                   [--parallel P]
 #
-#   --seconds N      how long each target runs (default 30, or EAGLESENSE_FUZZ_SECONDS)
-#   --target NAME    run only this target (transcode, time, aws_errors, lambda_event); repeatable
+#   --seconds N        how long each of the first four targets runs (transcode, time, aws_errors,
+#                      lambda_event; default 30, or EAGLESENSE_FUZZ_SECONDS)
+#   --quick-seconds N  how long each later target runs (s3_xml, credentials, ini, manifest, scale_out,
+#                      spill_run; default 10, or EAGLESENSE_FUZZ_QUICK_SECONDS): the suite's time budget
+#   --target NAME      run only this target (a tests/fuzz/fuzz_NAME.cpp); repeatable
 #   --build-dir DIR  the clang build (default build-fuzz/); configured here when it does not exist
 #   --jobs J         parallel compile jobs (default 2)
 #   --parallel P     targets fuzzed at the same time, one core each (default 1)
@@ -18,6 +22,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 seconds="${EAGLESENSE_FUZZ_SECONDS:-30}"
+quick_seconds="${EAGLESENSE_FUZZ_QUICK_SECONDS:-10}"
+# The targets that run --seconds; every other one runs --quick-seconds.
+long_targets=" transcode time aws_errors lambda_event "
 build_dir="$ES_REPO_ROOT/build-fuzz"
 jobs=2
 parallel=1
@@ -29,8 +36,13 @@ while [[ $# -gt 0 ]]; do
       seconds="$2"
       shift
       ;;
+    --quick-seconds)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || es_die "--quick-seconds needs a positive number"
+      quick_seconds="$2"
+      shift
+      ;;
     --target)
-      [[ $# -ge 2 ]] || es_die "--target needs a name (transcode, time, aws_errors, lambda_event)"
+      [[ $# -ge 2 ]] || es_die "--target needs a name (a tests/fuzz/fuzz_NAME.cpp)"
       targets+=("$2")
       shift
       ;;
@@ -53,7 +65,7 @@ while [[ $# -gt 0 ]]; do
       es_usage
       exit 0
       ;;
-    *) es_die "unknown option '$1' (allowed: --seconds N, --target NAME, --build-dir DIR, --jobs J, --parallel P)" ;;
+    *) es_die "unknown option '$1' (allowed: --seconds N, --quick-seconds N, --target NAME, --build-dir DIR, --jobs J, --parallel P)" ;;
   esac
   shift
 done
@@ -88,11 +100,16 @@ es_log "build took $((SECONDS - started)) s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# seconds_of NAME: how long it runs.
+seconds_of() {
+  if [[ "$long_targets" == *" $1 "* ]]; then echo "$seconds"; else echo "$quick_seconds"; fi
+}
+
 # fuzz_one NAME: runs one target; its exit code goes to <build-dir>/fuzz-NAME.rc.
 fuzz_one() {
   local t="$1" corpus="$build_dir/corpus/$1" artifacts="$build_dir/artifacts/$1" rc=0
   mkdir -p "$corpus" "$artifacts"
-  "$build_dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+  "$build_dir/tests/fuzz/fuzz_$t" -max_total_time="$(seconds_of "$t")" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -artifact_prefix="$artifacts/" "$corpus" "$ES_REPO_ROOT/tests/fuzz/corpus/$t" \
     >"$build_dir/fuzz-$t.log" 2>&1 || rc=$?
   echo "$rc" >"$build_dir/fuzz-$t.rc"
@@ -103,7 +120,7 @@ touch "$stamp"
 running=0
 for t in "${targets[@]}"; do
   rm -f "$build_dir/fuzz-$t.rc"
-  es_log "fuzz_$t for ${seconds} s"
+  es_log "fuzz_$t for $(seconds_of "$t") s"
   fuzz_one "$t" &
   running=$((running + 1))
   if [[ $running -ge $parallel ]]; then
@@ -136,7 +153,7 @@ for t in "${targets[@]}"; do
   fi
 done
 
-es_log "results (${seconds} s each, $((SECONDS - started)) s in all):"
+es_log "results (${seconds} s each, ${quick_seconds} s each for the later targets, $((SECONDS - started)) s in all):"
 for line in "${summary[@]}"; do printf '  %s\n' "$line"; done
 if [[ ${#failed[@]} -gt 0 ]]; then
   es_die "fuzzing found problems in: ${failed[*]}"
