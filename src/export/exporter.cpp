@@ -79,6 +79,22 @@ std::vector<ManifestRevision> PriorManifest::history() const {
   return all;
 }
 
+Status put_manifest(ObjectStore& store, std::string_view bucket, std::string_view key, std::string_view text,
+                    const s3::PutOptions& options) {
+  auto put = store.put(bucket, key, text, options);
+  if (put.ok()) return ok_status();
+  if (put.error().kind == ErrorKind::kConflict) {
+    // A retried PUT whose first attempt was stored (its answer lost): the condition now sees this very
+    // manifest. Its bytes name this run and the time it was written, so equal bytes mean ours.
+    auto stored = store.get(bucket, key);
+    if (stored.ok() && stored->body == text) {
+      log::info("export.manifest_already_written", {{"key", std::string(key)}});
+      return ok_status();
+    }
+  }
+  return std::move(put).error().with_context("export", "manifest");
+}
+
 std::string output_settings_hash(const ExportConfig& config) {
   // One "name=value" line per setting, in a fixed order: adding a setting changes every hash once.
   std::string text;
@@ -366,8 +382,7 @@ Result<HourReport> Exporter::complete_hour(const HourWindow& window, HourOutcome
     } else if (!revision.prior) {
       manifest_options.if_none_match = true;
     }
-    auto put = store->put(config_.ops_bucket, report.manifest_key, text, manifest_options);
-    if (!put.ok()) return std::move(put).error().with_context("export", "manifest");
+    ES_TRY(put_manifest(*store, config_.ops_bucket, report.manifest_key, text, manifest_options));
     // The ops-bucket writes count too (regression: fault.summary_requests found them missing).
     const aws::CallStats ops_stats = store->stats();
     report.requests += ops_stats.requests;

@@ -218,6 +218,11 @@ class Exporter {
   std::function<std::int64_t()> now_us_;
 };
 
+/// Writes a manifest under options' condition (the revision it follows). A conflict whose stored
+/// manifest is exactly text is success: a retry of this very write whose first attempt was stored.
+[[nodiscard]] Status put_manifest(ObjectStore& store, std::string_view bucket, std::string_view key,
+                                  std::string_view text, const s3::PutOptions& options);
+
 /// "rejected/events-2026-11-29-10.json"
 [[nodiscard]] std::string rejected_key(const HourWindow& window);
 /// "undeliverable/{client}/{object key}"

@@ -84,8 +84,7 @@ Result<HourReport> Exporter::redeliver(const HourWindow& window, const PriorMani
     s3::PutOptions ops = encrypted_put_options(config_);
     ops.content_type = "application/json";
     if (!prior.etag.empty()) ops.if_match = prior.etag;  // over the revision it follows, nothing else
-    auto put = store->put(config_.ops_bucket, report.manifest_key, render_manifest(next), ops);
-    if (!put.ok()) return std::move(put).error().with_context("export", "manifest");
+    ES_TRY(put_manifest(*store, config_.ops_bucket, report.manifest_key, render_manifest(next), ops));
     report.revision = next.revision;
     report.reason = next.reason;
     // Only once the manifest no longer points at them: a copy is never deleted while it is the one

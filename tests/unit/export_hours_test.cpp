@@ -302,5 +302,22 @@ TEST(ExportHours, AManifestWrittenByAnotherRunInBetweenIsNotOverwritten) {
   EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
 }
 
+TEST(ExportHours, ARetriedManifestWriteWhoseFirstAttemptWasStoredSucceeds) {
+  World w;
+  auto store = w.ports().make_store();
+  ASSERT_TRUE(store.ok());
+  s3::PutOptions first;
+  first.if_none_match = true;
+  const std::string key = manifest_key(kTen);
+  // The first attempt was stored, its answer lost: the retry meets its own manifest.
+  ASSERT_TRUE(put_manifest(**store, "hr-ops", key, "{\"run_id\":\"run-a\"}", first).ok());
+  EXPECT_TRUE(put_manifest(**store, "hr-ops", key, "{\"run_id\":\"run-a\"}", first).ok());
+  // Another run's manifest is not ours: a conflict.
+  Status other = put_manifest(**store, "hr-ops", key, "{\"run_id\":\"run-b\"}", first);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(w.body("hr-ops/" + key), "{\"run_id\":\"run-a\"}");
+}
+
 }  // namespace
 }  // namespace es::exporter
