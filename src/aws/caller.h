@@ -16,6 +16,7 @@
 #include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "core/clock.h"
+#include "core/deadline.h"
 
 namespace es::aws {
 
@@ -28,6 +29,9 @@ struct ServiceContext {
   Sleeper sleeper;
   /// The wall clock, microseconds since the epoch (core/time.h): signing time and credentials expiry.
   std::function<std::int64_t()> clock = [] { return system_now_us(); };
+  /// The run's deadline (core/deadline.h), as clock tells time: no call starts, and no retry waits,
+  /// past it, and each request's HTTP timeout ends at it. Null: none.
+  std::shared_ptr<const Deadline> deadline;
 };
 
 /// Counters a caller accumulates (for metrics and the run summary).
@@ -54,16 +58,14 @@ class AwsCaller {
 
   /// Signs a fresh copy of request on every attempt (new date, refreshed credentials), sends it,
   /// and retries per the policy. operation ("DynamoDB.Scan") and resource (table, "bucket/key")
-  /// go into every Error. Returns the successful response or the last error.
+  /// go into every Error. Returns the successful response or the last error; with the context's
+  /// deadline passed (before an attempt, or a retry's wait that would end after it), an Error with
+  /// code kDeadlineExceeded that quotes the last error.
   [[nodiscard]] Result<HttpResponse> call(std::string_view operation, std::string_view resource,
                                           const HttpRequest& request, const ResponseClassifier& classify);
 
   /// Hands a spent response body back to the transport, to receive a later response into.
   void recycle_body(std::string body) { http_->recycle_body(std::move(body)); }
-
-  /// Retries stop (returning the last error) when their wait would end after deadline_us
-  /// (microseconds since the epoch, as the context's clock).
-  void set_deadline(std::optional<std::int64_t> deadline_us) { deadline_us_ = deadline_us; }
 
   [[nodiscard]] const CallStats& stats() const { return stats_; }
   [[nodiscard]] const ServiceContext& context() const { return *context_; }
@@ -72,7 +74,6 @@ class AwsCaller {
   std::shared_ptr<const ServiceContext> context_;
   std::unique_ptr<HttpClient> http_;
   CallStats stats_;
-  std::optional<std::int64_t> deadline_us_;
 };
 
 }  // namespace es::aws

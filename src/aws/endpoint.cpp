@@ -72,6 +72,7 @@ std::optional<std::string> env_value(const EnvLookup& env, std::string_view name
 // name is "monitoring" but its service id is "CloudWatch".
 std::string env_suffix(std::string_view service) {
   if (service == "monitoring") return "CLOUDWATCH";
+  if (service == "states") return "SFN";  // Step Functions: signing name "states", service id "SFN"
   std::string out;
   for (char c : service) {
     if (c >= 'a' && c <= 'z') {

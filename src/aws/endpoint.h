@@ -30,7 +30,7 @@ struct Endpoint {
 [[nodiscard]] std::string resolve_region(const EnvLookup& env);
 
 /// service is "dynamodb", "s3", "monitoring" (CloudWatch), ...; its env suffix is the upper-case
-/// service id (DYNAMODB, S3, CLOUDWATCH for monitoring). Order: AWS_ENDPOINT_URL_<SVC>,
+/// service id (DYNAMODB, S3, CLOUDWATCH for monitoring, SFN for states). Order: AWS_ENDPOINT_URL_<SVC>,
 /// AWS_ENDPOINT_URL, then https://<service>.<region>.amazonaws.com.
 [[nodiscard]] Result<Endpoint> resolve_endpoint(std::string_view service, const EnvLookup& env,
                                                 std::string_view region);

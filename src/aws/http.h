@@ -52,6 +52,9 @@ struct HttpRequest {
   /// the body arrives) and send() fails with response_too_large(): never an out-of-memory from a
   /// broken or hostile endpoint. Each operation sets its own (see kMaxDocumentBody, kMaxPageBody).
   std::uint64_t max_body_bytes = kMaxDocumentBody;
+  /// The whole request's time limit when shorter than the client's (HttpOptions::request_timeout): the
+  /// run's deadline (AwsCaller sets it). 0: the client's.
+  std::chrono::milliseconds timeout{0};
 
   /// An XML or JSON document answered by a service: S3's lists, multipart answers, errors.
   static constexpr std::uint64_t kMaxDocumentBody = 8ULL << 20;

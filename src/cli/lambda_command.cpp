@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "aws/http.h"
+#include "aws/stepfunctions_client.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -63,8 +64,29 @@ int LambdaCommand::run() {
   auto metrics = exporter::MetricsPublisher::make(metrics_mode, *env, *config);
   if (!metrics.ok()) return init_failed(*api, metrics.error());
 
+  // Hours stopped by the deadline go to the scale-out state machine, when the stack has one.
+  auto deadline = std::make_shared<Deadline>();
+  std::unique_ptr<aws::StepFunctionsClient> states;
+  if (!config->state_machine_arn.empty()) {
+    aws::StepFunctionsOptions sfn;
+    sfn.max_attempts = config->max_attempts;
+    sfn.insecure_tls = config->insecure_tls;
+    sfn.ca_bundle = config->ca_bundle;
+    sfn.deadline = deadline;
+    auto made = aws::make_stepfunctions_client(*env, sfn);
+    if (!made.ok()) return init_failed(*api, Error(made.error()).with_context("config", "EAGLESENSE_STATE_MACHINE_ARN"));
+    states = std::move(*made);
+  }
+
   std::optional<exporter::Exporter> exporter;
   lambda::HandlerContext context;
+  context.deadline = deadline;
+  if (states) {
+    context.start_execution = [&states, arn = config->state_machine_arn](std::string_view name,
+                                                                          std::string_view input) {
+      return states->start_execution(arn, name, input);
+    };
+  }
   context.metrics = metrics->get();
   context.emf_out = stdout;
   context.function_name = process("AWS_LAMBDA_FUNCTION_NAME").value_or("");
@@ -79,7 +101,8 @@ int LambdaCommand::run() {
                             {"metrics", to_string(metrics_mode)},
                             {"catch_up_hours", config->catch_up_hours},
                             {"hour_budget_s", config->hour_budget_seconds},
-                            {"report", to_string(config->report)}});
+                            {"report", to_string(config->report)},
+                            {"state_machine", config->state_machine_arn}});
 
   // The exporter is made at the first invocation: its ARN names the function's own account, the
   // default expected owner of every bucket, and the allow-list (EAGLESENSE_CLIENTS=s3://...) is
@@ -92,8 +115,9 @@ int LambdaCommand::run() {
       } else if (!ready.expected_bucket_owner_given) {
         log::warn("lambda.no_account", {{"function_arn", request.function_arn}});
       }
-      ES_ASSIGN_OR_RETURN(exporter::Ports made,
-                          exporter::make_aws_ports(*env, exporter::port_options_for(ready)));
+      exporter::AwsPortsOptions port_options = exporter::port_options_for(ready);
+      port_options.deadline = deadline;
+      ES_ASSIGN_OR_RETURN(exporter::Ports made, exporter::make_aws_ports(*env, port_options));
       ES_TRY(exporter::load_client_allow_list(ready, made));
       log::info("lambda.buckets",
                 {{"expected_bucket_owner", ready.expected_bucket_owner},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,7 @@
 namespace es {
 namespace {
 
-constexpr std::array<SettingSpec, 38> kSettings = {{
+constexpr std::array<SettingSpec, 39> kSettings = {{
     {"DYNAMODB_TABLE_NAME", "--table", "events", "DynamoDB table holding the events"},
     {"S3_BUCKET_PREFIX", "--bucket-prefix", "client-events", "client buckets are {prefix}-{clientId}"},
     {"EAGLESENSE_OPS_BUCKET", "--ops-bucket", "{prefix}-ops",
@@ -65,6 +66,9 @@ constexpr std::array<SettingSpec, 38> kSettings = {{
     {"EAGLESENSE_REPORT", "--report", "last-7-days",
      "lambda: after a scheduled run, write the status report of the last 7 days into the ops bucket "
      "(reports/last-7-days.html and .json); none turns it off"},
+    {"EAGLESENSE_STATE_MACHINE_ARN", "--state-machine-arn", "",
+     "lambda: the scale-out state machine an hour that cannot finish before the deadline is handed to "
+     "(states:StartExecution, execution hour-YYYY-MM-DDTHH); none: such an hour fails"},
     {"EAGLESENSE_LEASE_SECONDS", "--lease-seconds", "3600 (run), time left + 60 (lambda)",
      "how long a run holds each hour's lease before another run may take the hour over (10-86400)"},
     {"EAGLESENSE_MEMORY_MB", "--memory-mb", "192",
@@ -182,6 +186,30 @@ std::string ExportConfig::client_bucket(std::string_view client) const {
 
 std::string ExportConfig::object_key(std::string_view hour_key_part) const {
   return fmt::format("events-{}{}", hour_key_part, file_extension(format, compression));
+}
+
+std::optional<std::string> validate_state_machine_arn(std::string_view arn) {
+  const auto wrong = [arn] {
+    return fmt::format("'{}' is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)", arn);
+  };
+  std::vector<std::string_view> fields;
+  std::string_view rest = arn;
+  while (fields.size() < 6) {
+    const auto colon = rest.find(':');
+    if (colon == std::string_view::npos) return wrong();
+    fields.push_back(rest.substr(0, colon));
+    rest.remove_prefix(colon + 1);
+  }
+  const auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto name_char = [](char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; };
+  if (fields[0] != "arn" || fields[1].empty() || fields[2] != "states" || fields[3].empty() ||
+      fields[4].size() != 12 || !digits(fields[4]) || fields[5] != "stateMachine" || rest.empty() ||
+      rest.size() > 80 || !std::all_of(rest.begin(), rest.end(), name_char)) {
+    return wrong();
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> validate_bucket_name(std::string_view b) {
@@ -353,6 +381,7 @@ Result<std::map<std::string, std::string, std::less<>>> parse_config_file(std::s
 Status check_insecure_tls_endpoints(const EnvLookup& env, const ExportConfig& c) {
   std::vector<std::string> services = {"DYNAMODB", "S3"};
   if (c.metrics == MetricsMode::kCloudWatch) services.emplace_back("CLOUDWATCH");
+  if (!c.state_machine_arn.empty()) services.emplace_back("SFN");
   for (const std::string& service : services) {
     const std::string name = "AWS_ENDPOINT_URL_" + service;
     const auto url = get(env, name).has_value() ? get(env, name) : get(env, "AWS_ENDPOINT_URL");
@@ -480,6 +509,10 @@ Result<ExportConfig> load_export_config(const EnvLookup& env) {
   ES_TRY(read_int(env, "EAGLESENSE_CATCH_UP_HOURS", 0, 168, c.catch_up_hours));
   ES_TRY(read_int(env, "EAGLESENSE_HOUR_BUDGET_SECONDS", 1, 3600, c.hour_budget_seconds));
   ES_TRY(read_enum(env, "EAGLESENSE_REPORT", kReportModeNames, c.report));
+  if (auto v = get(env, "EAGLESENSE_STATE_MACHINE_ARN"); v && !v->empty()) {
+    if (auto why = validate_state_machine_arn(*v)) return setting_error("EAGLESENSE_STATE_MACHINE_ARN", *why);
+    c.state_machine_arn = *v;
+  }
   if (get(env, "EAGLESENSE_LEASE_SECONDS")) {
     int lease_seconds = 0;
     ES_TRY(read_int(env, "EAGLESENSE_LEASE_SECONDS", 10, 86400, lease_seconds));

@@ -127,6 +127,9 @@ struct ExportConfig {
   int hour_budget_seconds = 120;
   /// EAGLESENSE_REPORT (lambda): after a scheduled run, the status report of the last 7 days.
   ReportMode report = ReportMode::kLast7Days;
+  /// EAGLESENSE_STATE_MACHINE_ARN (lambda): the scale-out state machine an hour stopped by the
+  /// invocation's deadline is handed to; empty: none (such an hour fails).
+  std::string state_machine_arn;
   /// EAGLESENSE_LEASE_SECONDS: how long a run holds each hour's lease (export/hour_lease.h);
   /// std::nullopt when not set: run holds it kDefaultLeaseSeconds, the Lambda until its deadline
   /// and a minute more.
@@ -192,5 +195,9 @@ struct ExportConfig {
 
 /// Checks a bucket name against S3's rules (general purpose buckets).
 [[nodiscard]] std::optional<std::string> validate_bucket_name(std::string_view bucket);
+
+/// Checks a Step Functions state machine ARN: arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME,
+/// a 12-digit account and a name of 1-80 letters, digits, '-' or '_'. What is wrong, or nullopt.
+[[nodiscard]] std::optional<std::string> validate_state_machine_arn(std::string_view arn);
 
 }  // namespace es

@@ -149,7 +149,6 @@ class DynamoDbClient {
                                                const std::string& body);
 
   [[nodiscard]] const aws::CallStats& stats() const { return caller_.stats(); }
-  void set_deadline(std::optional<std::int64_t> deadline_us) { caller_.set_deadline(deadline_us); }
 
  private:
   /// Passes the body of the last page dropped (if any) to the transport for the next response.

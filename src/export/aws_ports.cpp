@@ -223,6 +223,7 @@ Result<Ports> make_aws_ports(const EnvLookup& env, const AwsPortsOptions& option
   ddb->credentials = credentials;
   ddb->retry = retry;
   ddb->sleeper = aws::real_sleeper();
+  ddb->deadline = options.deadline;
 
   auto s3 = std::make_shared<aws::ServiceContext>(*ddb);
   s3->endpoint = s3_endpoint;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/deadline.h"
 #include "core/manifest.h"
 #include "core/time.h"
 #include "export/hour_reader.h"
@@ -24,14 +25,19 @@ enum class HourStatus {
   kFailed,         ///< no manifest was written: a later run repeats it
   kDryRun,         ///< read and encoded, nothing written
   kLeased,         ///< another run holds the hour's lease (hour_lease.h): left to it, nothing done
+  /// The run's deadline (core/deadline.h) came before the hour was done: its uploads aborted, its lease
+  /// given back, no manifest. The Lambda hands it to the scale-out state machine (handed_off_to), or
+  /// reports it failed when it cannot.
+  kStopped,
 };
-inline constexpr std::array<Named<HourStatus>, 6> kHourStatusNames = {{
+inline constexpr std::array<Named<HourStatus>, 7> kHourStatusNames = {{
     {HourStatus::kExported, "exported"},
     {HourStatus::kUndeliverable, "undeliverable"},
     {HourStatus::kSkipped, "skipped"},
     {HourStatus::kFailed, "failed"},
     {HourStatus::kDryRun, "dry_run"},
     {HourStatus::kLeased, "leased"},
+    {HourStatus::kStopped, "stopped"},
 }};
 [[nodiscard]] inline std::string_view to_string(HourStatus s) {
   return name_of(kHourStatusNames, s);
@@ -65,12 +71,14 @@ struct HourReport : EventCounts {
   /// of their events (deleted, expired by TTL); see ExportOptions::allow_shrink.
   std::vector<std::string> source_shrank;
   std::uint64_t redelivered = 0;  ///< clients delivered from the ops bucket's undeliverable copy
+  /// For kStopped: the Step Functions execution the hour was handed to ("" when not handed off).
+  std::string handed_off_to;
 
-  /// The report of an hour that failed with error.
+  /// The report of an hour that failed with error; stopped when error is the deadline's.
   [[nodiscard]] static HourReport failed(const HourWindow& window, const Error& error) {
     HourReport r;
     r.window = window;
-    r.status = HourStatus::kFailed;
+    r.status = is_deadline_exceeded(error) ? HourStatus::kStopped : HourStatus::kFailed;
     r.error = error.to_string();
     return r;
   }

@@ -232,6 +232,8 @@ Result<HourLease> HourLeases::acquire(const HourWindow& window) {
 
 Status HourLeases::release(const HourWindow& window, const HourLease& lease) {
   if (lease.etag.empty()) return ok_status();  // no lease was written (the server ignores conditions)
+  // Clean-up: an hour the deadline stopped still gives its lease back.
+  const Deadline::CleanupScope cleanup;
   Status removed = store_.remove_if_match(bucket_, lease_key(window), lease.etag);
   if (removed.ok() || removed.error().kind == ErrorKind::kNotFound) return ok_status();
   if (is_conflict(removed.error())) {
@@ -246,6 +248,7 @@ Status HourLeases::release(const HourWindow& window, const HourLease& lease) {
 }
 
 Status HourLeases::release_held_by(const HourWindow& window, std::string_view run_id) {
+  const Deadline::CleanupScope cleanup;
   Result<s3::GetResult> current = store_.get(bucket_, lease_key(window));
   if (!current.ok()) {
     if (current.error().kind == ErrorKind::kNotFound) return ok_status();
@@ -262,6 +265,17 @@ Status HourLeases::release_held_by(const HourWindow& window, std::string_view ru
   lease.acquired = true;
   lease.etag = current->etag;
   return release(window, lease);
+}
+
+Result<std::optional<LeaseBody>> read_lease(ObjectStore& store, std::string_view bucket,
+                                            const HourWindow& window) {
+  Result<s3::GetResult> current = store.get(bucket, lease_key(window));
+  if (!current.ok()) {
+    if (current.error().kind == ErrorKind::kNotFound) return std::optional<LeaseBody>();
+    return std::move(current).error();
+  }
+  ES_ASSIGN_OR_RETURN(LeaseBody body, parse_lease(current->body));
+  return std::optional<LeaseBody>(std::move(body));
 }
 
 }  // namespace es::exporter

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,11 @@ struct LeaseBody {
 [[nodiscard]] std::string render_lease(const LeaseBody& lease);
 /// Reads back render_lease's output; kInvalidData naming the "lease" document and the field.
 [[nodiscard]] Result<LeaseBody> parse_lease(std::string_view json);
+
+/// window's lease as it is stored in bucket, or nullopt when there is none. An error when it cannot
+/// be read or parsed.
+[[nodiscard]] Result<std::optional<LeaseBody>> read_lease(ObjectStore& store, std::string_view bucket,
+                                                          const HourWindow& window);
 
 /// Parses an HTTP date (IMF-fixdate, "Sun, 29 Nov 2026 10:00:00 GMT": S3's Last-Modified).
 [[nodiscard]] Result<std::int64_t> parse_http_date_us(std::string_view text);

@@ -12,6 +12,7 @@
 
 #include "aws/http.h"
 #include "core/config.h"
+#include "core/deadline.h"
 #include "core/env.h"
 #include "core/result.h"
 #include "dynamodb/dynamodb_client.h"
@@ -105,6 +106,8 @@ struct AwsPortsOptions {
   std::string ops_bucket;
   std::string ops_bucket_owner;
   std::string client_bucket_owner;
+  /// The run's deadline, seen by every DynamoDB and S3 call (core/deadline.h); null: none.
+  std::shared_ptr<const Deadline> deadline;
 };
 
 /// The options config asks for (multipart sizes, attempts, TLS).

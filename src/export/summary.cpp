@@ -16,8 +16,9 @@ std::uint64_t RunSummary::events_undeliverable() const {
 }
 
 bool RunSummary::any_failed() const {
-  return std::any_of(hours.begin(), hours.end(),
-                     [](const HourReport& h) { return h.status == HourStatus::kFailed; });
+  return std::any_of(hours.begin(), hours.end(), [](const HourReport& h) {
+    return h.status == HourStatus::kFailed || (h.status == HourStatus::kStopped && h.handed_off_to.empty());
+  });
 }
 
 RunTotals RunSummary::totals() const {
@@ -41,6 +42,8 @@ RunTotals RunSummary::totals() const {
       ++total.hours_leased;
     } else if (h.status == HourStatus::kFailed) {
       ++total.hours_failed;
+    } else if (h.status == HourStatus::kStopped) {
+      ++total.hours_stopped;
     } else {
       ++total.hours_exported;
     }
@@ -77,6 +80,7 @@ std::string render_summary(const RunSummary& s) {
   w.key("hours_skipped").value(total.hours_skipped);
   w.key("hours_leased").value(total.hours_leased);
   w.key("hours_failed").value(total.hours_failed);
+  w.key("hours_stopped").value(total.hours_stopped);
   w.key("source_shrank").value(total.source_shrank);
   w.key("redelivered").value(total.redelivered);
   w.key("hours").begin_array();
@@ -107,6 +111,7 @@ std::string render_summary(const RunSummary& s) {
       w.end_array();
     }
     if (!h.error.empty()) w.key("error").value(h.error);
+    if (!h.handed_off_to.empty()) w.key("handed_off_to").value(h.handed_off_to);
     if (h.status == HourStatus::kLeased) {
       w.key("leased_by").value(h.leased_by);
       w.key("leased_until").value(format_iso8601_us(h.leased_until_us));

@@ -25,6 +25,7 @@ struct RunTotals : EventCounts {
   int hours_skipped = 0;
   int hours_leased = 0;  ///< left to the run holding their lease
   int hours_failed = 0;
+  int hours_stopped = 0;  ///< stopped by the deadline (handed off, or failed when they could not be)
 };
 
 struct RunSummary {
@@ -45,8 +46,9 @@ struct RunSummary {
 /// objects, bytes, duration_ms, events_per_second, hours_* counts, and "hours": [...].
 [[nodiscard]] std::string render_summary(const RunSummary& summary);
 
-/// Process exit code: 0 all delivered or rejected, 3 something undeliverable, 1 an hour failed. A
-/// leased hour is another run's to report (its exit code, its manifest) and changes nothing here.
+/// Process exit code: 0 all delivered or rejected, 3 something undeliverable, 1 an hour failed or was
+/// stopped by the deadline without being handed off. A leased hour is another run's to report (its exit
+/// code, its manifest) and changes nothing here.
 [[nodiscard]] int exit_code(const RunSummary& summary);
 
 }  // namespace es::exporter

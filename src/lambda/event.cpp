@@ -139,9 +139,12 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
     allowed.emplace_back("client");
   } else if (*stage == "finish") {
     event.stage = Stage::kFinish;
+  } else if (*stage == "catch-up") {
+    event.stage = Stage::kCatchUp;
+    allowed = {"stage", "time"};
   } else {
     return invalid_event(
-        fmt::format("unknown stage '{}' (plan, work, list-clients, merge or finish)", *stage));
+        fmt::format("unknown stage '{}' (plan, work, list-clients, merge, finish or catch-up)", *stage));
   }
   for (const std::string_view key : member_names(object)) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -149,8 +152,9 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
     }
   }
   ES_ASSIGN_OR_RETURN(auto hour, string_member(object, "hour"));
-  if (event.stage == Stage::kPlan) {
+  if (event.stage == Stage::kPlan || event.stage == Stage::kCatchUp) {
     ES_ASSIGN_OR_RETURN(auto time, string_member(object, "time"));
+    if (event.stage == Stage::kCatchUp && !time) return invalid_event("the catch-up stage needs 'time'");
     if (hour.has_value() == time.has_value())
       return invalid_event("the plan stage needs either 'hour' or 'time'");
     if (time) {
@@ -162,6 +166,8 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
       event.hour = HourWindow::last_complete_hour(*instant);
       event.skip_complete = true;
     }
+  }
+  if (event.stage == Stage::kPlan) {
     ES_ASSIGN_OR_RETURN(auto workers, int_member(object, "workers", 1, 10000));
     event.workers = static_cast<int>(workers);
     ES_ASSIGN_OR_RETURN(auto run_id, string_member(object, "run_id"));
@@ -169,7 +175,7 @@ Result<std::optional<StageEvent>> parse_stage_event(std::string_view payload) {
   }
   if (hour) {
     ES_ASSIGN_OR_RETURN(event.hour, parse_hour_member("hour", *hour));
-  } else if (event.stage != Stage::kPlan) {
+  } else if (event.stage != Stage::kPlan && event.stage != Stage::kCatchUp) {
     return invalid_event(fmt::format("the {} stage needs 'hour'", *stage));
   }
   if (event.stage == Stage::kWork) {

@@ -40,7 +40,9 @@ struct LambdaEvent {
 ///   {"stage":"list-clients","hour":H}
 ///   {"stage":"merge","hour":H,"client":C}
 ///   {"stage":"finish","hour":H}
-enum class Stage { kPlan, kWork, kListClients, kMerge, kFinish };
+///   {"stage":"catch-up","time":"<scheduled event time>"}   hands off the catch-up hours before the
+///                                                          last complete hour that need a run
+enum class Stage { kPlan, kWork, kListClients, kMerge, kFinish, kCatchUp };
 
 struct StageEvent {
   Stage stage = Stage::kPlan;

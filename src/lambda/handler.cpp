@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "aws/stepfunctions_client.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "export/hour_lease.h"
 #include "export/hours.h"
 #include "export/scale_out.h"
 #include "export/status_publish.h"
@@ -33,6 +35,7 @@ Result<std::string> respond(exporter::RunSummary& summary, const std::vector<Hou
   summary.duration_ms = (finished - started) / 1000;
   if (context.peak_rss_bytes) summary.peak_rss_bytes = context.peak_rss_bytes();
   if (context.metrics != nullptr) {
+    const Deadline::CleanupScope cleanup;  // the metrics of a stopped run still go out
     exporter::MetricsContext metrics;
     metrics.timestamp_ms = finished / 1000;
     metrics.function_name = context.function_name;
@@ -78,6 +81,154 @@ void publish_report(exporter::RunSummary& summary, std::int64_t deadline_us, Han
              {"status_exit_code", exporter::status_exit_code(*published)}});
 }
 
+/// Holds the invocation's deadline in context.deadline while it lives: work stops at the deadline
+/// less its margin, clean-up a quarter of the margin before it.
+class InvocationDeadline {
+ public:
+  InvocationDeadline(HandlerContext& context, std::int64_t deadline_us, std::int64_t now_us)
+      : deadline_(context.deadline.get()) {
+    if (deadline_ == nullptr || deadline_us == 0) return;
+    const std::int64_t margin = deadline_margin_us(deadline_us - now_us);
+    deadline_->set(deadline_us - margin, deadline_us - margin / 4);
+  }
+  ~InvocationDeadline() {
+    if (deadline_ != nullptr) deadline_->clear();
+  }
+  InvocationDeadline(const InvocationDeadline&) = delete;
+  InvocationDeadline& operator=(const InvocationDeadline&) = delete;
+
+ private:
+  Deadline* deadline_;
+};
+
+std::string hour_input(const HourWindow& w) {
+  std::string input;
+  json::Writer jw(input);
+  jw.begin_object();
+  jw.key("hour").value(w.label());
+  jw.end_object();
+  return input;
+}
+
+/// An hour the deadline stopped: handed to the state machine (handed_off_to set), or left stopped with
+/// why in its error, which fails the invocation.
+void hand_off(exporter::HourReport& hour, HandlerContext& context) {
+  const Deadline::CleanupScope cleanup;
+  const std::string name = hand_off_execution_name(hour.window);
+  if (!context.start_execution) {
+    hour.error += "; not handed off: the function has no state machine (EAGLESENSE_STATE_MACHINE_ARN); the "
+                  "catch-up repeats the hour, which needs a longer timeout or scaling out (ScaleOutWorkers)";
+    log::error("lambda.hour_stopped", {{"hour", hour.window.label()}, {"error", hour.error}});
+    return;
+  }
+  auto started = context.start_execution(name, hour_input(hour.window));
+  if (started.ok()) {
+    hour.handed_off_to = std::move(*started);
+    log::info("lambda.hour_handed_off", {{"hour", hour.window.label()}, {"execution", hour.handed_off_to}});
+    return;
+  }
+  if (started.error().code == aws::kExecutionAlreadyExists) {
+    hour.error += fmt::format(
+        "; not handed off: an execution named {} exists already (an earlier hand-off of this hour, now "
+        "finished, since its lease is free): Step Functions refuses a second; see that execution, and "
+        "run the hour by hand if it failed",
+        name);
+  } else {
+    hour.error += "; not handed off: " + started.error().to_string();
+  }
+  log::error("lambda.hand_off_failed", {{"hour", hour.window.label()}, {"error", hour.error}});
+}
+
+/// The catch-up of the scheduled state-machine path: each of the catch-up hours before event.hour
+/// that has no manifest and no live lease is handed off as its own execution.
+Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& context) {
+  if (!context.start_execution) {
+    Error e = Error::invalid_argument(
+        "EAGLESENSE_STATE_MACHINE_ARN",
+        "the catch-up stage hands hours to the state machine, and the function has none configured");
+    e.code = std::string(kInvalidEvent);
+    return e;
+  }
+  exporter::Exporter& exporter = *context.exporter;
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<exporter::ObjectStore> store, exporter.ports().make_store());
+  const std::int64_t now = context.now_us();
+  std::string out;
+  json::Writer jw(out);
+  jw.begin_object();
+  jw.key("hour").value(event.hour.label());
+  jw.key("catch_up_hours").value(context.catch_up_hours);
+  std::vector<std::pair<HourWindow, std::string>> handed_off;
+  std::vector<HourWindow> complete;
+  std::vector<HourWindow> leased;
+  std::vector<HourWindow> already;
+  std::vector<std::pair<HourWindow, std::string>> errors;
+  for (int i = context.catch_up_hours; i >= 1; --i) {
+    const HourWindow w{event.hour.start_us - i * kMicrosPerHour};
+    auto done = exporter.hour_complete(w);
+    if (!done.ok()) {
+      errors.emplace_back(w, done.error().to_string());
+      continue;
+    }
+    if (*done) {
+      complete.push_back(w);
+      continue;
+    }
+    auto lease = exporter::read_lease(*store, exporter.config().ops_bucket, w);
+    if (lease.ok() && *lease && (*lease)->expires_us > now) {
+      log::info("lambda.catch_up_leased", {{"hour", w.label()}, {"holder_run_id", (*lease)->run_id}});
+      leased.push_back(w);
+      continue;
+    }
+    auto started = context.start_execution(hand_off_execution_name(w), hour_input(w));
+    if (started.ok()) {
+      log::info("lambda.hour_handed_off", {{"hour", w.label()}, {"execution", *started}, {"reason", "catch-up"}});
+      handed_off.emplace_back(w, std::move(*started));
+    } else if (started.error().code == aws::kExecutionAlreadyExists) {
+      log::warn("lambda.catch_up_handed_off_before",
+                {{"hour", w.label()},
+                 {"execution", hand_off_execution_name(w)},
+                 {"message", "the hour has no manifest and was handed off before: see that execution"}});
+      already.push_back(w);
+    } else {
+      errors.emplace_back(w, started.error().to_string());
+    }
+  }
+  jw.key("hours_handed_off").begin_array();
+  for (const auto& [w, arn] : handed_off) {
+    jw.begin_object();
+    jw.key("hour").value(w.label());
+    jw.key("execution").value(arn);
+    jw.end_object();
+  }
+  jw.end_array();
+  const auto labels = [&jw](std::string_view key, const std::vector<HourWindow>& hours) {
+    jw.key(key).begin_array();
+    for (const HourWindow& w : hours) jw.value(w.label());
+    jw.end_array();
+  };
+  labels("hours_complete", complete);
+  labels("hours_leased", leased);
+  labels("hours_handed_off_before", already);
+  jw.key("errors").begin_array();
+  for (const auto& [w, message] : errors) {
+    jw.begin_object();
+    jw.key("hour").value(w.label());
+    jw.key("error").value(message);
+    jw.end_object();
+  }
+  jw.end_array();
+  jw.end_object();
+  if (!errors.empty()) {
+    Error e;
+    e.kind = ErrorKind::kServiceError;
+    e.operation = "lambda.catch_up";
+    e.code = std::string(kHourFailed);
+    e.message = std::move(out);
+    return e;
+  }
+  return out;
+}
+
 /// A stage's failure as the function's error: InvalidEvent and StageNotReady keep their errorType,
 /// anything else is HourFailed (the state machine retries it, then fails the execution).
 Error stage_error(Error e) {
@@ -93,6 +244,11 @@ Error stage_error(Error e) {
 Result<std::string> handle_stage(const StageEvent& event, const InvocationRequest& request,
                                  HandlerContext& context) {
   const std::int64_t started = context.now_us();
+  const InvocationDeadline deadline(context, request.deadline_ms * 1000, started);
+  if (event.stage == Stage::kCatchUp) {
+    log::info("lambda.stage", {{"request_id", request.request_id}, {"stage", "catch-up"}, {"hour", event.hour.label()}});
+    return handle_catch_up(event, context);
+  }
   exporter::Exporter& exporter = *context.exporter;
   // The plan takes the hour's lease for the whole execution (its name), finish gives it back.
   exporter::ScaleOut stages(exporter, event.run_id.empty() ? request.request_id : event.run_id);
@@ -135,6 +291,7 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
       return render_manifest_object(merged->object);
     }
     case Stage::kFinish:
+    case Stage::kCatchUp:
       break;
   }
   exporter::RunSummary summary;
@@ -168,6 +325,14 @@ std::optional<std::string> account_of_function_arn(std::string_view arn) {
   return std::string(account);
 }
 
+std::int64_t deadline_margin_us(std::int64_t time_left_us) {
+  return std::clamp<std::int64_t>(time_left_us / 4, 0, 10 * kMicrosPerSecond);
+}
+
+std::string hand_off_execution_name(const HourWindow& window) {
+  return "hour-" + window.label();
+}
+
 std::optional<std::uint64_t> default_memory_budget_mb(const std::optional<std::string>& function_mb) {
   if (!function_mb || function_mb->empty() || function_mb->size() > 6) return std::nullopt;
   std::uint64_t mb = 0;
@@ -194,7 +359,20 @@ std::string render_lambda_summary(const exporter::RunSummary& summary,
   std::string extra;
   json::Writer w(extra);
   w.begin_array();
-  for (const HourWindow& h : not_done) w.value(h.label());
+  for (const exporter::HourReport& h : summary.hours) {
+    if (h.status != exporter::HourStatus::kStopped) continue;
+    w.begin_object();
+    w.key("hour").value(h.window.label());
+    w.key("reason").value("deadline");
+    if (!h.handed_off_to.empty()) w.key("handed_off_to").value(h.handed_off_to);
+    w.end_object();
+  }
+  for (const HourWindow& h : not_done) {
+    w.begin_object();
+    w.key("hour").value(h.label());
+    w.key("reason").value("no_time");
+    w.end_object();
+  }
   w.end_array();
   out.insert(close, ",\"hours_not_done\":" + extra);
   while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -208,6 +386,8 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   ES_ASSIGN_OR_RETURN(const LambdaEvent event, parse_event(request.payload));
   ES_ASSIGN_OR_RETURN(const HourPlan plan, plan_hours(event, context.catch_up_hours, started));
   const std::int64_t deadline_us = request.deadline_ms * 1000;
+  // Every AWS call of the invocation ends by its deadline, less the margin its clean-up needs.
+  const InvocationDeadline deadline(context, deadline_us, started);
   log::info("lambda.invocation",
             {{"request_id", request.request_id},
              {"event", kind_name(event.kind)},
@@ -239,6 +419,9 @@ Result<std::string> handle(const InvocationRequest& request, HandlerContext& con
   };
   options.hour_done = [&](std::int64_t hour_us) { context.last_hour_us = hour_us; };
   auto [summary, not_done] = exporter::export_hours(exporter, tasks, options);
+  for (exporter::HourReport& hour : summary.hours) {
+    if (hour.status == exporter::HourStatus::kStopped) hand_off(hour, context);
+  }
   if (event.kind == EventKind::kScheduled && context.report == ReportMode::kLast7Days) {
     publish_report(summary, deadline_us, context);
   }

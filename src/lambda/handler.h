@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/deadline.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "export/exporter.h"
@@ -29,6 +31,16 @@ inline constexpr std::int64_t kReportBudgetUs = 20 * kMicrosPerSecond;
 /// errorType of an invocation in which an hour failed (no manifest: the catch-up repeats it).
 inline constexpr std::string_view kHourFailed = "HourFailed";
 
+/// How long before the invocation's deadline its work stops, so that the clean-up after a stop fits
+/// (aborted uploads, leases given back, the hand-off, the metrics): 10 s, or a quarter of the time
+/// left when that is less. Clean-up calls may run until a quarter of the margin before the deadline.
+/// Pure.
+[[nodiscard]] std::int64_t deadline_margin_us(std::int64_t time_left_us);
+
+/// "hour-2026-11-29T10": the name of the state machine execution an hour is handed off as. One name
+/// per hour, so that Step Functions itself refuses a second hand-off of the same hour.
+[[nodiscard]] std::string hand_off_execution_name(const HourWindow& window);
+
 /// Whether one more hour may start: the time left before the deadline must be at least the larger
 /// of budget_us and 1.5 times the last hour's duration (a run of big hours needs more than the
 /// configured budget). deadline_us 0 means no deadline. Pure.
@@ -46,7 +58,9 @@ inline constexpr std::string_view kHourFailed = "HourFailed";
 /// a function ARN with a 12-digit account. Pure.
 [[nodiscard]] std::optional<std::string> account_of_function_arn(std::string_view arn);
 
-/// The summary JSON of render_summary with "hours_not_done": [labels] added.
+/// The summary JSON of render_summary with "hours_not_done" added: one {"hour", "reason"} per hour
+/// not done, reason "no_time" for an hour not started (too little time left), "deadline" for an hour
+/// the deadline stopped (summary's kStopped hours, with "handed_off_to" when handed off).
 [[nodiscard]] std::string render_lambda_summary(const exporter::RunSummary& summary,
                                                 const std::vector<HourWindow>& not_done);
 
@@ -65,10 +79,19 @@ struct HandlerContext {
   ReportMode report = ReportMode::kNone;
   /// Duration of the last hour exported by this environment (feeds enough_time_for_hour).
   std::optional<std::int64_t> last_hour_us;
+  /// The deadline every AWS call of the exporter sees (its ports were made with it): set from each
+  /// invocation's deadline (less deadline_margin_us), cleared after it. Null: no call is cut short.
+  std::shared_ptr<Deadline> deadline;
+  /// Starts an execution of the scale-out state machine (EAGLESENSE_STATE_MACHINE_ARN) with a name and
+  /// an input, and returns its ARN. Null: the stack has none, and an hour the deadline stops fails.
+  std::function<Result<std::string>(std::string_view name, std::string_view input)> start_execution;
 };
 
 /// Handles one invocation: parses the event, exports its hours (the first one always; each later
-/// one only with enough time left; catch-up hours only without a manifest), after a scheduled event
+/// one only with enough time left; catch-up hours rechecked against their manifests), every AWS call
+/// ending by the deadline less its margin. An hour the deadline stops (kStopped: uploads aborted, lease
+/// given back, no manifest) is handed to the state machine as hand_off_execution_name(hour) with
+/// {"hour": H}, or, without one, fails the invocation (HourFailed). After a scheduled event
 /// publishes the status report of the last 7 days (context.report; a failure is logged and counted in
 /// the summary's reports_failed, never an error), emits the metrics and returns the summary
 /// (render_lambda_summary). Errors, with Error::code as the errorType:

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "aws/errors.h"
+#include "core/deadline.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "s3/s3_addressing.h"
@@ -195,6 +196,8 @@ Status S3Client::abort_multipart_upload(std::string_view bucket, std::string_vie
                                         std::string_view upload_id, std::string_view expected_owner) {
   static constexpr std::string_view kOperation = "S3.AbortMultipartUpload";
   ES_TRY(detail::check_names(kOperation, bucket, key));
+  // Clean-up: after the run's deadline stopped the upload, the abort still goes out.
+  const Deadline::CleanupScope cleanup;
   HttpRequest request;
   request.method = "DELETE";
   request.url = s3_url(caller_.context().endpoint, bucket, key,

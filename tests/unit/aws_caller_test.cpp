@@ -7,6 +7,7 @@
 
 #include "aws/caller.h"
 #include "aws/errors.h"
+#include "core/deadline.h"
 #include "core/time.h"
 #include "support/fake_http.h"
 
@@ -133,14 +134,80 @@ TEST(AwsCaller, AResponseBodyPastItsCapIsAProtocolErrorNotRetried) {
   EXPECT_TRUE(f.waits.empty());
 }
 
-TEST(AwsCaller, DeadlineStopsRetrying) {
+// The run's deadline (core/deadline.h) reaches every call: a retry whose wait would end after it is
+// not made, and the error says why, quoting the last one.
+TEST(AwsCaller, ARetryThatWouldEndAfterTheDeadlineIsNotMade) {
   Fixture f(10);
-  f.caller->set_deadline(f.context->clock() - kMicrosPerSecond);
+  auto deadline = std::make_shared<Deadline>();
+  const std::int64_t now = f.context->clock();
+  deadline->set(now + 5'000, now + 60 * kMicrosPerSecond);  // 5 ms: less than any retry's wait
+  f.context->deadline = deadline;
   f.http->reply(503, "");
   f.http->reply(200, "{}");
   auto r = f.call();
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("no time left"), std::string::npos);
+  EXPECT_TRUE(is_deadline_exceeded(r.error())) << r.error().to_string();
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().operation, "DynamoDB.Scan");
+  EXPECT_EQ(r.error().resource, "events");
+  EXPECT_NE(r.error().message.find("no time left to retry after 1 attempts"), std::string::npos);
+  EXPECT_NE(r.error().message.find("HTTP 503"), std::string::npos) << r.error().to_string();
+  EXPECT_EQ(f.http->requests.size(), 1u);
+  EXPECT_TRUE(f.waits.empty());
+}
+
+// Past the stop, no request is sent at all; inside a CleanupScope (an abort, a lease given back) the
+// call may still run until the end.
+TEST(AwsCaller, PastTheStopOnlyCleanUpCallsAreSent) {
+  Fixture f;
+  auto deadline = std::make_shared<Deadline>();
+  const std::int64_t now = f.context->clock();
+  deadline->set(now - kMicrosPerSecond, now + 30 * kMicrosPerSecond);
+  f.context->deadline = deadline;
+  f.http->reply(200, "{}");
+  auto refused = f.call();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kDeadlineExceeded);
+  EXPECT_TRUE(f.http->requests.empty());
+
+  Deadline::CleanupScope cleanup;
+  auto sent = f.call();
+  ASSERT_TRUE(sent.ok()) << sent.error().to_string();
+  ASSERT_EQ(f.http->requests.size(), 1u);
+  // Its HTTP timeout ends at the end: about 30 s, never the client's 120 s.
+  EXPECT_GT(f.http->requests[0].timeout.count(), 25'000);
+  EXPECT_LE(f.http->requests[0].timeout.count(), 30'000);
+}
+
+// Without a deadline, a request keeps the client's own timeout.
+TEST(AwsCaller, WithoutADeadlineTheClientsTimeoutHolds) {
+  Fixture f;
+  f.http->reply(200, "{}");
+  ASSERT_TRUE(f.call().ok());
+  EXPECT_EQ(f.http->requests[0].timeout.count(), 0);
+}
+
+// A request cut short by the deadline (its timeout ended there) is the deadline's error, not retried.
+TEST(AwsCaller, ATimeoutAtTheDeadlineIsTheDeadlinesError) {
+  Fixture f(10);
+  auto deadline = std::make_shared<Deadline>();
+  std::int64_t now = 1'000 * kMicrosPerSecond;
+  f.context->clock = [&now] { return now; };
+  deadline->set(now + kMicrosPerSecond, now + 2 * kMicrosPerSecond);
+  f.context->deadline = deadline;
+  f.http->set_handler([&now](const es::testing::RecordedRequest&) -> Result<HttpResponse> {
+    now += 2 * kMicrosPerSecond;  // the request ran until its timeout, set at the stop
+    Error timeout;
+    timeout.kind = ErrorKind::kTransport;
+    timeout.code = "Timeout";
+    timeout.retryable = true;
+    timeout.message = "Timeout was reached";
+    return timeout;
+  });
+  auto r = f.call();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, kDeadlineExceeded);
+  EXPECT_NE(r.error().message.find("Timeout was reached"), std::string::npos) << r.error().to_string();
   EXPECT_EQ(f.http->requests.size(), 1u);
 }
 

@@ -41,7 +41,8 @@ void deliver_or_set_aside(const UploadContext& context, ClientJob& job, const s3
                {{"client", job.client}, {"bucket", m.bucket}, {"key", m.key}, {"events", m.events}});
     return;
   }
-  if (writer.source_failed()) {  // not the bucket's fault
+  // Neither the events' fault nor the bucket's: the hour stops (the deadline) or fails as a whole.
+  if (writer.source_failed() || is_deadline_exceeded(written.error())) {
     job.fatal = std::move(written).error();
     return;
   }
