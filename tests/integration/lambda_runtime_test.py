@@ -228,7 +228,8 @@ for rid, says in [("bad-3", "'hour'"), ("bad-4", "not JSON")]:
 check(r["range-5"].kind == "response", f"range-5: {r['range-5']}")
 s5 = r["range-5"].json()
 check(hours(s5) == ["2026-11-29T04 exported"], f"range-5: {s5}")
-check(s5["hours_not_done"] == ["2026-11-29T05", "2026-11-29T06"], f"range-5: {s5}")
+check(s5["hours_not_done"] == [{"hour": "2026-11-29T05", "reason": "no_time"},
+                               {"hour": "2026-11-29T06", "reason": "no_time"}], f"range-5: {s5}")
 check(exists(f"{prefix}-alpha", key(4)) and not exists(f"{prefix}-alpha", key(5)), "range-5 objects")
 
 # 6. The retried scheduled event: the same hour again (identical bytes); the catch-up hours are complete.

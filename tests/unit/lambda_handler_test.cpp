@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "aws/stepfunctions_client.h"
+#include "core/deadline.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "export/hour_lease.h"
@@ -91,10 +93,23 @@ std::vector<std::string> statuses(simdjson::dom::element summary) {
   return out;
 }
 
+/// "HOUR REASON" for each of hours_not_done (and " -> EXECUTION" when handed off).
+std::vector<std::string> not_done_reasons(simdjson::dom::element summary) {
+  std::vector<std::string> out;
+  for (simdjson::dom::element h : summary["hours_not_done"].get_array()) {
+    std::string line = std::string(std::string_view(h["hour"])) + " " + std::string(std::string_view(h["reason"]));
+    std::string_view to;
+    if (h["handed_off_to"].get(to) == simdjson::SUCCESS) line += " -> " + std::string(to);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+/// The hours of hours_not_done (any reason).
 std::vector<std::string> not_done(simdjson::dom::element summary) {
   std::vector<std::string> out;
   for (simdjson::dom::element h : summary["hours_not_done"].get_array())
-    out.emplace_back(std::string_view(h));
+    out.emplace_back(std::string_view(h["hour"]));
   return out;
 }
 
@@ -258,6 +273,137 @@ TEST(LambdaHandler, WritesOneEmfRecordPerInvocation) {
   EXPECT_EQ(double(record["PeakRssBytes"]), 1 << 20);
 }
 
+// The deadline: an hour whose calls meet it is stopped (its lease given back, no manifest) and handed
+// to the state machine as its own execution; without one, the invocation fails with the reason.
+struct Execution {
+  std::string name;
+  std::string input;
+  std::int64_t stop_us = 0;   ///< the deadline's stop when it was started
+  std::int64_t limit_us = 0;  ///< the limit its call had (a clean-up call: the end)
+};
+
+void record_executions(World& w, std::vector<Execution>& started, std::optional<Error> answer = std::nullopt) {
+  w.context.deadline = std::make_shared<Deadline>();
+  w.context.start_execution = [&w, &started, answer](std::string_view name,
+                                                      std::string_view input) -> Result<std::string> {
+    started.push_back({std::string(name), std::string(input), w.context.deadline->stop_us(),
+                       w.context.deadline->limit_us()});
+    if (answer) return *answer;
+    return "arn:aws:states:us-east-1:123456789012:execution:es-export:" + std::string(name);
+  };
+}
+
+TEST(LambdaDeadline, TheMarginIsTenSecondsOrAQuarterOfTheTimeLeft) {
+  EXPECT_EQ(deadline_margin_us(900 * kMicrosPerSecond), 10 * kMicrosPerSecond);
+  EXPECT_EQ(deadline_margin_us(40 * kMicrosPerSecond), 10 * kMicrosPerSecond);
+  EXPECT_EQ(deadline_margin_us(4 * kMicrosPerSecond), kMicrosPerSecond);
+  EXPECT_EQ(deadline_margin_us(-kMicrosPerSecond), 0);
+  EXPECT_EQ(hand_off_execution_name(*HourWindow::parse_hour("2026-11-29T10")), "hour-2026-11-29T10");
+}
+
+TEST(LambdaDeadline, AStoppedHourIsHandedToTheStateMachine) {
+  World w;
+  std::vector<Execution> started;
+  record_executions(w, started);
+  w.table.fail_with = deadline_exceeded("DynamoDB.Scan", "");
+  const std::int64_t deadline_ms = (w.now + 60 * kMicrosPerSecond) / 1000;
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})", deadline_ms);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  const std::string arn = "arn:aws:states:us-east-1:123456789012:execution:es-export:hour-2026-11-29T10";
+  EXPECT_EQ(statuses(summary), (std::vector<std::string>{"2026-11-29T10 stopped"}));
+  EXPECT_EQ(not_done_reasons(summary), (std::vector<std::string>{"2026-11-29T10 deadline -> " + arn}));
+  EXPECT_EQ(std::uint64_t(summary["hours_stopped"]), 1u);
+  EXPECT_EQ(std::uint64_t(summary["hours_failed"]), 0u);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].name, "hour-2026-11-29T10");
+  EXPECT_EQ(started[0].input, R"({"hour":"2026-11-29T10"})");
+  // Work stopped 10 s before the deadline; the hand-off, a clean-up call, had until 2.5 s before it.
+  EXPECT_EQ(started[0].stop_us, deadline_ms * 1000 - 10 * kMicrosPerSecond);
+  EXPECT_EQ(started[0].limit_us, deadline_ms * 1000 - 10 * kMicrosPerSecond / 4);
+  EXPECT_EQ(w.context.deadline->stop_us(), 0);  // cleared after the invocation
+  // Nothing marks the hour complete, and its lease is given back.
+  EXPECT_FALSE(w.has("ce-ops/manifests/2026/11/29/10.json"));
+  EXPECT_FALSE(w.has("ce-ops/locks/2026-11-29T10.json"));
+}
+
+TEST(LambdaDeadline, WithoutAStateMachineAStoppedHourFailsTheInvocation) {
+  World w;
+  w.context.deadline = std::make_shared<Deadline>();
+  w.table.fail_with = deadline_exceeded("DynamoDB.Scan", "");
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})", (w.now + 60 * kMicrosPerSecond) / 1000);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kHourFailed);
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(result.error().message);
+  EXPECT_EQ(not_done_reasons(summary), (std::vector<std::string>{"2026-11-29T10 deadline"}));
+  const std::string_view error = summary["hours"].at(0)["error"];
+  EXPECT_NE(error.find("DeadlineExceeded"), std::string_view::npos) << error;
+  EXPECT_NE(error.find("EAGLESENSE_STATE_MACHINE_ARN"), std::string_view::npos) << error;
+  EXPECT_FALSE(w.has("ce-ops/manifests/2026/11/29/10.json"));
+}
+
+TEST(LambdaDeadline, ASecondHandOffOfTheSameHourIsRefusedAndFails) {
+  World w;
+  std::vector<Execution> started;
+  Error exists;
+  exists.kind = ErrorKind::kServiceError;
+  exists.code = std::string(aws::kExecutionAlreadyExists);
+  exists.message = "Execution Already Exists";
+  record_executions(w, started, exists);
+  w.table.fail_with = deadline_exceeded("DynamoDB.Scan", "");
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})", (w.now + 60 * kMicrosPerSecond) / 1000);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, kHourFailed);
+  EXPECT_NE(result.error().message.find("exists already"), std::string::npos) << result.error().message;
+  EXPECT_EQ(started.size(), 1u);
+}
+
+// A client whose write meets the deadline is not undeliverable: the hour stops as a whole.
+TEST(LambdaDeadline, AWriteStoppedByTheDeadlineStopsTheHourAndSetsNothingAside) {
+  World w;
+  std::vector<Execution> started;
+  record_executions(w, started);
+  w.store.failing_writes.emplace("ce-acme/", deadline_exceeded("S3.PutObject", ""));
+  auto result = w.invoke(R"({"hour":"2026-11-29T10"})", (w.now + 60 * kMicrosPerSecond) / 1000);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  EXPECT_EQ(statuses(summary), (std::vector<std::string>{"2026-11-29T10 stopped"}));
+  EXPECT_EQ(std::uint64_t(summary["events_undeliverable"]), 0u);
+  EXPECT_FALSE(w.has("ce-ops/undeliverable/acme/events-2026-11-29-10.json"));
+  EXPECT_FALSE(w.has("ce-ops/manifests/2026/11/29/10.json"));
+  EXPECT_EQ(started.size(), 1u);
+}
+
+// The scheduled state-machine path's catch-up: each earlier hour without a manifest or a live lease
+// becomes its own execution.
+TEST(LambdaStages, CatchUpHandsOffTheHoursThatNeedARun) {
+  World w(3);
+  std::vector<Execution> started;
+  record_executions(w, started);
+  // 08: complete; 09: leased by a running execution; 07: nothing yet.
+  ASSERT_TRUE(w.exporter->export_hour(*HourWindow::parse_hour("2026-11-29T08")).ok());
+  exporter::LeaseBody lease{"exec-9", "state machine", w.now, w.now + 600 * kMicrosPerSecond};
+  w.store.objects["ce-ops/locks/2026-11-29T09.json"].body = exporter::render_lease(lease);
+  auto result = w.invoke(R"({"stage":"catch-up","time":"2026-11-29T11:05:00Z"})");
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element out = parser.parse(*result);
+  EXPECT_EQ(std::string_view(out["hour"]), "2026-11-29T10");
+  ASSERT_EQ(started.size(), 1u) << *result;
+  EXPECT_EQ(started[0].name, "hour-2026-11-29T07");
+  EXPECT_EQ(std::string_view(out["hours_handed_off"].at(0)["hour"]), "2026-11-29T07");
+  EXPECT_EQ(std::string_view(out["hours_complete"].at(0)), "2026-11-29T08");
+  EXPECT_EQ(std::string_view(out["hours_leased"].at(0)), "2026-11-29T09");
+  // Without a state machine the stage is a configuration error, not retried.
+  w.context.start_execution = nullptr;
+  auto refused = w.invoke(R"({"stage":"catch-up","time":"2026-11-29T11:05:00Z"})");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, kInvalidEvent);
+}
+
 TEST(LambdaSummary, AddsTheHoursNotDone) {
   exporter::RunSummary s;
   const std::string json = render_lambda_summary(
@@ -265,7 +411,7 @@ TEST(LambdaSummary, AddsTheHoursNotDone) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
-  EXPECT_EQ(not_done(doc), (std::vector<std::string>{"2026-11-29T08", "2026-11-29T09"}));
+  EXPECT_EQ(not_done_reasons(doc), (std::vector<std::string>{"2026-11-29T08 no_time", "2026-11-29T09 no_time"}));
   EXPECT_EQ(std::uint64_t(doc["events_read"]), 0u);
   EXPECT_NE(json.back(), '\n');
 }
