@@ -7,7 +7,7 @@
 #   --seconds N        how long each of the first four targets runs (transcode, time, aws_errors,
 #                      lambda_event; default 30, or EAGLESENSE_FUZZ_SECONDS)
 #   --quick-seconds N  how long each later target runs (s3_xml, credentials, ini, manifest, scale_out,
-#                      spill_run; default 10, or EAGLESENSE_FUZZ_QUICK_SECONDS): the suite's time budget
+#                      spill_run; default 30, or EAGLESENSE_FUZZ_QUICK_SECONDS): lower it for a quicker run
 #   --target NAME      run only this target (a tests/fuzz/fuzz_NAME.cpp); repeatable
 #   --build-dir DIR  the clang build (default build-fuzz/); configured here when it does not exist
 #   --jobs J         parallel compile jobs (default 2)
@@ -22,7 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 seconds="${EAGLESENSE_FUZZ_SECONDS:-30}"
-quick_seconds="${EAGLESENSE_FUZZ_QUICK_SECONDS:-10}"
+quick_seconds="${EAGLESENSE_FUZZ_QUICK_SECONDS:-30}"
 # The targets that run --seconds; every other one runs --quick-seconds.
 long_targets=" transcode time aws_errors lambda_event "
 build_dir="$ES_REPO_ROOT/build-fuzz"

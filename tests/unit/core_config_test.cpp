@@ -255,6 +255,32 @@ TEST(InsecureTls, OnlyWhenEveryEndpointIsALoopbackAddress) {
   EXPECT_TRUE(load(metrics).ok());
 }
 
+// EAGLESENSE_STATE_MACHINE_ARN: a state machine's ARN or a configuration error naming the setting; with
+// insecure TLS, the Step Functions endpoint must be local too.
+TEST(StateMachineArn, IsAStateMachineArn) {
+  const std::string arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:es-prod_export-1";
+  auto ok = load({{"EAGLESENSE_STATE_MACHINE_ARN", arn}});
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->state_machine_arn, arn);
+  EXPECT_TRUE(load({})->state_machine_arn.empty());
+  for (const char* bad : {"es-export", "arn:aws:states:eu-west-1:123456789012:execution:es-export:x",
+                          "arn:aws:states:eu-west-1:12345:stateMachine:es", "arn:aws:lambda:eu-west-1:123456789012:stateMachine:es",
+                          "arn:aws:states:eu-west-1:123456789012:stateMachine:", "arn:aws:states:eu-west-1:123456789012:stateMachine:a/b"}) {
+    auto refused = load({{"EAGLESENSE_STATE_MACHINE_ARN", bad}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().resource, "EAGLESENSE_STATE_MACHINE_ARN") << bad;
+  }
+  const std::map<std::string, std::string, std::less<>> insecure = {
+      {"EAGLESENSE_INSECURE_TLS", "true"},
+      {"AWS_ENDPOINT_URL_DYNAMODB", "https://127.0.0.1:8000"},
+      {"AWS_ENDPOINT_URL_S3", "https://127.0.0.1:9000"},
+      {"EAGLESENSE_STATE_MACHINE_ARN", arn}};
+  EXPECT_FALSE(load(insecure).ok());
+  auto local = insecure;
+  local["AWS_ENDPOINT_URL_SFN"] = "https://127.0.0.1:4566";
+  EXPECT_TRUE(load(local).ok());
+}
+
 TEST(InsecureTls, LoopbackEndpoints) {
   for (const char* url : {"http://127.0.0.1:8000", "https://127.255.0.9", "http://localhost",
                           "http://LOCALHOST:1/x", "http://[::1]:9000", "http://user@127.0.0.1:80/"}) {

@@ -83,6 +83,22 @@ TEST(LambdaEvent, RangePayloadIsInclusive) {
                                                      hour("2026-11-29T00"), hour("2026-11-29T01")}));
 }
 
+// The catch-up stage of the scheduled state-machine path names the scheduled hour from the event's time.
+TEST(LambdaStageEvent, CatchUpTakesTheScheduledTime) {
+  auto parsed = parse_stage_event(R"({"stage":"catch-up","time":"2026-11-29T11:05:00Z"})");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  ASSERT_TRUE(parsed->has_value());
+  EXPECT_EQ((*parsed)->stage, Stage::kCatchUp);
+  EXPECT_EQ((*parsed)->hour.label(), "2026-11-29T10");
+  for (std::string_view bad : {R"({"stage":"catch-up"})", R"({"stage":"catch-up","hour":"2026-11-29T10"})",
+                               R"({"stage":"catch-up","time":"soon"})",
+                               R"({"stage":"catch-up","time":"2026-11-29T11:05:00Z","workers":2})"}) {
+    auto refused = parse_stage_event(bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code, kInvalidEvent) << bad;
+  }
+}
+
 TEST(LambdaEvent, AnHourThatHasNotEndedIsRefused) {
   auto e = parse_event(R"({"hour":"2026-11-29T10"})");
   auto plan = plan_hours(*e, 6, at("2026-11-29T10:59:59Z"));
