@@ -247,6 +247,22 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
   }
 
   bool started_one = false;
+  // An hour that failed with error: reported failed, or stopped by the deadline. A catch-up hour whose
+  // manifest stands and which the deadline kept from its recheck is simply not done (the next run
+  // rechecks it), like an hour not started.
+  const auto failed = [&out](const PendingHour& hour, HourReport& slot, const Error& error) {
+    const HourWindow& w = hour.task.window;
+    if (is_deadline_exceeded(error) && hour.task.catch_up && hour.prior) {
+      log::warn("export.hour_not_rechecked", {{"hour", w.label()}, {"reason", "the deadline came"}});
+      out.not_done.push_back(w);
+      slot = HourReport{};
+      slot.window = w;
+      return;
+    }
+    log::error(is_deadline_exceeded(error) ? "export.hour_stopped" : "export.hour_failed",
+               {{"hour", w.label()}, {"error", error.to_string()}});
+    slot = HourReport::failed(w, error);
+  };
   for (std::size_t i = 0; i < pending.size(); ++i) {
     const PendingHour& hour = pending[i];
     const HourWindow& w = hour.task.window;
@@ -257,8 +273,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
       if (!given_back) leases.release(w, hour.lease);
     });
     if (scan_error) {
-      log::error("export.hour_failed", {{"hour", w.label()}, {"error", scan_error->to_string()}});
-      slot = HourReport::failed(w, *scan_error);
+      failed(hour, slot, *scan_error);
       continue;
     }
     // An unchanged catch-up hour costs nothing more: it is reported whatever the time left.
@@ -290,8 +305,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     // What the next hour will take: its write (and its query), the scan being shared.
     if (options.hour_done) options.hour_done(exporter.now_us() - write_started);
     if (!report.ok()) {
-      log::error("export.hour_failed", {{"hour", w.label()}, {"error", report.error().to_string()}});
-      slot = HourReport::failed(w, report.error());
+      failed(hour, slot, report.error());
       continue;
     }
     slot = std::move(*report);

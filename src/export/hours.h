@@ -50,7 +50,8 @@ struct HoursOptions {
 
 struct HoursOutcome {
   RunSummary summary;                ///< one report per hour run, skipped or failed, in order
-  std::vector<HourWindow> not_done;  ///< hours may_start refused
+  /// Hours may_start refused, and catch-up hours with a manifest whose recheck the deadline stopped.
+  std::vector<HourWindow> not_done;
 };
 
 /// Exports tasks with the exporter's own reads. Every hour's lease is taken first (an hour another run

@@ -360,6 +360,27 @@ TEST(LambdaDeadline, ASecondHandOffOfTheSameHourIsRefusedAndFails) {
   EXPECT_EQ(started.size(), 1u);
 }
 
+// One scan reads the scheduled hour and its catch-up hours: when the deadline stops it, the hours
+// without a manifest are handed off, and a catch-up hour whose manifest stands is simply not rechecked.
+TEST(LambdaDeadline, AStoppedScanHandsOffOnlyTheHoursWithoutAManifest) {
+  World w;
+  std::vector<Execution> started;
+  record_executions(w, started);
+  ASSERT_TRUE(w.exporter->export_hour(*HourWindow::parse_hour("2026-11-29T08")).ok());
+  w.table.fail_with = deadline_exceeded("DynamoDB.Scan", "");
+  auto result = w.invoke(kScheduled, (w.now + 60 * kMicrosPerSecond) / 1000);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(*result);
+  EXPECT_EQ(statuses(summary), (std::vector<std::string>{"2026-11-29T10 stopped", "2026-11-29T09 stopped"}));
+  const auto reasons = not_done_reasons(summary);
+  ASSERT_EQ(reasons.size(), 3u) << *result;
+  EXPECT_EQ(reasons[2], "2026-11-29T08 no_time");
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0].name, "hour-2026-11-29T10");
+  EXPECT_EQ(started[1].name, "hour-2026-11-29T09");
+}
+
 // A client whose write meets the deadline is not undeliverable: the hour stops as a whole.
 TEST(LambdaDeadline, AWriteStoppedByTheDeadlineStopsTheHourAndSetsNothingAside) {
   World w;
