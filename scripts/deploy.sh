@@ -14,7 +14,9 @@
 #      a new build is a new key, so CloudFormation updates the function; the same build changes nothing);
 #   3. aws cloudformation deploy of cloudformation/template.yaml as stack NAME with
 #      ArtifactBucket, ArtifactKey, Architecture and every --param KEY=VALUE (template parameters;
-#      BucketPrefix is required on the first deploy, later deploys keep the previous values);
+#      BucketPrefix is required on the first deploy, later deploys keep the previous values); a
+#      template above CloudFormation's 51,200-byte inline limit goes through BUCKET (--s3-bucket BUCKET
+#      --s3-prefix eaglesense/templates: the CLI uploads it and passes its URL);
 #   4. one client bucket stack per --client ID (as --add-client does);
 #   5. prints the stack's outputs.
 # The second form adds clients to a deployed stack: one stack NAME-client-ID each, from
@@ -23,7 +25,9 @@
 #
 # --dry-run prints every step's exact command and calls nothing (no AWS call, no build: an existing
 # zip is hashed, otherwise it says what it would build). --region R is passed to every aws call
-# (default: the CLI's own configuration). --endpoint-url URL (testing against a local server) too.
+# (default: the CLI's own configuration). --endpoint-url URL (testing against a local server) too, but
+# the CLI's upload of a large template (--s3-bucket, above) ignores it: its S3 client is made without
+# the endpoint (tests/integration/cloudformation_test.py redirects it to moto).
 # AWS_CLI chooses the aws command (default: the aws on PATH).
 set -euo pipefail
 # shellcheck source=lib/common.sh

@@ -218,6 +218,26 @@ def role_policies(template, params, role, **kw):
             for p in resources[role]["Properties"].get("Policies", [])}
 
 
+# CloudFormation takes a TemplateBody of at most 51,200 bytes; a larger template goes through S3
+# (TemplateURL), as scripts/deploy.sh sends it (aws cloudformation deploy --s3-bucket).
+TEMPLATE_BODY_LIMIT = 51200
+
+
+def template_source(s3, bucket, path=TEMPLATE, region="us-east-1"):
+    """The CreateStack arguments for a template, as AWS would take it: {"TemplateBody": text} up to
+    TEMPLATE_BODY_LIMIT bytes, else the template uploaded with the S3 client s3 to bucket (under
+    eaglesense/templates/, as deploy.sh's --s3-prefix) and {"TemplateURL": its path-style URL} (the
+    form aws cloudformation deploy builds; moto fetches it from its own S3)."""
+    import hashlib
+    with open(path, "rb") as f:
+        body = f.read()
+    if len(body) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": body.decode()}
+    key = f"eaglesense/templates/{hashlib.sha256(body).hexdigest()}.template"
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return {"TemplateURL": f"https://s3.{region}.amazonaws.com/{bucket}/{key}"}
+
+
 def state_machine_definition_text(template, params, **kw):
     """ExportStateMachine's DefinitionString with every ${...} substituted (a JSON text)."""
     props = template["Resources"]["ExportStateMachine"]["Properties"]

@@ -1,6 +1,9 @@
 """scripts/deploy.sh --dry-run prints the package, upload and deploy commands (and the client stacks')
 with the content-hash key, and calls nothing: a fake `aws` on PATH records any call, and none may
-happen. Also: bad arguments stop it before anything is printed as a step. Offline. Exit 0 = pass.
+happen. The deploy command sends cloudformation/template.yaml through the artifacts bucket
+(--s3-bucket, --s3-prefix eaglesense/templates) when it is above CloudFormation's 51,200-byte inline
+limit, inline otherwise; client-bucket.yaml is small and always inline. Also: bad arguments stop it
+before anything is printed as a step. Offline. Exit 0 = pass.
 """
 import hashlib
 import os
@@ -57,12 +60,17 @@ def main():
         print(out)
         template = os.path.join(cfn.REPO_ROOT, "cloudformation", "template.yaml")
         client_template = os.path.join(cfn.REPO_ROOT, "cloudformation", "client-bucket.yaml")
+        # CloudFormation takes a template of at most 51,200 bytes inline; a larger one goes through the
+        # artifacts bucket (aws cloudformation deploy --s3-bucket uploads it and passes its URL).
+        via_s3 = ""
+        if os.path.getsize(template) > cfn.TEMPLATE_BODY_LIMIT:
+            via_s3 = "--s3-bucket acme-artifacts --s3-prefix eaglesense/templates "
         expected_lines = [
             f"[-] package: using {zip_path} (arm64), not building",
             f"aws s3 cp --region eu-west-1 --only-show-errors {zip_path} s3://acme-artifacts/{key}",
             f"aws cloudformation deploy --region eu-west-1 --template-file {template} --stack-name es-prod "
             f"--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --tags eaglesense:stack=es-prod "
-            f"--parameter-overrides ArtifactBucket=acme-artifacts ArtifactKey={key} Architecture=arm64 "
+            f"{via_s3}--parameter-overrides ArtifactBucket=acme-artifacts ArtifactKey={key} Architecture=arm64 "
             f"BucketPrefix=acme-events AlarmEmail=ops@example.com",
             "aws cloudformation describe-stacks --region eu-west-1 --stack-name es-prod --query "
             "'Stacks[0].Outputs[?OutputKey=='\\''BucketPrefix'\\''].OutputValue' --output text",

@@ -7,7 +7,9 @@ the prefixes that action needs (never the whole bucket), s3:ListBucket only with
 condition, the DynamoDB ARNs are the table and its one index as rendered for a stack, no "*" action
 anywhere and a "*" resource only for the VPC actions. With ScaleOutWorkers > 1 the state machine's role
 and the schedule's role are exact too (every resource scoped; "*" only for the log-delivery actions,
-which take no other), and with ScaleOutWorkers 1 neither exists, nor the state machine. Also checks
+which take no other), and with ScaleOutWorkers 1 neither exists, nor the state machine. With
+scale-out the exporter role may start executions of that one state machine (HandOffHours), whose ARN
+is also the function's EAGLESENSE_STATE_MACHINE_ARN; without, neither exists. Also checks
 the template invariants a reader relies on (reserved concurrency, schedule target, environment, table
 shape).
 
@@ -72,12 +74,18 @@ VPC_ACTIONS = {
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 VPC_STATEMENTS = {"VpcNetworkInterfaces": ("Allow", VPC_ACTIONS, ["*"], None)}  # they only work on "*"
-# Scale-out: the stages (the same function) read, write and delete staging/{hour}/ and list it.
+# The scale-out state machine's ARN, built from its name ({stack}-export): a !Ref would be circular.
+STATE_MACHINE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+                                "${AWS::StackName}-export"}
+# Scale-out: the stages (the same function) read, write and delete staging/{hour}/ and list it; the
+# function hands an hour it cannot finish before its deadline, and each hour the catch-up stage finds
+# missing, to the state machine (StartExecution on that one state machine, nothing else of Step Functions).
 SCALE_OUT_STATEMENTS = {
     "StagingReadWriteDelete": ("Allow", {"s3:PutObject", "s3:GetObject", "s3:DeleteObject",
                                          "s3:AbortMultipartUpload"}, [ops("staging")], None),
     "ListStagingPrefix": ("Allow", {"s3:ListBucket"}, [{"Fn::GetAtt": ["OpsBucket", "Arn"]}],
                           {"StringLike": {"s3:prefix": "staging/*"}}),
+    "HandOffHours": ("Allow", {"states:StartExecution"}, [STATE_MACHINE_ARN], None),
 }
 STAGING_CLIENT_LIST = {"Fn::Sub": f"{OPS}/staging/*/_clients.json"}
 # Calls the code makes that no statement may grant (removed: nothing calls them).
@@ -218,6 +226,14 @@ def check_role(use_kms, use_vpc, workers, owner=""):
     check(env["EAGLESENSE_EXPECTED_BUCKET_OWNER"] == account,
           f"{where}: the expected bucket owner sent ({env['EAGLESENSE_EXPECTED_BUCKET_OWNER']}) is not the "
           f"account the role may write into ({account})")
+    # The function hands hours off only with scale-out, to the state machine its role may start.
+    if scale_out:
+        check(env.get("EAGLESENSE_STATE_MACHINE_ARN") == STATE_MACHINE_ARN,
+              f"{where}: EAGLESENSE_STATE_MACHINE_ARN is {env.get('EAGLESENSE_STATE_MACHINE_ARN')}, "
+              f"expected {STATE_MACHINE_ARN}")
+    else:
+        check("EAGLESENSE_STATE_MACHINE_ARN" not in env,
+              f"{where}: EAGLESENSE_STATE_MACHINE_ARN set without scale-out: {env.get('EAGLESENSE_STATE_MACHINE_ARN')}")
     check_rendered(use_kms, use_vpc, workers, owner, where)
     check_scale_out_roles(resources, use_kms, scale_out, where)
     return resources
@@ -238,6 +254,21 @@ def check_rendered(use_kms, use_vpc, workers, owner, where):
     check(ddb == {"dynamodb:Scan": ["arn:aws:dynamodb:eu-west-1:111122223333:table/acme-table"],
                   "dynamodb:Query": [f"arn:aws:dynamodb:eu-west-1:111122223333:table/acme-table/index/{INDEX_NAME}"]},
           f"{where}: rendered DynamoDB grants {ddb}")
+    # Rendered for a stack, the hand-off's ARN is the state machine's own (from its StateMachineName).
+    states = {a: as_list(st["Resource"]) for st in doc["Statement"] for a in as_list(st["Action"])
+              if a.startswith("states:")}
+    names = cfn.stack_names(template, params, region="eu-west-1", account="111122223333")
+    if workers > 1:
+        check(states == {"states:StartExecution": [names["ExportStateMachine"]]},
+              f"{where}: rendered Step Functions grants {states}, expected StartExecution on "
+              f"{names['ExportStateMachine']} only")
+        fn_env = cfn.substitute(cfn.active_resources(template, params)["ExporterFunction"]["Properties"]
+                                ["Environment"]["Variables"], names)
+        check(fn_env.get("EAGLESENSE_STATE_MACHINE_ARN") == names["ExportStateMachine"],
+              f"{where}: rendered EAGLESENSE_STATE_MACHINE_ARN {fn_env.get('EAGLESENSE_STATE_MACHINE_ARN')}, "
+              f"expected {names['ExportStateMachine']}")
+    else:
+        check(states == {}, f"{where}: Step Functions grants without scale-out: {states}")
     for st in doc["Statement"]:
         if any(r.startswith("arn:aws:s3:::acme-events-*") for r in as_list(st["Resource"])):
             check(st.get("Condition") == {"StringEquals": {"s3:ResourceAccount": owner or "111122223333"}},
@@ -361,6 +392,10 @@ def check_conditional_statements():
     env = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]
     check(env["EAGLESENSE_EXPECTED_BUCKET_OWNER"] == CLIENT_ACCOUNT,
           f"EAGLESENSE_EXPECTED_BUCKET_OWNER is {env['EAGLESENSE_EXPECTED_BUCKET_OWNER']}")
+    check(env.get("EAGLESENSE_STATE_MACHINE_ARN")
+          == {"Fn::If": ["ScaleOut", STATE_MACHINE_ARN, {"Ref": "AWS::NoValue"}]},
+          f"EAGLESENSE_STATE_MACHINE_ARN must be the state machine's ARN under ScaleOut only: "
+          f"{env.get('EAGLESENSE_STATE_MACHINE_ARN')}")
     owner = template["Parameters"]["ExpectedBucketOwner"]
     check(owner.get("Default") == "" and owner.get("AllowedPattern") == "|[0-9]{12}",
           f"ExpectedBucketOwner must default to empty (this account) and be an account id: {owner}")
@@ -455,7 +490,8 @@ def main():
           f"({len(BASE_STATEMENTS)} base, +{len(KMS_STATEMENTS)} with UseKmsKey, +{len(VPC_STATEMENTS)} with "
           f"EnableVpc, +{len(SCALE_OUT_STATEMENTS)} with ScaleOutWorkers > 1); s3:ResourceAccount on every "
           "client-bucket statement; ops-bucket statements only on their prefixes, ListBucket only with "
-          "s3:prefix; DynamoDB only on the table and its index; "
+          "s3:prefix; DynamoDB only on the table and its index; hand-off (StartExecution, "
+          "EAGLESENSE_STATE_MACHINE_ARN) to the stack's state machine only, with scale-out only; "
           f"scale-out: state machine role exact ({len(STATE_MACHINE_ROLE)} actions, +{len(STATE_MACHINE_ROLE_KMS)} "
           "with UseKmsKey; \"*\" only for log delivery), schedule role exact, none of it with ScaleOutWorkers=1; "
           "template invariants hold")

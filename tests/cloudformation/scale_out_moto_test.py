@@ -2,15 +2,21 @@
 machine image's Python that has moto: scale_out_moto_test.sh finds it):
 
 1. CloudFormation CreateStack with ScaleOutWorkers=4, ScaleOutMaxConcurrency=3 and, next to it, the
-   default (ScaleOutWorkers=1): CREATE_COMPLETE, exactly the resources cfn_template expects for each
-   (less the types moto accepts but does not create); the state machine's name, role and definition
-   (the Fn::Sub rendered by moto equals cfn_template's rendering); the schedule's target (the state
-   machine with ScheduleRole, or the function), the function's reserved concurrency and invoke
-   permission, the three roles' actions, the StateMachineArn output (only with scale-out).
+   default (ScaleOutWorkers=1), the template given as AWS takes it (above 51,200 bytes uploaded to the
+   artifacts bucket and passed as TemplateURL): CREATE_COMPLETE, exactly the resources cfn_template
+   expects for each (less the types moto accepts but does not create); the state machine's name, role
+   and definition (the Fn::Sub rendered by moto equals cfn_template's rendering); the schedule's target
+   (the state machine with ScheduleRole, or the function), the function's reserved concurrency and
+   invoke permission, the three roles' actions, the StateMachineArn output (only with scale-out); the
+   hand-off: with scale-out the function's EAGLESENSE_STATE_MACHINE_ARN is the created state machine's
+   ARN and the exporter role's HandOffHours allows states:StartExecution on it alone; without, neither.
 2. That definition executed by moto's Step Functions interpreter (execute_state_machine) against a fake
    of the exporter function that implements the stage contract (plan, work, list-clients, merge,
-   finish) on moto's S3: a scheduled event (the hour before its time; one work unit fails once and is
-   retried; an Undeliverable client is set aside; Finish's summary is the output); {"hour": H} of an
+   finish, catch-up) on moto's S3: a scheduled event (the catch-up stage first, with the event's time;
+   then the hour before its time; one work unit fails once and is retried; an Undeliverable client is
+   set aside; Finish's summary is the output); a scheduled event whose catch-up fails every time (3
+   retries, then caught: the hour is planned and exported all the same) or is refused (InvalidEvent,
+   not retried, the hour planned); {"hour": H} of an
    hour whose manifest exists (Plan only, Succeed); an input with neither hour nor time
    (EagleSense.InvalidInput, no invocation); InvalidEvent from Plan (not retried, EagleSense.PlanFailed
    with the function's errorType in the cause); a work unit failing every time (retried 3 times with
@@ -76,9 +82,13 @@ def client(service):
 def create_stack(name, overrides):
     template = cfn.load()
     cf = client("cloudformation")
-    with open(cfn.TEMPLATE) as f:
-        cf.create_stack(StackName=name, TemplateBody=f.read(), Capabilities=["CAPABILITY_NAMED_IAM"],
-                        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in overrides.items()])
+    # As on AWS: inline up to 51,200 bytes, else uploaded to the artifacts bucket and given as TemplateURL
+    # (moto itself takes any TemplateBody, so the limit is kept here).
+    source = cfn.template_source(client("s3"), overrides["ArtifactBucket"], region=REGION)
+    if os.path.getsize(cfn.TEMPLATE) > cfn.TEMPLATE_BODY_LIMIT:
+        check(set(source) == {"TemplateURL"}, f"{name}: a template over the limit sent as {sorted(source)}")
+    cf.create_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"], **source,
+                    Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in overrides.items()])
     stack = cf.describe_stacks(StackName=name)["Stacks"][0]
     check(stack["StackStatus"] == "CREATE_COMPLETE", f"{name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
     params = cfn.parameter_values(template, overrides)
@@ -143,6 +153,12 @@ def check_stacks():
     # Hour leases, and the undeliverable copies a catch-up has delivered (docs/ACROSS_TIME.md).
     check(sorted(deletes) == ["arn:aws:s3:::acme-single-ops/locks/*", "arn:aws:s3:::acme-single-ops/undeliverable/*"],
           f"single: the exporter may delete more than hour leases and delivered copies: {deletes}")
+    # No state machine, so nothing to hand an hour to: no ARN in the environment, no states:* in the role.
+    variables = lam.get_function_configuration(FunctionName="single-exporter")["Environment"]["Variables"]
+    check("EAGLESENSE_STATE_MACHINE_ARN" not in variables,
+          f"single: EAGLESENSE_STATE_MACHINE_ARN is set: {variables.get('EAGLESENSE_STATE_MACHINE_ARN')}")
+    states = [a for a in role_actions(got["ExporterRole"][1]) if a.startswith("states:")]
+    check(not states, f"single: the exporter role has Step Functions actions {states}")
 
     # Scale-out.
     name = "scaled"
@@ -181,7 +197,21 @@ def check_stacks():
     except lam.exceptions.ResourceNotFoundException:
         pass
 
-    staging = [st for st in role_statements(got["ExporterRole"][1]) if st.get("Sid") == "StagingReadWriteDelete"]
+    # The hand-off: the function's environment names the state machine CloudFormation created, and its
+    # role may start executions of exactly that one.
+    variables = lam.get_function_configuration(FunctionName=f"{name}-exporter")["Environment"]["Variables"]
+    check(variables.get("EAGLESENSE_STATE_MACHINE_ARN") == sm_arn,
+          f"{name}: EAGLESENSE_STATE_MACHINE_ARN {variables.get('EAGLESENSE_STATE_MACHINE_ARN')}, expected {sm_arn}")
+    exporter = role_statements(got["ExporterRole"][1])
+    hand_off = [st for st in exporter if st.get("Sid") == "HandOffHours"]
+    check(len(hand_off) == 1 and hand_off[0]["Effect"] == "Allow"
+          and hand_off[0]["Action"] in ("states:StartExecution", ["states:StartExecution"])
+          and hand_off[0]["Resource"] in (sm_arn, [sm_arn]),
+          f"{name}: HandOffHours {hand_off}, expected states:StartExecution on {sm_arn} only")
+    states = {a: st["Resource"] for st in exporter
+              for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]) if a.startswith("states:")}
+    check(set(states) == {"states:StartExecution"}, f"{name}: the exporter role's Step Functions actions {states}")
+    staging = [st for st in exporter if st.get("Sid") == "StagingReadWriteDelete"]
     check(len(staging) == 1 and staging[0]["Resource"] == "arn:aws:s3:::acme-events-ops/staging/*"
           and "s3:DeleteObject" in staging[0]["Action"], f"{name}: exporter staging statement {staging}")
     machine = role_actions(got["StateMachineRole"][1])
@@ -228,6 +258,15 @@ class FakeExporter:
         with self.lock:
             self.calls.append(event)
         stage = event.get("stage")
+        if stage == "catch-up":
+            # The contract: {"stage": "catch-up", "time": the scheduled event's time}; the hours handed off
+            # are the function's business (the state machine drops the result).
+            if set(event) != {"stage", "time"}:
+                return {"errorType": "InvalidEvent", "errorMessage": f"catch-up: {sorted(event)}"}
+            err = self.error("catch-up", event["time"])
+            if err:
+                return {"errorType": err, "errorMessage": f"catch-up at {event['time']} failed"}
+            return {"hours_handed_off": ["2026-11-29T05"], "hours_checked": 6}
         if stage == "plan":
             # run_id: the execution's name, which holds the hour's lease.
             if set(event) not in ({"stage", "time", "workers", "run_id"}, {"stage", "hour", "workers", "run_id"}) \
@@ -351,6 +390,8 @@ def check_executions(definition, role_arn):
     d, runs = run("scheduled", scheduled)
     check(d["status"] == "SUCCEEDED", f"scheduled: {d['status']} {d.get('error')} {d.get('cause')}")
     calls = fake.calls
+    check(stages(calls, "catch-up") == [{"stage": "catch-up", "time": "2026-11-29T11:05:00Z"}],
+          f"scheduled: catch-up calls {stages(calls, 'catch-up')}")
     check(stages(calls, "plan") == [{"stage": "plan", "time": "2026-11-29T11:05:00Z", "workers": WORKERS,
                                      "run_id": "scheduled"}],
           f"scheduled: plan calls {stages(calls, 'plan')}")
@@ -365,7 +406,7 @@ def check_executions(definition, role_arn):
           f"scheduled: merge payloads (the client list's items) {stages(calls, 'merge')}")
     check(stages(calls, "finish") == [{"stage": "finish", "hour": hour}], "scheduled: finish")
     order = [c["stage"] for c in calls]
-    check(order[0] == "plan" and order[-1] == "finish"
+    check(order[:2] == ["catch-up", "plan"] and order[-1] == "finish"
           and max(i for i, s in enumerate(order) if s == "work") < order.index("list-clients")
           < min(i for i, s in enumerate(order) if s == "merge"), f"scheduled: stage order {order}")
     check(json.loads(d.get("output", "null")) == {"hour": hour, "status": "exported", "clients": len(CLIENTS)},
@@ -378,7 +419,33 @@ def check_executions(definition, role_arn):
     check(all(r.get("maxConcurrency") == CONCURRENCY for r in runs.values()),
           f"scheduled: map runs' maxConcurrency {[r.get('maxConcurrency') for r in runs.values()]}")
 
-    # b. The same hour again, by hand: Plan says complete, nothing else runs.
+    # a2. The catch-up stage fails every time: retried 3 times, then caught, and the scheduled hour is
+    #     still planned and exported (a failed catch-up never stops the current hour).
+    fake.calls, waits[:] = [], []
+    later = dict(scheduled, time="2026-11-29T13:05:00Z")
+    fake.fail[("catch-up", later["time"])] = ["HourFailed", -1]
+    d, runs = run("catch-up-fails", later)
+    order = [c["stage"] for c in fake.calls]
+    check(d["status"] == "SUCCEEDED"
+          and json.loads(d.get("output", "null")) == {"hour": "2026-11-29T12", "status": "exported",
+                                                     "clients": len(CLIENTS)},
+          f"catch-up-fails: {d['status']} {d.get('error')} {d.get('cause')} output {d.get('output')}")
+    check(order[:5] == ["catch-up"] * 4 + ["plan"] and len(waits) == 3,
+          f"catch-up-fails: stages {order}, retry waits {waits} (catch-up 4 times, then plan)")
+    check(stages(fake.calls, "plan") == [{"stage": "plan", "time": later["time"], "workers": WORKERS,
+                                          "run_id": "catch-up-fails"}],
+          f"catch-up-fails: plan calls {stages(fake.calls, 'plan')}")
+    check(stages(fake.calls, "finish") == [{"stage": "finish", "hour": "2026-11-29T12"}],
+          f"catch-up-fails: finish calls {stages(fake.calls, 'finish')}")
+    # InvalidEvent is not retried, and goes on to the plan too (the hour was exported above: complete).
+    fake.calls, waits[:] = [], []
+    fake.fail[("catch-up", later["time"])] = ["InvalidEvent", -1]
+    d, runs = run("catch-up-refused", later)
+    check(d["status"] == "SUCCEEDED" and [c["stage"] for c in fake.calls] == ["catch-up", "plan"] and not waits,
+          f"catch-up-refused: {d['status']} stages {[c['stage'] for c in fake.calls]} waits {waits}")
+    del fake.fail[("catch-up", later["time"])]
+
+    # b. The same hour again, by hand: Plan says complete, nothing else runs (no catch-up: not scheduled).
     fake.calls, waits[:] = [], []
     d, runs = run("again", {"hour": hour})
     check(d["status"] == "SUCCEEDED"
@@ -453,8 +520,9 @@ def main():
         return 1
     print("ok: moto CloudFormation: ScaleOutWorkers=1 and =4 stacks CREATE_COMPLETE with the expected resources, "
           "state machine definition as rendered, schedule target, reserved concurrency, roles; moto's Step Functions "
-          "interpreter ran the definition against a fake of the stage contract: scheduled event, already exported, "
-          "invalid input, InvalidEvent, failing work unit, failing merge")
+          "interpreter ran the definition against a fake of the stage contract: scheduled event (catch-up first), "
+          "failing catch-up (the hour still exported), already exported, invalid input, InvalidEvent, failing work "
+          "unit, failing merge; hand-off: EAGLESENSE_STATE_MACHINE_ARN and HandOffHours name the state machine")
     return 0
 
 

@@ -2,13 +2,15 @@
 its definition, rendered as CloudFormation would render the Fn::Sub for ScaleOutWorkers=8 and
 ScaleOutMaxConcurrency=25, has the shape docs/SCALING.md describes:
 
-  Input (Choice: "hour" or "time") -> PlanHour | PlanScheduledHour (Pass: the plan payload) -> Plan
+  Input (Choice: "hour" or "time") -> PlanHour | CatchUp (Task, "time" only: its result dropped, its
+  failure caught) -> PlanScheduledHour (Pass: the plan payload) -> Plan
   -> AlreadyExported (Choice on $.complete: Succeed) -> Work (Distributed Map over $.units) -> ListClients
   -> Merge (Distributed Map, ItemReader s3:getObject of the client list) -> Finish -> end,
 
 every Lambda task invoking the exporter with the stage payloads of the function's contract, with the
 same retriers (no retry for InvalidEvent/Undeliverable, exponential backoff for Lambda's transient
-errors, then 3 retries of any function error), every failure caught into a Fail state. The paths the
+errors, then 3 retries of any function error), every failure caught into a Fail state but CatchUp's,
+which goes on to PlanScheduledHour. The paths the
 definition reads resolve in the contract's sample responses. Also the resources around it: logging,
 the staging lifecycle rule, the alarm, the output.
 
@@ -42,7 +44,7 @@ SCHEDULED_EVENT = {"version": "0", "id": "x", "detail-type": "Scheduled Event", 
                    "resources": [], "detail": {}}
 
 EXPECTED_STATES = {
-    "Input": "Choice", "PlanHour": "Pass", "PlanScheduledHour": "Pass", "Plan": "Task",
+    "Input": "Choice", "PlanHour": "Pass", "CatchUp": "Task", "PlanScheduledHour": "Pass", "Plan": "Task",
     "AlreadyExported": "Choice", "HourAlreadyExported": "Succeed", "HourLeased": "Succeed", "Work": "Map", "ListClients": "Task",
     "Merge": "Map", "Finish": "Task", "InvalidInput": "Fail", "PlanFailed": "Fail", "WorkFailed": "Fail",
     "ListClientsFailed": "Fail", "MergeFailed": "Fail", "FinishFailed": "Fail",
@@ -184,8 +186,30 @@ def check_definition(definition):
     # Input: an "hour" wins over "time" (a scheduled event has no "hour"); neither is refused.
     inp = states["Input"]
     check(inp["Choices"] == [{"Variable": "$.hour", "IsPresent": True, "Next": "PlanHour"},
-                             {"Variable": "$.time", "IsPresent": True, "Next": "PlanScheduledHour"}]
+                             {"Variable": "$.time", "IsPresent": True, "Next": "CatchUp"}]
           and inp["Default"] == "InvalidInput", f"Input choices {inp}")
+
+    # CatchUp: a scheduled execution first hands the catch-up window's missed hours to executions of
+    # their own. Its result is dropped (ResultPath null: the scheduled event goes on unchanged) and any
+    # failure, retries spent, is recorded beside the event and the scheduled hour is planned anyway.
+    catch_up = states["CatchUp"]
+    check_lambda_task("CatchUp", catch_up, {"stage": "catch-up", "time.$": "$.time"})
+    check(parameters(catch_up["Parameters"], SCHEDULED_EVENT)["Payload"]
+          == {"stage": "catch-up", "time": "2026-11-29T11:05:00Z"}, "CatchUp's payload from the scheduled event")
+    check("ResultPath" in catch_up and catch_up["ResultPath"] is None and "OutputPath" not in catch_up
+          and "ResultSelector" not in catch_up,
+          f"CatchUp: the result must be dropped (ResultPath null, no OutputPath): {catch_up}")
+    check(catch_up.get("Catch") == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.catch_up_error",
+                                     "Next": "PlanScheduledHour"}],
+          f"CatchUp: a failure must go on to PlanScheduledHour: {catch_up.get('Catch')}")
+    check(catch_up.get("Next") == "PlanScheduledHour", f"CatchUp -> {catch_up.get('Next')}")
+    into_catch_up = sorted(n for n, st in states.items() for c in [st] + st.get("Choices", []) + st.get("Catch", [])
+                           if n != "CatchUp" and (c.get("Next") == "CatchUp" or c.get("Default") == "CatchUp"))
+    check(into_catch_up == ["Input"], f"only Input's \"time\" choice may lead to CatchUp: {into_catch_up}")
+    after_failure = {**SCHEDULED_EVENT, "catch_up_error": {"Error": "HourFailed", "Cause": "x"}}
+    check(parameters(states["PlanScheduledHour"]["Parameters"], after_failure)
+          == parameters(states["PlanScheduledHour"]["Parameters"], SCHEDULED_EVENT),
+          "PlanScheduledHour's payload must not change when CatchUp failed")
     check(parameters(states["PlanHour"]["Parameters"], {"hour": "2026-11-29T10"})
           == {"stage": "plan", "hour": "2026-11-29T10", "workers": WORKERS, "run_id": "exec-1"},
           f"PlanHour payload {states['PlanHour']['Parameters']}")
@@ -338,7 +362,8 @@ def main():
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))
         return 1
-    print(f"ok: state machine definition ({len(definition['States'])} states): Input -> PlanHour|PlanScheduledHour "
+    print(f"ok: state machine definition ({len(definition['States'])} states): Input -> PlanHour|CatchUp "
+          "(result dropped, failure caught) -> PlanScheduledHour "
           f"-> Plan -> AlreadyExported (Succeed) -> Work (DISTRIBUTED, MaxConcurrency {CONCURRENCY}, tolerated 0%, "
           "ResultPath null) -> ListClients -> Merge (ItemReader s3:getObject JSON) -> Finish; retriers, catches, "
           "Fail states, payloads against the stage contract; logging, staging lifecycle, alarm, output")

@@ -3,11 +3,13 @@
 Only the 'moto' backend has CloudFormation (dynalite and s3rver do not): on 'local' this prints why and
 exits 77 (SKIP_EXIT_CODE), which ctest reports as skipped (SKIP_RETURN_CODE), never as passed. On 'moto':
 1. scripts/deploy.sh (the real path: aws s3 cp of a small package under its content-hash key, then
-   aws cloudformation deploy through a change set, with Debian's /usr/bin/aws and --endpoint-url)
+   aws cloudformation deploy through a change set, with Debian's /usr/bin/aws and --endpoint-url; a
+   template above 51,200 bytes uploaded to the artifacts bucket by the CLI, see CLI_S3_PLUGIN)
    creates the stack with default options; CREATE_COMPLETE, the expected resources, and their
    configuration as moto's services report it.
 2. boto3 CreateStack of a variant with UseKmsKey=true, EnableVpc=true (moto VPC, subnets, security
-   group, route table made first) and CreateTable=false (it reuses the first stack's table).
+   group, route table made first) and CreateTable=false (it reuses the first stack's table); above
+   51,200 bytes the template is given as a TemplateURL in the artifacts bucket, as AWS requires.
 3. scripts/deploy.sh --add-client on that variant: a client bucket stack, encrypted with its key.
 
 moto 5.2 accepts every resource type of the templates, but creates nothing for some of them (it
@@ -58,14 +60,55 @@ def client(service):
     return session.client(service, endpoint_url=ENDPOINT, region_name=REGION)
 
 
-def deploy_sh(args):
+# `aws cloudformation deploy --s3-bucket` (deploy.sh's path for a template above 51,200 bytes) uploads the
+# template with an S3 client of its own, made without --endpoint-url (AWS CLI 2.9.19,
+# awscli/customizations/cloudformation/deploy.py; this CLI also ignores AWS_ENDPOINT_URL*): the upload goes
+# to S3 on amazonaws.com, not moto. The CLI then passes CloudFormation a TemplateURL
+# https://s3.REGION.amazonaws.com/BUCKET/KEY, which moto reads from its own S3. So deploy.sh runs here with
+# this plugin (the CLI's legacy plugins, loaded from the config file's [plugins] section): just before
+# signing, it sends a request for an S3 host of amazonaws.com to moto_server instead, path-style. Nothing else
+# is changed: every other call already goes to --endpoint-url.
+CLI_S3_PLUGIN = """
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+
+def awscli_initialize(events):
+    events.register("before-sign.s3", to_moto)
+
+
+def to_moto(request, **kwargs):
+    url = urlsplit(request.url)
+    host = url.hostname or ""
+    if not host.endswith(".amazonaws.com"):
+        return
+    path = url.path if host.startswith("s3.") else "/" + host.split(".s3.", 1)[0] + url.path
+    moto = urlsplit(os.environ["ES_TEST_S3_ENDPOINT"])
+    request.url = urlunsplit((moto.scheme, moto.netloc, path, url.query, ""))
+"""
+
+
+def cli_config(tmp):
+    """An AWS CLI config file loading CLI_S3_PLUGIN (written to tmp)."""
+    plugin_dir = os.path.join(tmp, "aws-cli-plugins")
+    os.makedirs(plugin_dir, exist_ok=True)
+    with open(os.path.join(plugin_dir, "es_s3_to_moto.py"), "w") as f:
+        f.write(CLI_S3_PLUGIN)
+    path = os.path.join(tmp, "aws-cli-config")
+    with open(path, "w") as f:
+        f.write(f"[plugins]\ncli_legacy_plugin_path = {plugin_dir}\nes_s3_to_moto = es_s3_to_moto\n")
+    return path
+
+
+def deploy_sh(args, tmp):
     child = {
         "PATH": "/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),
         "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
         "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_CONFIG_FILE": cli_config(tmp),
+        "ES_TEST_S3_ENDPOINT": ENDPOINT,
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_CLI": AWS_CLI,
@@ -194,8 +237,7 @@ def check_lambda_on_private_moto(tmp, package, key):
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)]
         sg = ec2.create_security_group(GroupName="fn", Description="exporter", VpcId=vpc)["GroupId"]
         rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-        with open(cfn.TEMPLATE) as f:
-            body = f.read()
+        source = cfn.template_source(pc("s3"), "artifacts", region=REGION)
         cf = pc("cloudformation")
         stacks = {
             "plain": {"BucketPrefix": "acme-a", "TableName": "events-a"},
@@ -205,7 +247,7 @@ def check_lambda_on_private_moto(tmp, package, key):
         }
         for stack, overrides in stacks.items():
             overrides.update({"ArtifactBucket": "artifacts", "ArtifactKey": key})
-            cf.create_stack(StackName=stack, TemplateBody=body, Capabilities=["CAPABILITY_NAMED_IAM"],
+            cf.create_stack(StackName=stack, Capabilities=["CAPABILITY_NAMED_IAM"], **source,
                             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in overrides.items()])
             status = cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
             h.check(status == "CREATE_COMPLETE", f"private moto: {stack} {status}")
@@ -274,10 +316,21 @@ def main():
     main_stack = f"{name}-main"
     prefix = f"{name}-a"
     table = f"{name}-events"
-    deploy_sh(["--stack", main_stack, "--artifact-bucket", artifacts, "--package", zip_path,
-               "--param", f"BucketPrefix={prefix}", "--param", f"TableName={table}",
-               "--param", "AlarmEmail=ops@example.com"])
+    proc = deploy_sh(["--stack", main_stack, "--artifact-bucket", artifacts, "--package", zip_path,
+                      "--param", f"BucketPrefix={prefix}", "--param", f"TableName={table}",
+                      "--param", "AlarmEmail=ops@example.com"], tmp)
     s3.head_object(Bucket=artifacts, Key=key)  # uploaded under its content hash
+    # A template above CloudFormation's 51,200 bytes inline goes through the artifacts bucket.
+    # (listed without Prefix: moto_server answers SignatureDoesNotMatch to a signed ListObjectsV2 whose prefix
+    # holds a "/")
+    templates = len([o for o in s3.list_objects_v2(Bucket=artifacts).get("Contents", [])
+                     if o["Key"].startswith("eaglesense/templates/")])
+    if os.path.getsize(cfn.TEMPLATE) > cfn.TEMPLATE_BODY_LIMIT:
+        h.check("--s3-bucket" in proc.stdout and templates == 1,
+                f"the template ({os.path.getsize(cfn.TEMPLATE)} bytes) was not deployed through S3: "
+                f"{templates} object(s) under eaglesense/templates/")
+    else:
+        h.check("--s3-bucket" not in proc.stdout and templates == 0, "a small template went through S3")
     params = cfn.parameter_values(template, {"ArtifactBucket": artifacts, "ArtifactKey": key,
                                              "BucketPrefix": prefix, "TableName": table,
                                              "AlarmEmail": "ops@example.com"})
@@ -332,9 +385,9 @@ def main():
                  "EnableVpc": "true", "SubnetIds": ",".join(subnets), "SecurityGroupId": sg,
                  "VpcId": vpc, "RouteTableIds": rtb}
     cf = client("cloudformation")
-    with open(cfn.TEMPLATE) as f:
-        cf.create_stack(StackName=variant, TemplateBody=f.read(), Capabilities=["CAPABILITY_NAMED_IAM"],
-                        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in overrides.items()])
+    cf.create_stack(StackName=variant, Capabilities=["CAPABILITY_NAMED_IAM"],
+                    **cfn.template_source(s3, artifacts, region=REGION),
+                    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in overrides.items()])
     vgot = expect_resources(variant, template, cfn.parameter_values(template, overrides))
     h.check("EventsTable" not in vgot, "CreateTable=false still created a table")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=variant)["Stacks"][0]["Outputs"]}
@@ -355,7 +408,7 @@ def main():
             f"variant role actions {sorted(vactions)}")
 
     # --- 3. a client, by scripts/deploy.sh --add-client ----------------------------------------------
-    deploy_sh(["--stack", variant, "--add-client", "acme"])
+    deploy_sh(["--stack", variant, "--add-client", "acme"], tmp)
     client_stack = f"{variant}-client-acme"
     h.check(stack_status(client_stack) == "CREATE_COMPLETE", f"{client_stack}: {stack_status(client_stack)}")
     cgot = created_resources(client_stack)
