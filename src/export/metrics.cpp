@@ -29,6 +29,7 @@ std::vector<RunMetric> run_metrics(const RunSummary& s) {
       {"ConsumedReadCapacity", "Count", t.consumed_capacity},
       {"HoursExported", "Count", count(t.hours_exported)},
       {"HoursFailed", "Count", count(t.hours_failed)},
+      {"HoursStopped", "Count", count(t.hours_stopped)},
       {"SourceShrank", "Count", count(t.source_shrank)},
       {"Redelivered", "Count", count(t.redelivered)},
       {"ReportsFailed", "Count", count(s.reports_failed)},

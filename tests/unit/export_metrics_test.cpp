@@ -20,8 +20,8 @@ const std::vector<std::string> kMetricNames = {
     "EventsRead",      "EventsDelivered", "EventsRejected", "EventsUndeliverable",
     "Clients",         "Objects",         "Bytes",          "DurationMs",
     "EventsPerSecond", "PeakRssBytes",    "Retries",        "ConsumedReadCapacity",
-    "HoursExported",   "HoursFailed",     "SourceShrank",   "Redelivered",
-    "ReportsFailed"};
+    "HoursExported",   "HoursFailed",     "HoursStopped",   "SourceShrank",
+    "Redelivered",     "ReportsFailed"};
 
 // The unit pattern of the specification's JSON schema (MetricDefinition.Unit).
 const std::set<std::string> kCloudWatchUnits = {"Seconds",

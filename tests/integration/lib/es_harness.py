@@ -20,7 +20,7 @@ from boto3.dynamodb.types import Binary
 # The metrics of every run (src/export/metrics.cpp), as EMF records and PutMetricData name them.
 METRIC_NAMES = {"EventsRead", "EventsDelivered", "EventsRejected", "EventsUndeliverable", "Clients", "Objects",
                 "Bytes", "DurationMs", "EventsPerSecond", "PeakRssBytes", "Retries", "ConsumedReadCapacity",
-                "HoursExported", "HoursFailed", "SourceShrank", "Redelivered",
+                "HoursExported", "HoursFailed", "HoursStopped", "SourceShrank", "Redelivered",
                 "ReportsFailed"}
 
 
