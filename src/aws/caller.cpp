@@ -76,7 +76,8 @@ Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_vie
     }
     const auto wait = ctx.retry->delay(error, attempt);
     if (const std::int64_t limit = deadline != nullptr ? deadline->limit_us() : 0;
-        limit != 0 && ctx.clock() + std::chrono::duration_cast<std::chrono::microseconds>(wait).count() > limit) {
+        limit != 0 &&
+        ctx.clock() + std::chrono::duration_cast<std::chrono::microseconds>(wait).count() > limit) {
       return deadline_exceeded(operation, fmt::format("no time left to retry after {} attempts: {}", attempt,
                                                       error.to_string()))
           .with_context(operation, resource);

@@ -6,6 +6,7 @@
 #include <pugixml.hpp>
 
 #include "aws/errors.h"
+#include "aws/service_client.h"
 #include "aws/sigv4.h"
 #include "core/time.h"
 
@@ -115,25 +116,8 @@ Result<std::size_t> CloudWatchClient::put_metric_data(std::string_view metric_na
 
 Result<std::unique_ptr<CloudWatchClient>> make_cloudwatch_client(const EnvLookup& env,
                                                                  const CloudWatchOptions& options) {
-  const std::string region = resolve_region(env);
-  ES_ASSIGN_OR_RETURN(Endpoint endpoint, resolve_endpoint("monitoring", env, region));
-  HttpOptions http;
-  http.verify_tls = !options.insecure_tls;
-  http.ca_bundle = options.ca_bundle;
-  http.request_timeout = std::chrono::milliseconds(10'000);
-  HttpOptions metadata_http = http;
-  metadata_http.connect_timeout = std::chrono::milliseconds(1000);
-  metadata_http.request_timeout = std::chrono::milliseconds(3000);
-  StandardRetryOptions retry;
-  retry.max_attempts = options.max_attempts;
-  auto context = std::make_shared<ServiceContext>();
-  context->endpoint = endpoint;
-  context->signing = SigningParams{region, "monitoring", false};
-  context->credentials =
-      make_default_credentials_chain(env, [metadata_http] { return make_curl_http_client(metadata_http); });
-  context->retry = make_standard_retry_policy(retry);
-  context->sleeper = real_sleeper();
-  return std::make_unique<CloudWatchClient>(std::move(context), make_curl_http_client(http));
+  ES_ASSIGN_OR_RETURN(ServiceClientParts parts, make_service_client_parts(env, "monitoring", options));
+  return std::make_unique<CloudWatchClient>(std::move(parts.context), std::move(parts.http));
 }
 
 }  // namespace es::aws

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aws/caller.h"
+#include "aws/service_client.h"
 #include "core/env.h"
 #include "core/result.h"
 
@@ -57,11 +58,7 @@ class CloudWatchClient {
   AwsCaller caller_;
 };
 
-struct CloudWatchOptions {
-  int max_attempts = 3;
-  bool insecure_tls = false;
-  std::string ca_bundle;
-};
+using CloudWatchOptions = ServiceClientOptions;
 
 /// A client for the "monitoring" endpoint of env (AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL, or
 /// AWS's), the region of env and the default credentials chain. Validates the endpoint without any

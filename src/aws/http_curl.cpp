@@ -178,7 +178,8 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
     std::chrono::milliseconds timeout = options_.request_timeout;
-    if (request.timeout.count() > 0 && (timeout.count() == 0 || request.timeout < timeout)) timeout = request.timeout;
+    if (request.timeout.count() > 0 && (timeout.count() == 0 || request.timeout < timeout))
+      timeout = request.timeout;
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));

@@ -34,9 +34,9 @@ Result<std::string> StepFunctionsClient::start_execution(std::string_view state_
                                                          std::string_view name, std::string_view input) {
   static constexpr std::string_view kOperation = "StepFunctions.StartExecution";
   if (!valid_execution_name(name)) {
-    Error e = Error::invalid_argument(std::string(state_machine_arn),
-                                      "an execution name is 1-80 letters, digits, '-' or '_': '" +
-                                          std::string(name) + "' is not");
+    Error e = Error::invalid_argument(
+        std::string(state_machine_arn),
+        "an execution name is 1-80 letters, digits, '-' or '_': '" + std::string(name) + "' is not");
     return std::move(e).with_context(kOperation);
   }
   const std::string body = start_execution_body(state_machine_arn, name, input);
@@ -63,26 +63,8 @@ Result<std::string> StepFunctionsClient::start_execution(std::string_view state_
 
 Result<std::unique_ptr<StepFunctionsClient>> make_stepfunctions_client(const EnvLookup& env,
                                                                        const StepFunctionsOptions& options) {
-  const std::string region = resolve_region(env);
-  ES_ASSIGN_OR_RETURN(Endpoint endpoint, resolve_endpoint("states", env, region));
-  HttpOptions http;
-  http.verify_tls = !options.insecure_tls;
-  http.ca_bundle = options.ca_bundle;
-  http.request_timeout = std::chrono::milliseconds(10'000);
-  HttpOptions metadata_http = http;
-  metadata_http.connect_timeout = std::chrono::milliseconds(1000);
-  metadata_http.request_timeout = std::chrono::milliseconds(3000);
-  StandardRetryOptions retry;
-  retry.max_attempts = options.max_attempts;
-  auto context = std::make_shared<ServiceContext>();
-  context->endpoint = endpoint;
-  context->signing = SigningParams{region, "states", false};
-  context->credentials =
-      make_default_credentials_chain(env, [metadata_http] { return make_curl_http_client(metadata_http); });
-  context->retry = make_standard_retry_policy(retry);
-  context->sleeper = real_sleeper();
-  context->deadline = options.deadline;
-  return std::make_unique<StepFunctionsClient>(std::move(context), make_curl_http_client(http));
+  ES_ASSIGN_OR_RETURN(ServiceClientParts parts, make_service_client_parts(env, "states", options));
+  return std::make_unique<StepFunctionsClient>(std::move(parts.context), std::move(parts.http));
 }
 
 }  // namespace es::aws

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "aws/caller.h"
+#include "aws/service_client.h"
 #include "core/env.h"
 #include "core/result.h"
 
@@ -43,12 +44,7 @@ class StepFunctionsClient {
   AwsCaller caller_;
 };
 
-struct StepFunctionsOptions {
-  int max_attempts = 3;
-  bool insecure_tls = false;
-  std::string ca_bundle;
-  std::shared_ptr<const Deadline> deadline;  ///< the run's deadline (null: none)
-};
+using StepFunctionsOptions = ServiceClientOptions;
 
 /// A client for the "states" endpoint of env (AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL, or AWS's), the
 /// region of env and the default credentials chain. Validates the endpoint without any network call.

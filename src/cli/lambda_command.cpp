@@ -74,7 +74,8 @@ int LambdaCommand::run() {
     sfn.ca_bundle = config->ca_bundle;
     sfn.deadline = deadline;
     auto made = aws::make_stepfunctions_client(*env, sfn);
-    if (!made.ok()) return init_failed(*api, Error(made.error()).with_context("config", "EAGLESENSE_STATE_MACHINE_ARN"));
+    if (!made.ok())
+      return init_failed(*api, Error(made.error()).with_context("config", "EAGLESENSE_STATE_MACHINE_ARN"));
     states = std::move(*made);
   }
 
@@ -83,7 +84,7 @@ int LambdaCommand::run() {
   context.deadline = deadline;
   if (states) {
     context.start_execution = [&states, arn = config->state_machine_arn](std::string_view name,
-                                                                          std::string_view input) {
+                                                                         std::string_view input) {
       return states->start_execution(arn, name, input);
     };
   }

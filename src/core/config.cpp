@@ -190,7 +190,8 @@ std::string ExportConfig::object_key(std::string_view hour_key_part) const {
 
 std::optional<std::string> validate_state_machine_arn(std::string_view arn) {
   const auto wrong = [arn] {
-    return fmt::format("'{}' is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)", arn);
+    return fmt::format("'{}' is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)",
+                       arn);
   };
   std::vector<std::string_view> fields;
   std::string_view rest = arn;
@@ -203,7 +204,9 @@ std::optional<std::string> validate_state_machine_arn(std::string_view arn) {
   const auto digits = [](std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  const auto name_char = [](char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; };
+  const auto name_char = [](char c) {
+    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+  };
   if (fields[0] != "arn" || fields[1].empty() || fields[2] != "states" || fields[3].empty() ||
       fields[4].size() != 12 || !digits(fields[4]) || fields[5] != "stateMachine" || rest.empty() ||
       rest.size() > 80 || !std::all_of(rest.begin(), rest.end(), name_char)) {

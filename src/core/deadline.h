@@ -65,6 +65,8 @@ class Deadline {
 [[nodiscard]] Error deadline_exceeded(std::string_view what, std::string_view detail);
 
 /// Whether e is deadline_exceeded()'s.
-[[nodiscard]] inline bool is_deadline_exceeded(const Error& e) { return e.code == kDeadlineExceeded; }
+[[nodiscard]] inline bool is_deadline_exceeded(const Error& e) {
+  return e.code == kDeadlineExceeded;
+}
 
 }  // namespace es

@@ -49,7 +49,7 @@ struct HoursOptions {
 };
 
 struct HoursOutcome {
-  RunSummary summary;                ///< one report per hour run, skipped or failed, in order
+  RunSummary summary;  ///< one report per hour run, skipped or failed, in order
   /// Hours may_start refused, and catch-up hours with a manifest whose recheck the deadline stopped.
   std::vector<HourWindow> not_done;
 };

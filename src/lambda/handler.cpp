@@ -116,8 +116,9 @@ void hand_off(exporter::HourReport& hour, HandlerContext& context) {
   const Deadline::CleanupScope cleanup;
   const std::string name = hand_off_execution_name(hour.window);
   if (!context.start_execution) {
-    hour.error += "; not handed off: the function has no state machine (EAGLESENSE_STATE_MACHINE_ARN); the "
-                  "catch-up repeats the hour, which needs a longer timeout or scaling out (ScaleOutWorkers)";
+    hour.error +=
+        "; not handed off: the function has no state machine (EAGLESENSE_STATE_MACHINE_ARN); the "
+        "catch-up repeats the hour, which needs a longer timeout or scaling out (ScaleOutWorkers)";
     log::error("lambda.hour_stopped", {{"hour", hour.window.label()}, {"error", hour.error}});
     return;
   }
@@ -181,7 +182,8 @@ Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& con
     }
     auto started = context.start_execution(hand_off_execution_name(w), hour_input(w));
     if (started.ok()) {
-      log::info("lambda.hour_handed_off", {{"hour", w.label()}, {"execution", *started}, {"reason", "catch-up"}});
+      log::info("lambda.hour_handed_off",
+                {{"hour", w.label()}, {"execution", *started}, {"reason", "catch-up"}});
       handed_off.emplace_back(w, std::move(*started));
     } else if (started.error().code == aws::kExecutionAlreadyExists) {
       log::warn("lambda.catch_up_handed_off_before",
@@ -246,7 +248,8 @@ Result<std::string> handle_stage(const StageEvent& event, const InvocationReques
   const std::int64_t started = context.now_us();
   const InvocationDeadline deadline(context, request.deadline_ms * 1000, started);
   if (event.stage == Stage::kCatchUp) {
-    log::info("lambda.stage", {{"request_id", request.request_id}, {"stage", "catch-up"}, {"hour", event.hour.label()}});
+    log::info("lambda.stage",
+              {{"request_id", request.request_id}, {"stage", "catch-up"}, {"hour", event.hour.label()}});
     return handle_catch_up(event, context);
   }
   exporter::Exporter& exporter = *context.exporter;

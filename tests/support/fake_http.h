@@ -18,7 +18,7 @@ struct RecordedRequest {
   std::string url;
   aws::Headers headers;
   std::string body;
-  std::uint64_t max_body_bytes = 0;  ///< the request's cap on its response body
+  std::uint64_t max_body_bytes = 0;      ///< the request's cap on its response body
   std::chrono::milliseconds timeout{0};  ///< the request's own time limit (0: the client's)
 
   [[nodiscard]] std::string header(std::string_view name) const {
@@ -86,8 +86,8 @@ class FakeHttpClient final : public aws::HttpClient {
   void set_handler(Handler h) { handler_ = std::move(h); }
 
   Result<aws::HttpResponse> send(const aws::HttpRequest& request) override {
-    requests.push_back({request.method, request.url, request.headers, sent_body(request), request.max_body_bytes,
-                        request.timeout});
+    requests.push_back({request.method, request.url, request.headers, sent_body(request),
+                        request.max_body_bytes, request.timeout});
     if (!replies_.empty()) {
       auto r = std::move(replies_.front());
       replies_.pop_front();

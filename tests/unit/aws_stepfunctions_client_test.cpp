@@ -23,9 +23,8 @@ struct Fixture {
     context->endpoint = Endpoint{"http", "127.0.0.1", 4566, true};
     context->signing = SigningParams{"us-east-1", "states", false};
     context->credentials = make_static_credentials({"AKIDTEST", "secret", "", std::nullopt, "test"});
-    context->retry = make_standard_retry_policy({3, std::chrono::milliseconds(1), std::chrono::milliseconds(2),
-                                                 std::chrono::milliseconds(10)},
-                                                7);
+    context->retry = make_standard_retry_policy(
+        {3, std::chrono::milliseconds(1), std::chrono::milliseconds(2), std::chrono::milliseconds(10)}, 7);
     context->sleeper = [](std::chrono::milliseconds) {};
     auto fake = std::make_unique<FakeHttpClient>();
     http = fake.get();
@@ -35,8 +34,10 @@ struct Fixture {
 
 TEST(StepFunctionsClient, StartsAnExecutionAndReturnsItsArn) {
   Fixture f;
-  f.http->reply(200, R"({"executionArn":"arn:aws:states:us-east-1:123456789012:execution:es-export:hour-2026-11-29T10",)"
-                     R"("startDate":1.7e9})");
+  f.http->reply(
+      200,
+      R"({"executionArn":"arn:aws:states:us-east-1:123456789012:execution:es-export:hour-2026-11-29T10",)"
+      R"("startDate":1.7e9})");
   auto arn = f.client->start_execution(kArn, "hour-2026-11-29T10", R"({"hour":"2026-11-29T10"})");
   ASSERT_TRUE(arn.ok()) << arn.error().to_string();
   EXPECT_EQ(*arn, "arn:aws:states:us-east-1:123456789012:execution:es-export:hour-2026-11-29T10");

@@ -264,8 +264,10 @@ TEST(StateMachineArn, IsAStateMachineArn) {
   EXPECT_EQ(ok->state_machine_arn, arn);
   EXPECT_TRUE(load({})->state_machine_arn.empty());
   for (const char* bad : {"es-export", "arn:aws:states:eu-west-1:123456789012:execution:es-export:x",
-                          "arn:aws:states:eu-west-1:12345:stateMachine:es", "arn:aws:lambda:eu-west-1:123456789012:stateMachine:es",
-                          "arn:aws:states:eu-west-1:123456789012:stateMachine:", "arn:aws:states:eu-west-1:123456789012:stateMachine:a/b"}) {
+                          "arn:aws:states:eu-west-1:12345:stateMachine:es",
+                          "arn:aws:lambda:eu-west-1:123456789012:stateMachine:es",
+                          "arn:aws:states:eu-west-1:123456789012:stateMachine:",
+                          "arn:aws:states:eu-west-1:123456789012:stateMachine:a/b"}) {
     auto refused = load({{"EAGLESENSE_STATE_MACHINE_ARN", bad}});
     ASSERT_FALSE(refused.ok()) << bad;
     EXPECT_EQ(refused.error().resource, "EAGLESENSE_STATE_MACHINE_ARN") << bad;

@@ -97,7 +97,8 @@ std::vector<std::string> statuses(simdjson::dom::element summary) {
 std::vector<std::string> not_done_reasons(simdjson::dom::element summary) {
   std::vector<std::string> out;
   for (simdjson::dom::element h : summary["hours_not_done"].get_array()) {
-    std::string line = std::string(std::string_view(h["hour"])) + " " + std::string(std::string_view(h["reason"]));
+    std::string line =
+        std::string(std::string_view(h["hour"])) + " " + std::string(std::string_view(h["reason"]));
     std::string_view to;
     if (h["handed_off_to"].get(to) == simdjson::SUCCESS) line += " -> " + std::string(to);
     out.push_back(std::move(line));
@@ -282,10 +283,11 @@ struct Execution {
   std::int64_t limit_us = 0;  ///< the limit its call had (a clean-up call: the end)
 };
 
-void record_executions(World& w, std::vector<Execution>& started, std::optional<Error> answer = std::nullopt) {
+void record_executions(World& w, std::vector<Execution>& started,
+                       std::optional<Error> answer = std::nullopt) {
   w.context.deadline = std::make_shared<Deadline>();
   w.context.start_execution = [&w, &started, answer](std::string_view name,
-                                                      std::string_view input) -> Result<std::string> {
+                                                     std::string_view input) -> Result<std::string> {
     started.push_back({std::string(name), std::string(input), w.context.deadline->stop_us(),
                        w.context.deadline->limit_us()});
     if (answer) return *answer;
@@ -432,7 +434,8 @@ TEST(LambdaSummary, AddsTheHoursNotDone) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
-  EXPECT_EQ(not_done_reasons(doc), (std::vector<std::string>{"2026-11-29T08 no_time", "2026-11-29T09 no_time"}));
+  EXPECT_EQ(not_done_reasons(doc),
+            (std::vector<std::string>{"2026-11-29T08 no_time", "2026-11-29T09 no_time"}));
   EXPECT_EQ(std::uint64_t(doc["events_read"]), 0u);
   EXPECT_NE(json.back(), '\n');
 }
