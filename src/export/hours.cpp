@@ -267,10 +267,14 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     const PendingHour& hour = pending[i];
     const HourWindow& w = hour.task.window;
     HourReport& slot = out.summary.hours[report_of[i]];
-    // Whatever becomes of the hour below, its lease is given back when this iteration ends.
-    bool given_back = false;
+    // Whatever becomes of the hour below, its lease is given back when this iteration ends, and the
+    // lease's requests are counted in the hour's report (an hour not done has none: the next one
+    // reported counts them).
     const auto give_back = std::shared_ptr<void>(nullptr, [&](void*) {
-      if (!given_back) leases.release(w, hour.lease);
+      leases.release(w, hour.lease);
+      if (std::find(out.not_done.begin(), out.not_done.end(), w) == out.not_done.end()) {
+        leases.count_requests(slot);
+      }
     });
     if (scan_error) {
       failed(hour, slot, *scan_error);
@@ -309,9 +313,6 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
       continue;
     }
     slot = std::move(*report);
-    leases.release(w, hour.lease);  // before counting: the hour's report has the lease's requests
-    given_back = true;
-    leases.count_requests(slot);
   }
   // Hours not started have no report.
   std::erase_if(out.summary.hours, [&](const HourReport& r) {
