@@ -31,7 +31,9 @@ Result<HttpResponse> AwsCaller::call(std::string_view operation, std::string_vie
     sign_request(signed_request, *credentials, ctx.signing, now_us);
     // The request ends by the deadline, whatever the client's own timeout.
     if (const std::int64_t limit = deadline != nullptr ? deadline->limit_us() : 0; limit != 0) {
-      signed_request.timeout = std::chrono::milliseconds(std::max<std::int64_t>((limit - now_us) / 1000, 1));
+      // Rounded up: a timeout ending before the limit would be taken for an ordinary one and retried.
+      signed_request.timeout =
+          std::chrono::milliseconds(std::max<std::int64_t>((limit - now_us + 999) / 1000, 1));
     }
 
     ++stats_.requests;

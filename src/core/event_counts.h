@@ -4,7 +4,13 @@
 
 #include <cstdint>
 
+#include "core/result.h"
+
 namespace es {
+namespace json {
+class Writer;
+class Value;
+}  // namespace json
 
 struct EventCounts {
   std::uint64_t events_read = 0;
@@ -27,5 +33,12 @@ struct EventCounts {
   [[nodiscard]] const EventCounts& counts() const { return *this; }
   friend bool operator==(const EventCounts&, const EventCounts&) = default;
 };
+
+/// Writes the four counts as members of the object w is in: "events_read", "events_delivered",
+/// "events_rejected", "events_undeliverable" (manifests, their history, run summaries, status reports).
+void write_event_counts(json::Writer& w, const EventCounts& counts);
+
+/// Reads the four members write_event_counts wrote from object; each is required.
+[[nodiscard]] Result<EventCounts> read_event_counts(const json::Value& object);
 
 }  // namespace es

@@ -57,10 +57,7 @@ std::string render_manifest(const Manifest& m) {
   w.key("read_mode").value(to_string(m.read_mode));
   w.key("format").value(to_string(m.format));
   w.key("compression").value(to_string(m.compression));
-  w.key("events_read").value(m.events_read);
-  w.key("events_delivered").value(m.events_delivered);
-  w.key("events_rejected").value(m.events_rejected);
-  w.key("events_undeliverable").value(m.events_undeliverable);
+  write_event_counts(w, m.counts());
   w.key("rejected_key").value(m.rejected_key);
   w.key("objects").begin_array();
   for (const ManifestObject& o : m.objects) {
@@ -81,10 +78,7 @@ std::string render_manifest(const Manifest& m) {
     hw.key("sha256").value(r.sha256);
     hw.key("generated_at").value(r.generated_at);
     hw.key("run_id").value(r.run_id);
-    hw.key("events_read").value(r.events_read);
-    hw.key("events_delivered").value(r.events_delivered);
-    hw.key("events_rejected").value(r.events_rejected);
-    hw.key("events_undeliverable").value(r.events_undeliverable);
+    write_event_counts(hw, r.counts());
     hw.end_object();
     w.raw(line);
   }
@@ -140,10 +134,7 @@ Result<ManifestRevision> read_revision(const json::Value& r) {
   ES_ASSIGN_OR_RETURN(rev.sha256, r.string("sha256"));
   ES_ASSIGN_OR_RETURN(rev.generated_at, r.string("generated_at"));
   ES_ASSIGN_OR_RETURN(rev.run_id, r.string_or_empty("run_id"));
-  ES_ASSIGN_OR_RETURN(rev.events_read, r.uint64("events_read"));
-  ES_ASSIGN_OR_RETURN(rev.events_delivered, r.uint64("events_delivered"));
-  ES_ASSIGN_OR_RETURN(rev.events_rejected, r.uint64("events_rejected"));
-  ES_ASSIGN_OR_RETURN(rev.events_undeliverable, r.uint64("events_undeliverable"));
+  ES_ASSIGN_OR_RETURN(rev.counts(), read_event_counts(r));
   return rev;
 }
 
@@ -195,10 +186,7 @@ Result<Manifest> parse_manifest(std::string_view json) {
   ES_ASSIGN_OR_RETURN(m.format, read_traits_name(doc, "format", output_format_named, output_format_names));
   ES_ASSIGN_OR_RETURN(m.compression,
                       read_traits_name(doc, "compression", compression_named, compression_names));
-  ES_ASSIGN_OR_RETURN(m.events_read, doc.uint64("events_read"));
-  ES_ASSIGN_OR_RETURN(m.events_delivered, doc.uint64("events_delivered"));
-  ES_ASSIGN_OR_RETURN(m.events_rejected, doc.uint64("events_rejected"));
-  ES_ASSIGN_OR_RETURN(m.events_undeliverable, doc.uint64("events_undeliverable"));
+  ES_ASSIGN_OR_RETURN(m.counts(), read_event_counts(doc));
   ES_ASSIGN_OR_RETURN(m.rejected_key, doc.string("rejected_key"));
   ES_ASSIGN_OR_RETURN(const std::vector<json::Value> objects, doc.array("objects"));
   for (const json::Value& o : objects) {

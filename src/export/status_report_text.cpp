@@ -123,10 +123,7 @@ std::string render_status_json(const StatusReport& r) {
     w.key(s.name).value(static_cast<std::uint64_t>(r.count(s.value)));
   w.end_object();
   w.key("hours_revised").value(static_cast<std::uint64_t>(r.revised_hours()));
-  w.key("events_read").value(r.totals.events_read);
-  w.key("events_delivered").value(r.totals.events_delivered);
-  w.key("events_rejected").value(r.totals.events_rejected);
-  w.key("events_undeliverable").value(r.totals.events_undeliverable);
+  write_event_counts(w, r.totals);
   w.key("bytes").value(r.bytes);
   w.key("clients").value(static_cast<std::uint64_t>(r.clients.size()));
   w.key("hours").begin_array();
@@ -140,10 +137,7 @@ std::string render_status_json(const StatusReport& r) {
       w.key("revision").value(h.revision);
       w.key("reason").value(h.reason);
       w.key("generated_at").value(h.generated_at);
-      w.key("events_read").value(h.events_read);
-      w.key("events_delivered").value(h.events_delivered);
-      w.key("events_rejected").value(h.events_rejected);
-      w.key("events_undeliverable").value(h.events_undeliverable);
+      write_event_counts(w, h.counts());
       w.key("clients").value(h.clients);
       w.key("bytes").value(h.bytes);
       w.key("duration_ms").value(h.duration_ms);

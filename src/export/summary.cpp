@@ -58,10 +58,7 @@ std::string render_summary(const RunSummary& s) {
   json::Writer w(out);
   w.begin_object();
   if (!s.run_id.empty()) w.key("run_id").value(s.run_id);
-  w.key("events_read").value(total.events_read);
-  w.key("events_delivered").value(total.events_delivered);
-  w.key("events_rejected").value(total.events_rejected);
-  w.key("events_undeliverable").value(total.events_undeliverable);
+  write_event_counts(w, total.counts());
   w.key("clients").value(total.clients);
   w.key("objects").value(total.objects);
   w.key("bytes").value(total.bytes);
@@ -88,10 +85,7 @@ std::string render_summary(const RunSummary& s) {
     w.begin_object();
     w.key("hour").value(h.window.label());
     w.key("status").value(to_string(h.status));
-    w.key("events_read").value(h.events_read);
-    w.key("events_delivered").value(h.events_delivered);
-    w.key("events_rejected").value(h.events_rejected);
-    w.key("events_undeliverable").value(h.events_undeliverable);
+    write_event_counts(w, h.counts());
     w.key("clients").value(h.clients);
     w.key("objects").value(h.objects);
     w.key("bytes").value(h.bytes);
