@@ -16,17 +16,28 @@ Cases: a normal hour (scan and query mode); a multipart upload whose CompleteMul
 lost (fault proxy: reset, then NoSuchUpload) and healed by HeadObject; a multipart upload whose parts
 fail, aborted (no upload left behind); an undeliverable client (bucket missing) whose copy goes to the
 ops bucket; `eaglesense verify` (with --source); each scale-out stage command (plan, work, list-clients,
-merge, finish) as the worker, the client list read as the state machine, staging/ deleted at finish.
-Redelivery and hour leases are TODO cases, reported as skipped until those features exist.
+merge, finish) as the worker, the client list read as the state machine, staging/ deleted at finish;
+a redelivery at the catch-up; hour leases; the scale-out catch-up stage as the worker: `eaglesense
+lambda` (the custom runtime, started with `env -i` as Lambda starts it, fed by the fake Runtime API
+tests/tools/fake_lambda_runtime.py) with {"stage": "catch-up"} and EAGLESENSE_CATCH_UP_HOURS=3 over an
+exported hour (left alone), an hour under another run's live lease (left alone) and a missed hour,
+which it hands off as execution hour-YYYY-MM-DDTHH of a Pass state machine made here (StartExecution
+under HandOffHours; ListExecutions shows it with its {"hour"} input); and the same stage as a worker
+without HandOffHours, which must fail (HourFailed, AccessDenied for StartExecution, nothing started).
 
 What moto judges (moto 5.2, moto/iam/access_control.py, read here): S3 requests against the statements'
-bucket and object ARNs; every DynamoDB call with the resource "*"; conditions only when the request
-supplies their key, which an S3 or DynamoDB request never does (s3:ResourceAccount and s3:prefix are
-ignored). So the S3 statements are used exactly as rendered, but two are widened here, in the test
-only (see moto_view): DynamoDB statements' Resource becomes "*", and s3:DeleteObject also names the
-ops bucket, because moto checks a DeleteObjects request against the bucket ARN where AWS checks each
-key (a single DeleteObject, judged per key, probes the staging statement instead). The conditions and
-the DynamoDB ARNs are checked statically by tests/cloudformation/policy_test.py.
+bucket and object ARNs; every DynamoDB and every Step Functions call with the resource "*"
+(BaseResponse.call_action passes "*" unless the service's responses define _determine_resource, which
+moto/stepfunctions/responses.py does not); conditions only when the request supplies their key, which
+an S3 or DynamoDB request never does (s3:ResourceAccount and s3:prefix are ignored). So the S3
+statements are used exactly as rendered, but three are widened here, in the test only (see moto_view):
+DynamoDB statements' Resource becomes "*", HandOffHours' Resource (states:StartExecution) becomes "*",
+and s3:DeleteObject also names the ops bucket, because moto checks a DeleteObjects request against the
+bucket ARN where AWS checks each key (a single DeleteObject, judged per key, probes the staging
+statement instead). The conditions, the DynamoDB ARNs and the state machine's ARN are checked
+statically by tests/cloudformation/policy_test.py; the catch-up case also checks that the rendered
+HandOffHours names exactly this stack's state machine ({stack}-export), the one the function's
+EAGLESENSE_STATE_MACHINE_ARN names (the test's own state machine has a unique name instead).
 
 Options (to show that the test can fail): --template PATH renders another template (e.g. an older
 one); --drop SID removes a statement from the rendered policies, --drop SID:ACTION one of its actions
@@ -42,20 +53,29 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloudformation"))
 sys.path.insert(0, os.path.join(HERE, "..", "fault", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import cfn_template as cfn  # noqa: E402
 import fault_harness as fh  # noqa: E402
+from fake_lambda_runtime import FakeLambdaRuntime, Invocation  # noqa: E402
 from es_harness import batch_put_raw, binary_path, check, load_env, run_eaglesense, s3, session, unique  # noqa: E402
 
 HOUR_NORMAL = "2026-10-01T01"
 HOUR_MULTIPART = "2026-10-01T02"
 HOUR_UNDELIVERABLE = "2026-10-01T03"
 HOUR_STAGES = "2026-10-01T04"
+# The catch-up stage's scheduled time (its hour 2026-10-02T04) and the 3 hours before it that it looks at:
+# one exported (a manifest), one under another run's live lease, one with nothing (handed off).
+CATCH_UP_TIME = "2026-10-02T05:07:00Z"
+HOUR_CU_DONE, HOUR_CU_LEASED, HOUR_CU_MISSED = "2026-10-02T01", "2026-10-02T02", "2026-10-02T03"
 STACK = "iam-test"
 BIG_ITEMS, BIG_ITEM_BYTES = 60, 100_000  # client-000's 6 MB object: two 5 MiB parts
 MULTIPART_ENV = {"EAGLESENSE_MULTIPART_THRESHOLD_MB": "5", "EAGLESENSE_PART_SIZE_MB": "5"}
@@ -124,6 +144,11 @@ def moto_view(doc):
         if all(a.startswith("dynamodb:") for a in actions):
             # moto evaluates every DynamoDB call against the resource "*": a table or index ARN never
             # matches it there (AWS matches them; policy_test.py checks the ARNs).
+            st["Resource"] = "*"
+        if all(a.startswith("states:") for a in actions):
+            # moto evaluates every Step Functions call against the resource "*" too (its
+            # StepFunctionResponse has no _determine_resource): the state machine's ARN never matches it
+            # there. The rendered ARN is checked in the catch-up case and by policy_test.py.
             st["Resource"] = "*"
         if "s3:DeleteObject" in actions and st["Effect"] == "Allow":
             # moto authorizes DeleteObjects (POST /bucket?delete) as s3:DeleteObject on the bucket ARN, AWS
@@ -394,6 +419,159 @@ def hour_leases():
     left = [o["Key"] for o in s3_admin.list_objects_v2(Bucket=ops_bucket).get("Contents", [])
             if o["Key"].startswith("locks/")]
     check(not left, f"leases or probes left under locks/: {left}")
+
+
+# --- the scale-out catch-up stage: `eaglesense lambda` (the custom runtime) as the worker ---------------
+
+catch_up = {}  # what the first catch-up case set up, for the second
+
+
+def lambda_invoke(user_env, settings, payloads, timeout=180):
+    """build/eaglesense lambda started as Lambda starts the function (env -i: what Lambda sets, the user's
+    keys, the function's settings), fed these invocations by the fake Runtime API
+    (tests/tools/fake_lambda_runtime.py). Returns ({request id: Result}, stdout, stderr)."""
+    runtime = FakeLambdaRuntime([Invocation(rid, json.dumps(p), function_arn=catch_up["function_arn"])
+                                 for rid, p in payloads]).start()
+    child = {
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,
+        "AWS_LAMBDA_FUNCTION_NAME": f"{prefix}-fn",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+        "AWS_ACCESS_KEY_ID": user_env["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": user_env["AWS_SECRET_ACCESS_KEY"],
+        "LAMBDA_TASK_ROOT": proxy_dir,
+        "_HANDLER": "bootstrap",
+        "TZ": ":UTC",
+        "PATH": "/usr/local/bin:/usr/bin/:/bin",
+        # The endpoints of the moto fixture (one server for every service).
+        "AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
+        "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"],
+        "AWS_ENDPOINT_URL_SFN": endpoint,
+        "AWS_MAX_ATTEMPTS": "3",
+        **settings,
+    }
+    os.makedirs(proxy_dir, exist_ok=True)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(["env", "-i"] + [f"{k}={v}" for k, v in child.items()]
+                                + [binary_path(env), "lambda"], stdout=out, stderr=err, cwd=proxy_dir)
+        try:
+            missing = runtime.wait_for([rid for rid, _ in payloads], timeout, alive=lambda: proc.poll() is None)
+            # Stopped once idle (asking for the next event): the last answer's 202 has reached it.
+            idle_by = time.time() + 30
+            while not missing and runtime.idle_next_calls == 0 and time.time() < idle_by and proc.poll() is None:
+                time.sleep(0.1)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+            runtime.stop()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    check(not missing and not runtime.init_errors and not runtime.unknown_requests,
+          f"no answer for {missing} (init errors {runtime.init_errors}, unknown requests "
+          f"{runtime.unknown_requests}); exit {proc.returncode}\nstderr:\n{stderr[-4000:]}")
+    return runtime.results, stdout, stderr
+
+
+def catch_up_settings(machine_arn):
+    """The worker function's environment (ScaleOutWorkers=3) with this test's state machine."""
+    return dict(stage_env, EAGLESENSE_STATE_MACHINE_ARN=machine_arn, EAGLESENSE_CATCH_UP_HOURS="3")
+
+
+def executions():
+    return catch_up["sfn"].list_executions(stateMachineArn=catch_up["machine"])["executions"]
+
+
+@case("scale-out catch-up (eaglesense lambda, fake Runtime API) as the worker: an exported hour and a leased "
+      "one are left alone, the missed hour is handed off (StartExecution under HandOffHours)")
+def catch_up_hand_off():
+    # The world, as the fixture's key: a state machine (a unique name: no execution of an earlier run),
+    # the first hour exported as the function would, the second leased by another run until an hour from now.
+    sfn = admin.client("stepfunctions", endpoint_url=endpoint)
+    machine = sfn.create_state_machine(
+        name=f"{prefix}-export", roleArn=f"arn:aws:iam::{account}:role/{prefix}-state-machine",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
+    catch_up.update(sfn=sfn, machine=machine["stateMachineArn"],
+                    function_arn=f"arn:aws:lambda:{region}:{account}:function:{prefix}-fn")
+    run_eaglesense(env, ["seed", "--events", "20", "--clients", "2", "--hour", HOUR_CU_DONE, "--seed", "5"],
+                   {"DYNAMODB_TABLE_NAME": table, "S3_BUCKET_PREFIX": prefix})
+    s = summary_of(run_as(worker, ["run", "--hour", HOUR_CU_DONE], stage_env))
+    check(s["events_delivered"] == 20, f"the exported catch-up hour: {brief(s)}")
+    check(object_exists(ops_bucket, manifest_key(HOUR_CU_DONE)), "the exported hour's manifest")
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731 - format_iso8601_us's form
+    lease = {"run_id": f"{prefix}-other-run", "holder": "host elsewhere pid 4242",
+             "acquired_at": stamp(now - dt.timedelta(minutes=1)), "expires_at": stamp(now + dt.timedelta(hours=1))}
+    s3_admin.put_object(Bucket=ops_bucket, Key=f"locks/{HOUR_CU_LEASED}.json",
+                        Body=(json.dumps(lease) + "\n").encode())
+    catch_up["ready"] = True
+
+    results, stdout, stderr = lambda_invoke(
+        worker, catch_up_settings(catch_up["machine"]),
+        [("catch-up-1", {"stage": "catch-up", "time": CATCH_UP_TIME})])
+    denied = [line for line in (stdout + stderr).splitlines() if ACCESS_DENIED.search(line)]
+    check(not denied, "AccessDenied under the worker's policy:\n  " + "\n  ".join(denied[:5]))
+    r = results["catch-up-1"]
+    check(r.kind == "response", f"the catch-up stage failed: {r}\nstderr:\n{stderr[-4000:]}")
+    answer = r.json()
+    want_execution = f"{catch_up['machine'].replace(':stateMachine:', ':execution:')}:hour-{HOUR_CU_MISSED}"
+    check(answer == {"hour": "2026-10-02T04", "catch_up_hours": 3,
+                     "hours_handed_off": [{"hour": HOUR_CU_MISSED, "execution": want_execution}],
+                     "hours_complete": [HOUR_CU_DONE], "hours_leased": [HOUR_CU_LEASED],
+                     "hours_handed_off_before": [], "errors": []}, f"the catch-up's answer: {answer}")
+    started = executions()
+    check([(e["name"], e["executionArn"]) for e in started] == [(f"hour-{HOUR_CU_MISSED}", want_execution)],
+          f"executions of {catch_up['machine']}: {started}")
+    described = catch_up["sfn"].describe_execution(executionArn=want_execution)
+    check(json.loads(described["input"]) == {"hour": HOUR_CU_MISSED}, f"the execution's input: {described['input']}")
+    kept = json.loads(s3_admin.get_object(Bucket=ops_bucket, Key=f"locks/{HOUR_CU_LEASED}.json")["Body"].read())
+    check(kept == lease, f"the other run's lease was changed: {kept}")
+    # And statically: the rendered statement names exactly this stack's state machine, the one the function's
+    # environment names (moto judges it on "*", moto_view); policy_test.py pins the same for any stack.
+    machine_of_stack = f"arn:aws:states:{region}:{account}:stateMachine:{STACK}-export"
+    hand_off = [st for doc in rendered("ExporterRole", 3).values() for st in doc["Statement"]
+                if st.get("Sid") == "HandOffHours"]
+    check(len(hand_off) == 1 and hand_off[0]["Effect"] == "Allow"
+          and hand_off[0]["Action"] in ("states:StartExecution", ["states:StartExecution"])
+          and hand_off[0]["Resource"] in (machine_of_stack, [machine_of_stack]),
+          f"rendered HandOffHours {hand_off}, expected StartExecution on {machine_of_stack} only")
+    check(stage_env.get("EAGLESENSE_STATE_MACHINE_ARN") == machine_of_stack,
+          f"the function's EAGLESENSE_STATE_MACHINE_ARN {stage_env.get('EAGLESENSE_STATE_MACHINE_ARN')}")
+    check(not any(st.get("Sid") == "HandOffHours" for doc in rendered("ExporterRole", 1).values()
+                  for st in doc["Statement"]), "HandOffHours without scale-out (ScaleOutWorkers=1)")
+
+
+@case("the hand-off needs HandOffHours: without it the same catch-up stage fails (HourFailed) with "
+      "AccessDenied for states:StartExecution, and starts nothing")
+def catch_up_needs_hand_off():
+    check(catch_up.get("ready"), "the previous case did not set up the catch-up hours")
+    docs = rendered("ExporterRole", 3)
+    for doc in docs.values():
+        doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") != "HandOffHours"]
+    no_hand_off = make_user("worker-no-hand-off", docs)
+    results, _, stderr = lambda_invoke(no_hand_off, catch_up_settings(catch_up["machine"]),
+                                       [("catch-up-2", {"stage": "catch-up", "time": CATCH_UP_TIME})])
+    r = results["catch-up-2"]
+    check(r.kind == "error" and r.error_type == "HourFailed", f"expected an HourFailed error: {r}")
+    answer = json.loads(r.json()["errorMessage"])
+    errors = answer.get("errors", [])
+    check(len(errors) == 1 and errors[0]["hour"] == HOUR_CU_MISSED and ACCESS_DENIED.search(errors[0]["error"])
+          and "StartExecution" in errors[0]["error"],
+          f"expected one AccessDenied for StartExecution of {HOUR_CU_MISSED}: {answer}")
+    log(f"  the refused hand-off of {HOUR_CU_MISSED}: {errors[0]['error']}")
+    check(answer["hours_handed_off"] == [] and answer["hours_complete"] == [HOUR_CU_DONE]
+          and answer["hours_leased"] == [HOUR_CU_LEASED], f"the failed catch-up's summary: {answer}")
+    check([e["name"] for e in executions()] == [f"hour-{HOUR_CU_MISSED}"],
+          f"executions after the refused hand-off: {executions()}")
+
 
 if failures:
     print(f"FAIL: {len(failures)} case(s) under the template's policies (proxy logs in {proxy_dir}):\n  "
