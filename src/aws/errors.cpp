@@ -65,7 +65,7 @@ std::string_view hint(std::string_view code) {
   }
   if (code == "ExpiredToken" || code == "ExpiredTokenException") return " Refresh the session credentials.";
   if (code == "AccessDenied" || code == "AccessDeniedException") {
-    return " Check the IAM policy of the role running EagleSense and the bucket policy.";
+    return " Check the IAM policy of the role running EagleSense (and, for a bucket, its bucket policy).";
   }
   if (code == "ResourceNotFoundException") return " Check DYNAMODB_TABLE_NAME and the region.";
   if (code == "NoSuchBucket") return " Create the bucket or fix S3_BUCKET_PREFIX.";

@@ -167,6 +167,7 @@ Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& con
     const HourWindow w{event.hour.start_us - i * kMicrosPerHour};
     auto done = exporter.hour_complete(w);
     if (!done.ok()) {
+      log::error("lambda.hand_off_failed", {{"hour", w.label()}, {"error", done.error().to_string()}});
       errors.emplace_back(w, done.error().to_string());
       continue;
     }
@@ -174,8 +175,14 @@ Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& con
       complete.push_back(w);
       continue;
     }
+    // A lease that cannot be read may be a live run's: the hour is not handed off on a guess.
     auto lease = exporter::read_lease(*store, exporter.config().ops_bucket, w);
-    if (lease.ok() && *lease && (*lease)->expires_us > now) {
+    if (!lease.ok()) {
+      log::error("lambda.hand_off_failed", {{"hour", w.label()}, {"error", lease.error().to_string()}});
+      errors.emplace_back(w, "its lease could not be read: " + lease.error().to_string());
+      continue;
+    }
+    if (*lease && (*lease)->expires_us > now) {
       log::info("lambda.catch_up_leased", {{"hour", w.label()}, {"holder_run_id", (*lease)->run_id}});
       leased.push_back(w);
       continue;
@@ -192,6 +199,7 @@ Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& con
                  {"message", "the hour has no manifest and was handed off before: see that execution"}});
       already.push_back(w);
     } else {
+      log::error("lambda.hand_off_failed", {{"hour", w.label()}, {"error", started.error().to_string()}});
       errors.emplace_back(w, started.error().to_string());
     }
   }
