@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -175,12 +177,16 @@ namespace {
 /// objects as prior wrote them, with source_events set to what the table holds now.
 std::vector<ManifestObject> keep_shrunk_objects(const HourWindow& window, const Manifest& prior,
                                                 std::vector<ClientJob>& jobs) {
+  // Each client's events now, looked up once per prior object (thousands of clients).
+  std::unordered_map<std::string_view, std::uint64_t> events_now;
+  events_now.reserve(jobs.size());
+  for (const ClientJob& j : jobs) events_now.emplace(j.client, j.events);
   std::vector<ManifestObject> kept;
+  std::unordered_set<std::string_view> left_alone;
   for (const ManifestObject& o : prior.objects) {
     if (o.status != ObjectStatus::kDelivered) continue;
-    const auto job =
-        std::find_if(jobs.begin(), jobs.end(), [&](const ClientJob& j) { return j.client == o.client; });
-    const std::uint64_t now = job == jobs.end() ? 0 : job->events;
+    const auto found = events_now.find(o.client);
+    const std::uint64_t now = found == events_now.end() ? 0 : found->second;
     if (now >= o.events) continue;
     log::warn("export.source_shrank", {{"hour", window.label()},
                                        {"client", o.client},
@@ -190,7 +196,10 @@ std::vector<ManifestObject> keep_shrunk_objects(const HourWindow& window, const 
     ManifestObject left = o;
     left.source_events = now;
     kept.push_back(std::move(left));
-    if (job != jobs.end()) jobs.erase(job);
+    left_alone.insert(o.client);
+  }
+  if (!left_alone.empty()) {
+    std::erase_if(jobs, [&](const ClientJob& j) { return left_alone.contains(j.client); });
   }
   return kept;
 }
