@@ -12,7 +12,7 @@
 #include "export/scale_out.h"
 #include "lambda/handler.h"
 #include "support/fake_ports.h"
-#include "support/world.h"
+#include "support/lambda_world.h"
 
 namespace es::lambda {
 namespace {
@@ -33,52 +33,15 @@ constexpr std::string_view kScheduled =
     R"({"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events",)"
     R"("account":"123456789012","time":"2026-11-29T11:05:00Z","region":"us-east-1","resources":[],"detail":{}})";
 
-struct World : es::testing::World {
-  std::int64_t now = at("2026-11-29T11:05:01Z");
-  std::unique_ptr<exporter::Exporter> exporter;
-  std::unique_ptr<exporter::MetricsPublisher> metrics;
-  HandlerContext context;
-  char* emf_buffer = nullptr;
-  std::size_t emf_size = 0;
-  std::FILE* emf = nullptr;
-
+struct World : es::testing::LambdaWorld {
   explicit World(int catch_up = 2)
-      : es::testing::World(
-            "ce", {"acme"}, 2,
-            {item("a1", "acme", "2026-11-29T10:10:00Z"), item("a2", "acme", "2026-11-29T09:20:00Z"),
-             item("a3", "acme", "2026-11-29T08:30:00Z")}) {
-    log::set_sink([](std::string_view) {});
-    exporter = std::make_unique<exporter::Exporter>(config, ports(), exporter::ExportOptions{},
-                                                    [this] { return now; });
-    metrics = exporter::MetricsPublisher::make(MetricsMode::kEmf, map_environment({}), config).value();
-    emf = open_memstream(&emf_buffer, &emf_size);
-    context.exporter = exporter.get();
-    context.metrics = metrics.get();
-    context.emf_out = emf;
+      : LambdaWorld("ce", {"acme"}, 2,
+                    {item("a1", "acme", "2026-11-29T10:10:00Z"), item("a2", "acme", "2026-11-29T09:20:00Z"),
+                     item("a3", "acme", "2026-11-29T08:30:00Z")},
+                    at("2026-11-29T11:05:01Z")) {
     context.function_name = "eaglesense-test";
     context.catch_up_hours = catch_up;
-    context.now_us = [this] { return now; };
     context.peak_rss_bytes = [] { return std::uint64_t{1} << 20; };
-  }
-  ~World() {
-    std::fclose(emf);
-    std::free(emf_buffer);
-    log::set_sink({});
-  }
-  World(const World&) = delete;
-  World& operator=(const World&) = delete;
-
-  Result<std::string> invoke(std::string_view payload, std::int64_t deadline_ms = 0) {
-    InvocationRequest request;
-    request.request_id = "req-1";
-    request.deadline_ms = deadline_ms;
-    request.payload = std::string(payload);
-    return handle(request, context);
-  }
-
-  std::string emf_text() {
-    std::fflush(emf);
-    return std::string(emf_buffer, emf_size);
   }
 
   bool has(const std::string& id) { return store.objects.contains(id); }

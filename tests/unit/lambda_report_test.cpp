@@ -9,7 +9,7 @@
 #include "export/status_publish.h"
 #include "lambda/handler.h"
 #include "support/fake_ports.h"
-#include "support/world.h"
+#include "support/lambda_world.h"
 
 namespace es::lambda {
 namespace {
@@ -24,50 +24,18 @@ std::string item(std::string_view id, std::string_view time) {
   return fmt::format(R"({{"eventId":{{"S":"{}"}},"clientId":{{"S":"acme"}},"time":{{"S":"{}"}}}})", id, time);
 }
 
-struct World : es::testing::World {
-  std::int64_t now = *parse_iso8601_us("2026-11-29T11:05:01Z");
-  std::unique_ptr<exporter::Exporter> exporter;
-  std::unique_ptr<exporter::MetricsPublisher> metrics;
-  HandlerContext context;
-  char* emf_buffer = nullptr;
-  std::size_t emf_size = 0;
-  std::FILE* emf = nullptr;
-
+struct World : es::testing::LambdaWorld {
   World()
-      : es::testing::World("rp", {"acme"}, 2,
-                           {item("a1", "2026-11-29T10:10:00Z"), item("a2", "2026-11-29T09:20:00Z")}) {
-    log::set_sink([](std::string_view) {});
-    exporter = std::make_unique<exporter::Exporter>(config, ports(), exporter::ExportOptions{},
-                                                    [this] { return now; });
-    metrics = exporter::MetricsPublisher::make(MetricsMode::kEmf, map_environment({}), config).value();
-    emf = open_memstream(&emf_buffer, &emf_size);
-    context.exporter = exporter.get();
-    context.metrics = metrics.get();
-    context.emf_out = emf;
+      : LambdaWorld("rp", {"acme"}, 2,
+                    {item("a1", "2026-11-29T10:10:00Z"), item("a2", "2026-11-29T09:20:00Z")},
+                    *parse_iso8601_us("2026-11-29T11:05:01Z")) {
     context.catch_up_hours = 1;
-    context.now_us = [this] { return now; };
     context.report = ReportMode::kLast7Days;
-  }
-  ~World() {
-    std::fclose(emf);
-    std::free(emf_buffer);
-    log::set_sink({});
-  }
-  World(const World&) = delete;
-  World& operator=(const World&) = delete;
-
-  Result<std::string> invoke(std::string_view payload, std::int64_t deadline_ms = 0) {
-    InvocationRequest request;
-    request.request_id = "req-1";
-    request.deadline_ms = deadline_ms;
-    request.payload = std::string(payload);
-    return handle(request, context);
   }
 
   /// ReportsFailed of the invocation's EMF record.
   std::uint64_t reports_failed() {
-    std::fflush(emf);
-    auto record = json::parse_document(std::string(emf_buffer, emf_size), "emf");
+    auto record = json::parse_document(emf_text(), "emf");
     EXPECT_TRUE(record.ok());
     return record.ok() ? record->uint64("ReportsFailed").value() : 99;
   }
