@@ -9,13 +9,17 @@ anywhere and a "*" resource only for the VPC actions. With ScaleOutWorkers > 1 t
 and the schedule's role are exact too (every resource scoped; "*" only for the log-delivery actions,
 which take no other), and with ScaleOutWorkers 1 neither exists, nor the state machine. With
 scale-out the exporter role may start executions of that one state machine (HandOffHours), whose ARN
-is also the function's EAGLESENSE_STATE_MACHINE_ARN; without, neither exists. Also checks
+is also the function's EAGLESENSE_STATE_MACHINE_ARN; without, neither exists. With a non-empty
+AllowedClients the function's EAGLESENSE_CLIENTS is that value and the role may read the ops bucket's
+config/ prefix (ReadClientList: s3:GetObject only), where the allow-list object lives; with an empty
+one, neither (AllowedPattern checked against examples too). Also checks
 the template invariants a reader relies on (reserved concurrency, schedule target, environment, table
 shape).
 
 Offline: reads cloudformation/*.yaml with cfn_template's loader. Exit 0 = pass.
 """
 import itertools
+import re
 import sys
 
 import cfn_template as cfn
@@ -29,7 +33,7 @@ INDEX_NAME = "hourShard-time-index"
 INDEX = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}/index/"
                     + INDEX_NAME}
 # Ops-bucket prefixes, each with the actions it needs (docs/DEPLOY.md, "The exporter's role").
-OPS_PREFIXES = {"manifests", "rejected", "undeliverable", "locks", "reports", "staging"}
+OPS_PREFIXES = {"manifests", "rejected", "undeliverable", "locks", "reports", "staging", "config"}
 LISTED_PREFIXES = ["manifests/*", "rejected/*", "undeliverable/*", "locks/*"]
 
 
@@ -88,6 +92,11 @@ SCALE_OUT_STATEMENTS = {
     "HandOffHours": ("Allow", {"states:StartExecution"}, [STATE_MACHINE_ARN], None),
 }
 STAGING_CLIENT_LIST = {"Fn::Sub": f"{OPS}/staging/*/_clients.json"}
+# A non-empty AllowedClients: the function reads the allow-list object (s3://{ops}/config/KEY), nothing
+# else of config/ and no other action there.
+CLIENT_LIST_STATEMENTS = {"ReadClientList": ("Allow", {"s3:GetObject"}, [ops("config")], None)}
+# AllowedClients values of the combinations: none, inline, an object under config/.
+ALLOWED_CLIENTS = ["", "acme,initech", "s3://acme-events-ops/config/clients.txt"]
 # Calls the code makes that no statement may grant (removed: nothing calls them).
 NOT_GRANTED = {"dynamodb:DescribeTable", "cloudwatch:PutMetricData", "s3:ListAllMyBuckets", "s3:CreateBucket",
                "s3:DeleteObjectVersion", "s3:PutObjectAcl"}
@@ -120,18 +129,24 @@ def role_statements(resources, name="ExporterRole"):
     return statements
 
 
-def stack_params(use_kms, use_vpc, workers, owner=""):
-    template = cfn.load()
+_TEMPLATE = []
+
+
+def stack_params(use_kms, use_vpc, workers, owner="", clients=""):
+    # Loaded once: nothing here changes the template (active_resources and substitute build new nodes).
+    if not _TEMPLATE:
+        _TEMPLATE.append(cfn.load())
+    template = _TEMPLATE[0]
     return template, cfn.parameter_values(template, {
         "ArtifactBucket": "artifacts", "ArtifactKey": "k.zip", "BucketPrefix": "acme-events",
         "UseKmsKey": str(use_kms).lower(), "EnableVpc": str(use_vpc).lower(),
         "SubnetIds": "subnet-0123abcd", "SecurityGroupId": "sg-0123abcd",
         "VpcId": "vpc-0123abcd", "RouteTableIds": "rtb-0123abcd", "ScaleOutWorkers": workers,
-        "ExpectedBucketOwner": owner})
+        "ExpectedBucketOwner": owner, "AllowedClients": clients})
 
 
-def stack_resources(use_kms, use_vpc, workers, owner=""):
-    template, params = stack_params(use_kms, use_vpc, workers, owner)
+def stack_resources(use_kms, use_vpc, workers, owner="", clients=""):
+    template, params = stack_params(use_kms, use_vpc, workers, owner, clients)
     return cfn.active_resources(template, params)
 
 
@@ -184,10 +199,11 @@ def check_statement_rules(statements, account, where):
                       f"{where}: {sid} lists prefix {p!r}")
 
 
-def check_role(use_kms, use_vpc, workers, owner=""):
-    resources = stack_resources(use_kms, use_vpc, workers, owner)
+def check_role(use_kms, use_vpc, workers, owner="", clients=""):
+    resources = stack_resources(use_kms, use_vpc, workers, owner, clients)
     scale_out = workers > 1
-    where = f"UseKmsKey={use_kms} EnableVpc={use_vpc} ScaleOutWorkers={workers} ExpectedBucketOwner={owner!r}"
+    where = (f"UseKmsKey={use_kms} EnableVpc={use_vpc} ScaleOutWorkers={workers} ExpectedBucketOwner={owner!r} "
+             f"AllowedClients={clients!r}")
     statements = role_statements(resources)
     account = {"Ref": "ExpectedBucketOwner"} if owner else {"Ref": "AWS::AccountId"}
     check_statement_rules(statements, account, where)
@@ -199,6 +215,8 @@ def check_role(use_kms, use_vpc, workers, owner=""):
         expected.update(VPC_STATEMENTS)
     if scale_out:
         expected.update(SCALE_OUT_STATEMENTS)
+    if clients:
+        expected.update(CLIENT_LIST_STATEMENTS)
 
     seen = set()
     for st in statements:
@@ -234,15 +252,22 @@ def check_role(use_kms, use_vpc, workers, owner=""):
     else:
         check("EAGLESENSE_STATE_MACHINE_ARN" not in env,
               f"{where}: EAGLESENSE_STATE_MACHINE_ARN set without scale-out: {env.get('EAGLESENSE_STATE_MACHINE_ARN')}")
-    check_rendered(use_kms, use_vpc, workers, owner, where)
+    # The allow-list: in the environment only when given (an empty EAGLESENSE_CLIENTS would be an error).
+    if clients:
+        check(env.get("EAGLESENSE_CLIENTS") == {"Ref": "AllowedClients"},
+              f"{where}: EAGLESENSE_CLIENTS is {env.get('EAGLESENSE_CLIENTS')}, expected AllowedClients")
+    else:
+        check("EAGLESENSE_CLIENTS" not in env,
+              f"{where}: EAGLESENSE_CLIENTS set without AllowedClients: {env.get('EAGLESENSE_CLIENTS')}")
+    check_rendered(use_kms, use_vpc, workers, owner, clients, where)
     check_scale_out_roles(resources, use_kms, scale_out, where)
     return resources
 
 
-def check_rendered(use_kms, use_vpc, workers, owner, where):
+def check_rendered(use_kms, use_vpc, workers, owner, clients, where):
     """The policy as IAM receives it for a stack (cfn_template.role_policies): the DynamoDB ARNs are the
     table and its index, the client account is the one asked for, nothing on "*" but the VPC actions."""
-    template, params = stack_params(use_kms, use_vpc, workers, owner)
+    template, params = stack_params(use_kms, use_vpc, workers, owner, clients)
     params["TableName"] = "acme-table"
     doc, = cfn.role_policies(template, params, "ExporterRole", region="eu-west-1", account="111122223333").values()
     index = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]["EAGLESENSE_INDEX_NAME"]
@@ -269,6 +294,16 @@ def check_rendered(use_kms, use_vpc, workers, owner, where):
               f"expected {names['ExportStateMachine']}")
     else:
         check(states == {}, f"{where}: Step Functions grants without scale-out: {states}")
+    # Rendered, the allow-list grant is GetObject on the ops bucket's config/ prefix (the object
+    # s3://acme-events-ops/config/clients.txt is under it), and the environment holds the value as given.
+    config = [(st["Sid"], as_list(st["Action"]), as_list(st["Resource"])) for st in doc["Statement"]
+              if any("/config/" in r for r in as_list(st["Resource"]))]
+    want = [("ReadClientList", ["s3:GetObject"], ["arn:aws:s3:::acme-events-ops/config/*"])] if clients else []
+    check(config == want, f"{where}: rendered grants on config/ {config}, expected {want}")
+    fn_env = cfn.substitute(cfn.active_resources(template, params)["ExporterFunction"]["Properties"]
+                            ["Environment"]["Variables"], names)
+    check(fn_env.get("EAGLESENSE_CLIENTS") == (clients or None),
+          f"{where}: rendered EAGLESENSE_CLIENTS {fn_env.get('EAGLESENSE_CLIENTS')!r}, expected {clients or None!r}")
     for st in doc["Statement"]:
         if any(r.startswith("arn:aws:s3:::acme-events-*") for r in as_list(st["Resource"])):
             check(st.get("Condition") == {"StringEquals": {"s3:ResourceAccount": owner or "111122223333"}},
@@ -382,7 +417,7 @@ def check_conditional_statements():
             check(when_false == {"Ref": "AWS::NoValue"}, f"Fn::If {name}: the false branch must be AWS::NoValue")
             conditional.setdefault(name, set()).add(when_true["Sid"])
     check(conditional == {"UseKms": set(KMS_STATEMENTS), "UseVpc": set(VPC_STATEMENTS),
-                          "ScaleOut": set(SCALE_OUT_STATEMENTS)},
+                          "ScaleOut": set(SCALE_OUT_STATEMENTS), "HasAllowedClients": set(CLIENT_LIST_STATEMENTS)},
           f"conditional statements: {conditional}")
     for st in statements:
         if "Fn::If" not in st and st["Resource"] == CLIENT_OBJECTS:
@@ -396,6 +431,13 @@ def check_conditional_statements():
           == {"Fn::If": ["ScaleOut", STATE_MACHINE_ARN, {"Ref": "AWS::NoValue"}]},
           f"EAGLESENSE_STATE_MACHINE_ARN must be the state machine's ARN under ScaleOut only: "
           f"{env.get('EAGLESENSE_STATE_MACHINE_ARN')}")
+    check(env.get("EAGLESENSE_CLIENTS")
+          == {"Fn::If": ["HasAllowedClients", {"Ref": "AllowedClients"}, {"Ref": "AWS::NoValue"}]},
+          f"EAGLESENSE_CLIENTS must be AllowedClients when it is set, absent otherwise: {env.get('EAGLESENSE_CLIENTS')}")
+    check(template["Conditions"]["HasAllowedClients"]
+          == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AllowedClients"}, ""]}]},
+          f"HasAllowedClients is {template['Conditions']['HasAllowedClients']}")
+    check_allowed_clients_parameter(template)
     owner = template["Parameters"]["ExpectedBucketOwner"]
     check(owner.get("Default") == "" and owner.get("AllowedPattern") == "|[0-9]{12}",
           f"ExpectedBucketOwner must default to empty (this account) and be an account id: {owner}")
@@ -420,6 +462,25 @@ def check_conditional_statements():
           "SchedulePermission must have Condition SingleFunction")
     check(template["Outputs"]["StateMachineArn"].get("Condition") == "ScaleOut",
           "output StateMachineArn must have Condition ScaleOut")
+
+
+def check_allowed_clients_parameter(template):
+    """AllowedClients: a String, empty by default, in the Export group; its AllowedPattern (CloudFormation
+    matches the whole value, as re.fullmatch) takes the forms the exporter reads and refuses the rest."""
+    param = template["Parameters"]["AllowedClients"]
+    check(param.get("Type") == "String" and param.get("Default") == "",
+          f"AllowedClients must be a String, empty (every valid client) by default: {param}")
+    groups = {g["Label"]["default"]: g["Parameters"]
+              for g in template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]}
+    check("AllowedClients" in groups.get("Export", []), f"AllowedClients is not in the Export group: {groups}")
+    pattern = param.get("AllowedPattern", "")
+    for value in ("", "acme", "acme,initech", "client-000,client-001,x9", "s3://acme-events-ops/config/clients.txt",
+                  "s3://other.bucket/lists/onboarded"):
+        check(re.fullmatch(pattern, value), f"AllowedPattern {pattern!r} refuses {value!r}")
+    for value in ("Acme", "acme, initech", "acme,", ",acme", "acme,,initech", "-acme", "acme-", "a/b", "a..b",
+                  "s3://", "s3://acme-events-ops", "s3://acme-events-ops/", "S3://acme-events-ops/config/x",
+                  "s3://Acme/config/x", "https://acme-events-ops/config/x"):
+        check(not re.fullmatch(pattern, value), f"AllowedPattern {pattern!r} takes {value!r}")
 
 
 def check_invariants(resources):
@@ -474,11 +535,12 @@ def check_invariants(resources):
 
 
 def main():
-    combos = list(itertools.product([False, True], [False, True], [1, 2, 1000], ["", "210987654321"]))
+    combos = list(itertools.product([False, True], [False, True], [1, 2, 1000], ["", "210987654321"],
+                                    ALLOWED_CLIENTS))
     default_resources = None
-    for use_kms, use_vpc, workers, owner in combos:
-        r = check_role(use_kms, use_vpc, workers, owner)
-        if not use_kms and not use_vpc and workers == 1 and not owner:
+    for use_kms, use_vpc, workers, owner, clients in combos:
+        r = check_role(use_kms, use_vpc, workers, owner, clients)
+        if not use_kms and not use_vpc and workers == 1 and not owner and not clients:
             default_resources = r
     check_conditional_statements()
     check_invariants(default_resources)
@@ -488,7 +550,8 @@ def main():
         return 1
     print(f"ok: exporter role statements exact in {len(combos)} parameter combinations "
           f"({len(BASE_STATEMENTS)} base, +{len(KMS_STATEMENTS)} with UseKmsKey, +{len(VPC_STATEMENTS)} with "
-          f"EnableVpc, +{len(SCALE_OUT_STATEMENTS)} with ScaleOutWorkers > 1); s3:ResourceAccount on every "
+          f"EnableVpc, +{len(SCALE_OUT_STATEMENTS)} with ScaleOutWorkers > 1, +{len(CLIENT_LIST_STATEMENTS)} with "
+          "AllowedClients: GetObject on config/, EAGLESENSE_CLIENTS only then); s3:ResourceAccount on every "
           "client-bucket statement; ops-bucket statements only on their prefixes, ListBucket only with "
           "s3:prefix; DynamoDB only on the table and its index; hand-off (StartExecution, "
           "EAGLESENSE_STATE_MACHINE_ARN) to the stack's state machine only, with scale-out only; "

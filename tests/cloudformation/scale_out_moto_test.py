@@ -10,6 +10,9 @@ machine image's Python that has moto: scale_out_moto_test.sh finds it):
    invoke permission, the three roles' actions, the StateMachineArn output (only with scale-out); the
    hand-off: with scale-out the function's EAGLESENSE_STATE_MACHINE_ARN is the created state machine's
    ARN and the exporter role's HandOffHours allows states:StartExecution on it alone; without, neither.
+   The allow-list: the scale-out stack is given AllowedClients (an s3:// list object), and its function's
+   EAGLESENSE_CLIENTS is that value and its role's ReadClientList allows s3:GetObject on the ops bucket's
+   config/ only; the default stack (AllowedClients empty) has neither.
 2. That definition executed by moto's Step Functions interpreter (execute_state_machine) against a fake
    of the exporter function that implements the stage contract (plan, work, list-clients, merge,
    finish, catch-up) on moto's S3: a scheduled event (the catch-up stage first, with the event's time;
@@ -64,6 +67,7 @@ MOTO_SKIPS = {"AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy", "AWS::SQS::Queu
               "AWS::Lambda::EventInvokeConfig", "AWS::SNS::Subscription"}
 WORKERS, CONCURRENCY = 4, 3
 CLIENTS = ["acme", "globex", "initech"]  # initech has no bucket: Undeliverable
+ALLOW_LIST = "s3://acme-events-ops/config/clients.txt"  # the scale-out stack's AllowedClients
 
 failures = []
 
@@ -159,11 +163,18 @@ def check_stacks():
           f"single: EAGLESENSE_STATE_MACHINE_ARN is set: {variables.get('EAGLESENSE_STATE_MACHINE_ARN')}")
     states = [a for a in role_actions(got["ExporterRole"][1]) if a.startswith("states:")]
     check(not states, f"single: the exporter role has Step Functions actions {states}")
+    # AllowedClients empty: no allow-list in the environment, nothing of the ops bucket's config/ readable.
+    check("EAGLESENSE_CLIENTS" not in variables,
+          f"single: EAGLESENSE_CLIENTS is set without AllowedClients: {variables.get('EAGLESENSE_CLIENTS')}")
+    config = [st for st in role_statements(got["ExporterRole"][1])
+              if st.get("Sid") == "ReadClientList" or "/config/" in json.dumps(st.get("Resource"))]
+    check(not config, f"single: the exporter role reads config/ without AllowedClients: {config}")
 
     # Scale-out.
     name = "scaled"
     overrides = {**common, "BucketPrefix": "acme-events", "TableName": "events",
-                 "ScaleOutWorkers": WORKERS, "ScaleOutMaxConcurrency": CONCURRENCY}
+                 "ScaleOutWorkers": WORKERS, "ScaleOutMaxConcurrency": CONCURRENCY,
+                 "AllowedClients": ALLOW_LIST}
     template, params, got, outputs = create_stack(name, overrides)
     sfn = client("stepfunctions")
     sm_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}-export"
@@ -211,6 +222,14 @@ def check_stacks():
     states = {a: st["Resource"] for st in exporter
               for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]) if a.startswith("states:")}
     check(set(states) == {"states:StartExecution"}, f"{name}: the exporter role's Step Functions actions {states}")
+    # The allow-list: the value given, and GetObject on the ops bucket's config/ (where the object is) only.
+    check(variables.get("EAGLESENSE_CLIENTS") == ALLOW_LIST,
+          f"{name}: EAGLESENSE_CLIENTS {variables.get('EAGLESENSE_CLIENTS')!r}, expected {ALLOW_LIST!r}")
+    read_list = [st for st in exporter if st.get("Sid") == "ReadClientList"]
+    check(len(read_list) == 1 and read_list[0]["Effect"] == "Allow"
+          and read_list[0]["Action"] in ("s3:GetObject", ["s3:GetObject"])
+          and read_list[0]["Resource"] in ("arn:aws:s3:::acme-events-ops/config/*", ["arn:aws:s3:::acme-events-ops/config/*"]),
+          f"{name}: ReadClientList {read_list}, expected s3:GetObject on arn:aws:s3:::acme-events-ops/config/* only")
     staging = [st for st in exporter if st.get("Sid") == "StagingReadWriteDelete"]
     check(len(staging) == 1 and staging[0]["Resource"] == "arn:aws:s3:::acme-events-ops/staging/*"
           and "s3:DeleteObject" in staging[0]["Action"], f"{name}: exporter staging statement {staging}")
@@ -522,7 +541,8 @@ def main():
           "state machine definition as rendered, schedule target, reserved concurrency, roles; moto's Step Functions "
           "interpreter ran the definition against a fake of the stage contract: scheduled event (catch-up first), "
           "failing catch-up (the hour still exported), already exported, invalid input, InvalidEvent, failing work "
-          "unit, failing merge; hand-off: EAGLESENSE_STATE_MACHINE_ARN and HandOffHours name the state machine")
+          "unit, failing merge; hand-off: EAGLESENSE_STATE_MACHINE_ARN and HandOffHours name the state machine; "
+          "allow-list: EAGLESENSE_CLIENTS and ReadClientList (config/) only with AllowedClients")
     return 0
 
 

@@ -8,8 +8,11 @@ exits 77 (SKIP_EXIT_CODE), which ctest reports as skipped (SKIP_RETURN_CODE), ne
    creates the stack with default options; CREATE_COMPLETE, the expected resources, and their
    configuration as moto's services report it.
 2. boto3 CreateStack of a variant with UseKmsKey=true, EnableVpc=true (moto VPC, subnets, security
-   group, route table made first) and CreateTable=false (it reuses the first stack's table); above
-   51,200 bytes the template is given as a TemplateURL in the artifacts bucket, as AWS requires.
+   group, route table made first), CreateTable=false (it reuses the first stack's table) and
+   AllowedClients (an s3:// list object: the role's ReadClientList reads the ops bucket's config/ only;
+   the default stack has no such statement); above 51,200 bytes the template is given as a TemplateURL
+   in the artifacts bucket, as AWS requires. The function's environment (EAGLESENSE_CLIENTS only with
+   AllowedClients) is checked on a private moto_server (below).
 3. scripts/deploy.sh --add-client on that variant: a client bucket stack, encrypted with its key.
 
 moto 5.2 accepts every resource type of the templates, but creates nothing for some of them (it
@@ -152,9 +155,9 @@ def expect_resources(name, template, params):
     return got
 
 
-def role_actions(role_name):
+def role_statements(role_name):
     iam = client("iam")
-    actions = set()
+    statements = []
     for policy in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy)["PolicyDocument"]
         if isinstance(doc, str):  # moto 5.2 returns the template's dict as its Python repr
@@ -162,11 +165,23 @@ def role_actions(role_name):
                 doc = json.loads(doc)
             except ValueError:
                 doc = ast.literal_eval(doc)
-        for st in doc["Statement"]:
-            if st:  # moto keeps the AWS::NoValue of an Fn::If as None
-                a = st["Action"]
-                actions |= set(a if isinstance(a, list) else [a])
+        statements += [st for st in doc["Statement"] if st]  # moto keeps the AWS::NoValue of an Fn::If as None
+    return statements
+
+
+def role_actions(role_name):
+    actions = set()
+    for st in role_statements(role_name):
+        a = st["Action"]
+        actions |= set(a if isinstance(a, list) else [a])
     return actions
+
+
+def read_client_list(role_name):
+    """The role's ReadClientList statement(s) as (actions, resources)."""
+    return [(sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]]),
+             st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+            for st in role_statements(role_name) if st.get("Sid") == "ReadClientList"]
 
 
 BASE_ACTIONS = {"dynamodb:Scan", "dynamodb:Query", "s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload",
@@ -243,7 +258,8 @@ def check_lambda_on_private_moto(tmp, package, key):
             "plain": {"BucketPrefix": "acme-a", "TableName": "events-a"},
             "kmsvpc": {"BucketPrefix": "acme-b", "TableName": "events-b", "Architecture": "arm64",
                        "UseKmsKey": "true", "EnableVpc": "true", "SubnetIds": ",".join(subnets),
-                       "SecurityGroupId": sg, "VpcId": vpc, "RouteTableIds": rtb},
+                       "SecurityGroupId": sg, "VpcId": vpc, "RouteTableIds": rtb,
+                       "AllowedClients": "acme,globex"},
         }
         for stack, overrides in stacks.items():
             overrides.update({"ArtifactBucket": "artifacts", "ArtifactKey": key})
@@ -267,7 +283,7 @@ def check_lambda_on_private_moto(tmp, package, key):
             "EAGLESENSE_INDEX_NAME": "hourShard-time-index", "EAGLESENSE_CATCH_UP_HOURS": "6",
             "EAGLESENSE_EXPECTED_BUCKET_OWNER": ACCOUNT, "EAGLESENSE_SSE": "AES256", "EAGLESENSE_METRICS": "emf",
             "LOG_LEVEL": "info"}
-        h.check(variables == want_vars, f"environment {variables}")
+        h.check(variables == want_vars, f"environment {variables}")  # no EAGLESENSE_CLIENTS: AllowedClients empty
         concurrency = lam.get_function_concurrency(FunctionName=fn_name).get("ReservedConcurrentExecutions")
         h.check(concurrency == 1, f"reserved concurrency {concurrency}")
         rule, = [r["PhysicalResourceId"] for r in cf.list_stack_resources(StackName="plain")["StackResourceSummaries"]
@@ -286,8 +302,10 @@ def check_lambda_on_private_moto(tmp, package, key):
         vvars = vconf["Environment"]["Variables"]
         h.check(vvars["EAGLESENSE_SSE"] == "aws:kms" and vvars["EAGLESENSE_KMS_KEY_ID"] == outputs["KmsKeyArn"],
                 f"SSE env {vvars}")
+        h.check(vvars.get("EAGLESENSE_CLIENTS") == "acme,globex",
+                f"EAGLESENSE_CLIENTS {vvars.get('EAGLESENSE_CLIENTS')!r}, expected AllowedClients 'acme,globex'")
         print("private moto (no auth): function runtime, architecture, memory, timeout, code, environment, "
-              "reserved concurrency 1, invoke permission for the rule; VPC + SSE-KMS variant: ok")
+              "reserved concurrency 1, invoke permission for the rule; VPC + SSE-KMS + AllowedClients variant: ok")
     finally:
         stop()
 
@@ -371,6 +389,8 @@ def main():
         h.check(metric in shown, f"dashboard lacks {metric}")
     actions = role_actions(got["ExporterRole"][1])
     h.check(actions == BASE_ACTIONS, f"role actions {sorted(actions)}")
+    h.check(read_client_list(got["ExporterRole"][1]) == [],
+            f"ReadClientList without AllowedClients: {read_client_list(got['ExporterRole'][1])}")
 
     # --- 2. the KMS + VPC variant, by CreateStack (it has outputs in moto) ---------------------------
     ec2 = client("ec2")
@@ -383,7 +403,7 @@ def main():
     overrides = {"ArtifactBucket": artifacts, "ArtifactKey": key, "BucketPrefix": vprefix,
                  "TableName": table, "CreateTable": "false", "Architecture": "arm64", "UseKmsKey": "true",
                  "EnableVpc": "true", "SubnetIds": ",".join(subnets), "SecurityGroupId": sg,
-                 "VpcId": vpc, "RouteTableIds": rtb}
+                 "VpcId": vpc, "RouteTableIds": rtb, "AllowedClients": f"s3://{vprefix}-ops/config/clients.txt"}
     cf = client("cloudformation")
     cf.create_stack(StackName=variant, Capabilities=["CAPABILITY_NAMED_IAM"],
                     **cfn.template_source(s3, artifacts, region=REGION),
@@ -406,6 +426,9 @@ def main():
                                         "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
                                         "ec2:UnassignPrivateIpAddresses"},
             f"variant role actions {sorted(vactions)}")
+    h.check(read_client_list(vgot["ExporterRole"][1]) == [(["s3:GetObject"], [f"arn:aws:s3:::{vprefix}-ops/config/*"])],
+            f"variant ReadClientList {read_client_list(vgot['ExporterRole'][1])}, expected s3:GetObject on "
+            f"{vprefix}-ops/config/* only")
 
     # --- 3. a client, by scripts/deploy.sh --add-client ----------------------------------------------
     deploy_sh(["--stack", variant, "--add-client", "acme"], tmp)

@@ -9,6 +9,9 @@ INITIAL_NO_AUTH_ACTION_COUNT): every request is signed and judged against its ca
 fixture's own key (allowed everything) seeds the data and creates one user per role:
 
   exporter       ExporterRole with ScaleOutWorkers=1 (the function alone)
+  exporter-allow-list
+                 ExporterRole with ScaleOutWorkers=1 and AllowedClients=s3://{ops}/config/clients.txt
+                 (ReadClientList; made by its case, as is a twin without that statement)
   worker         ExporterRole with ScaleOutWorkers=3 (the same function running the scale-out stages)
   state-machine  StateMachineRole (its one S3 call: the Merge map's ItemReader)
 
@@ -23,7 +26,11 @@ tests/tools/fake_lambda_runtime.py) with {"stage": "catch-up"} and EAGLESENSE_CA
 exported hour (left alone), an hour under another run's live lease (left alone) and a missed hour,
 which it hands off as execution hour-YYYY-MM-DDTHH of a Pass state machine made here (StartExecution
 under HandOffHours; ListExecutions shows it with its {"hour"} input); and the same stage as a worker
-without HandOffHours, which must fail (HourFailed, AccessDenied for StartExecution, nothing started).
+without HandOffHours, which must fail (HourFailed, AccessDenied for StartExecution, nothing started);
+the allow-list as the template sets it (AllowedClients=s3://{ops}/config/clients.txt: EAGLESENSE_CLIENTS
+in the function's environment, ReadClientList in the role): an hour whose third client is not on the
+list exports the other two and rejects its events as client_not_allowed, and without ReadClientList the
+same run fails (exit 2, naming EAGLESENSE_CLIENTS and AccessDenied) before anything of the hour is written.
 
 What moto judges (moto 5.2, moto/iam/access_control.py, read here): S3 requests against the statements'
 bucket and object ARNs; every DynamoDB and every Step Functions call with the resource "*"
@@ -72,6 +79,7 @@ HOUR_NORMAL = "2026-10-01T01"
 HOUR_MULTIPART = "2026-10-01T02"
 HOUR_UNDELIVERABLE = "2026-10-01T03"
 HOUR_STAGES = "2026-10-01T04"
+HOUR_ALLOW_LIST = "2026-10-01T05"
 # The catch-up stage's scheduled time (its hour 2026-10-02T04) and the 3 hours before it that it looks at:
 # one exported (a manifest), one under another run's live lease, one with nothing (handed off).
 CATCH_UP_TIME = "2026-10-02T05:07:00Z"
@@ -116,14 +124,18 @@ def log(message):
 template = cfn.load(args.template)
 
 
-def stack_params(workers):
-    return cfn.parameter_values(template, {"ArtifactBucket": "artifacts", "ArtifactKey": "k.zip",
-                                           "BucketPrefix": prefix, "TableName": table, "ScaleOutWorkers": workers})
+def stack_params(workers, allowed_clients=""):
+    overrides = {"ArtifactBucket": "artifacts", "ArtifactKey": "k.zip", "BucketPrefix": prefix, "TableName": table,
+                 "ScaleOutWorkers": workers}
+    if allowed_clients:  # (an older --template may have no such parameter)
+        overrides["AllowedClients"] = allowed_clients
+    return cfn.parameter_values(template, overrides)
 
 
-def rendered(role, workers):
+def rendered(role, workers, allowed_clients=""):
     """The role's inline policy documents for a stack of this test's account, region, prefix and table."""
-    docs = cfn.role_policies(template, stack_params(workers), role, stack=STACK, region=region, account=account)
+    docs = cfn.role_policies(template, stack_params(workers, allowed_clients), role, stack=STACK, region=region,
+                             account=account)
     for drop in args.drop:
         sid, _, action = drop.partition(":")
         for doc in docs.values():
@@ -168,9 +180,9 @@ def make_user(name, docs):
     return {**env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
-def function_environment(workers):
+def function_environment(workers, allowed_clients=""):
     """The exporter function's environment as the template sets it for this stack."""
-    params = stack_params(workers)
+    params = stack_params(workers, allowed_clients)
     fn = cfn.active_resources(template, params)["ExporterFunction"]["Properties"]["Environment"]["Variables"]
     names = cfn.stack_names(template, params, stack=STACK, region=region, account=account)
     return {k: str(v) for k, v in cfn.substitute(fn, names).items()}
@@ -571,6 +583,66 @@ def catch_up_needs_hand_off():
           and answer["hours_leased"] == [HOUR_CU_LEASED], f"the failed catch-up's summary: {answer}")
     check([e["name"] for e in executions()] == [f"hour-{HOUR_CU_MISSED}"],
           f"executions after the refused hand-off: {executions()}")
+
+
+# --- the allow-list (AllowedClients) -------------------------------------------------------------------
+
+@case("the allow-list from AllowedClients=s3://{ops}/config/clients.txt: read under ReadClientList, the client "
+      "not on it rejected as client_not_allowed, the others delivered; without ReadClientList the run fails "
+      "(exit 2, EAGLESENSE_CLIENTS, AccessDenied) and writes nothing")
+def allow_list():
+    allow_list = f"s3://{ops_bucket}/config/clients.txt"
+    docs = rendered("ExporterRole", 1, allow_list)
+    settings = function_environment(1, allow_list)
+    check(settings.get("EAGLESENSE_CLIENTS") == allow_list,
+          f"the function's EAGLESENSE_CLIENTS {settings.get('EAGLESENSE_CLIENTS')!r}, expected {allow_list!r}")
+    check("EAGLESENSE_CLIENTS" not in single_env, "EAGLESENSE_CLIENTS without AllowedClients")
+    grant = [st for doc in docs.values() for st in doc["Statement"] if st.get("Sid") == "ReadClientList"]
+    config_read = f"arn:aws:s3:::{ops_bucket}/config/*"
+    check(len(grant) == 1 and grant[0]["Action"] in ("s3:GetObject", ["s3:GetObject"])
+          and grant[0]["Resource"] in (config_read, [config_read]),
+          f"rendered ReadClientList {grant}, expected s3:GetObject on {config_read} only")
+    # 30 events of client-000, -001 and -002 (their buckets exist: seed()); the list names the first two.
+    clients = [f"client-{c:03d}" for c in range(3)]
+    batch_put_raw(env, table, [{"eventId": {"S": f"allow-{i:03d}"}, "clientId": {"S": clients[i % 3]},
+                                "time": {"S": f"{HOUR_ALLOW_LIST}:{i:02d}:00.000000+00:00"}, "n": {"N": str(i)}}
+                               for i in range(30)])
+    s3_admin.put_object(Bucket=ops_bucket, Key="config/clients.txt",
+                        Body=b"# onboarded clients\nclient-000\nclient-001, # client-002: not yet\n")
+    rejected_key = f"rejected/{object_key(HOUR_ALLOW_LIST)}"
+    written = [(f"{prefix}-{c}", object_key(HOUR_ALLOW_LIST)) for c in clients] + [
+        (ops_bucket, manifest_key(HOUR_ALLOW_LIST)), (ops_bucket, rejected_key)]
+
+    # The grant is needed: the same policy without ReadClientList cannot read the list, and the run stops
+    # before the hour is read (nothing of it written).
+    no_grant = copy.deepcopy(docs)
+    for doc in no_grant.values():
+        doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") != "ReadClientList"]
+    refused = run_eaglesense(make_user("exporter-no-client-list", no_grant), ["run", "--hour", HOUR_ALLOW_LIST],
+                             settings, check_codes=(2,))
+    check("EAGLESENSE_CLIENTS" in refused.stderr and ACCESS_DENIED.search(refused.stderr),
+          f"the refused read does not name EAGLESENSE_CLIENTS and AccessDenied:\n{refused.stderr[-3000:]}")
+    log("  without ReadClientList: " + next((line for line in refused.stderr.splitlines()
+                                               if "EAGLESENSE_CLIENTS" in line), "")[:300])
+    left = [f"{b}/{k}" for b, k in written if object_exists(b, k)]
+    check(not left, f"a run without its allow-list wrote {left}")
+
+    # With it: client-002's events rejected, the others delivered.
+    proc = run_as(make_user("exporter-allow-list", docs), ["run", "--hour", HOUR_ALLOW_LIST], settings)
+    loaded = [json.loads(line) for line in proc.stderr.splitlines() if '"export.allow_list_loaded"' in line]
+    check(len(loaded) == 1 and loaded[0].get("clients") == 2, f"allow-list load records {loaded}")
+    s = summary_of(proc)
+    # Events whose time fits no hour (the other seeds' bad ones) are rejected by every hour's scan too.
+    check(s["events_delivered"] == 20 and s["events_rejected"] >= 10 and s["events_undeliverable"] == 0,
+          f"summary {brief(s)}")
+    for c in clients:
+        check(object_exists(f"{prefix}-{c}", object_key(HOUR_ALLOW_LIST)) == (c != "client-002"),
+              f"{c}'s object for the hour (only client-000 and client-001 are on the list)")
+    refused_events = [r for r in json.loads(s3_admin.get_object(Bucket=ops_bucket, Key=rejected_key)["Body"].read())
+                      if r.get("reason") == "client_not_allowed"]
+    check(len(refused_events) == 10 and all(r.get("clientId") == "client-002" for r in refused_events),
+          f"client_not_allowed entries {[(r.get('clientId'), r.get('eventId')) for r in refused_events]}")
+    check(object_exists(ops_bucket, manifest_key(HOUR_ALLOW_LIST)), "the manifest")
 
 
 if failures:
