@@ -427,6 +427,10 @@ def check_conditional_statements():
     env = template["Resources"]["ExporterFunction"]["Properties"]["Environment"]["Variables"]
     check(env["EAGLESENSE_EXPECTED_BUCKET_OWNER"] == CLIENT_ACCOUNT,
           f"EAGLESENSE_EXPECTED_BUCKET_OWNER is {env['EAGLESENSE_EXPECTED_BUCKET_OWNER']}")
+    # The ops bucket is the stack's own, whatever account owns the client buckets: without its own
+    # setting it would default to the clients' account and every ops-bucket request would get 403.
+    check(env.get("EAGLESENSE_OPS_BUCKET_OWNER") == {"Ref": "AWS::AccountId"},
+          f"EAGLESENSE_OPS_BUCKET_OWNER is {env.get('EAGLESENSE_OPS_BUCKET_OWNER')}, not the stack's account")
     check(env.get("EAGLESENSE_STATE_MACHINE_ARN")
           == {"Fn::If": ["ScaleOut", STATE_MACHINE_ARN, {"Ref": "AWS::NoValue"}]},
           f"EAGLESENSE_STATE_MACHINE_ARN must be the state machine's ARN under ScaleOut only: "

@@ -281,7 +281,8 @@ def check_lambda_on_private_moto(tmp, package, key):
             "DYNAMODB_TABLE_NAME": table, "S3_BUCKET_PREFIX": prefix, "EAGLESENSE_OPS_BUCKET": f"{prefix}-ops",
             "OUTPUT_FORMAT": "json", "EAGLESENSE_COMPRESSION": "none", "EAGLESENSE_READ_MODE": "scan",
             "EAGLESENSE_INDEX_NAME": "hourShard-time-index", "EAGLESENSE_CATCH_UP_HOURS": "6",
-            "EAGLESENSE_EXPECTED_BUCKET_OWNER": ACCOUNT, "EAGLESENSE_SSE": "AES256", "EAGLESENSE_METRICS": "emf",
+            "EAGLESENSE_EXPECTED_BUCKET_OWNER": ACCOUNT, "EAGLESENSE_OPS_BUCKET_OWNER": ACCOUNT,
+            "EAGLESENSE_SSE": "AES256", "EAGLESENSE_METRICS": "emf",
             "LOG_LEVEL": "info"}
         h.check(variables == want_vars, f"environment {variables}")  # no EAGLESENSE_CLIENTS: AllowedClients empty
         concurrency = lam.get_function_concurrency(FunctionName=fn_name).get("ReservedConcurrentExecutions")
