@@ -247,37 +247,39 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
   }
 
   bool started_one = false;
-  // An hour that failed with error: reported failed, or stopped by the deadline. A catch-up hour whose
-  // manifest stands and which the deadline kept from its recheck is simply not done (the next run
-  // rechecks it), like an hour not started.
-  const auto failed = [&out](const PendingHour& hour, HourReport& slot, const Error& error) {
-    const HourWindow& w = hour.task.window;
-    if (is_deadline_exceeded(error) && hour.task.catch_up && hour.prior) {
-      log::warn("export.hour_not_rechecked", {{"hour", w.label()}, {"reason", "the deadline came"}});
-      out.not_done.push_back(w);
-      slot = HourReport{};
-      slot.window = w;
-      return;
-    }
-    log::error(is_deadline_exceeded(error) ? "export.hour_stopped" : "export.hour_failed",
-               {{"hour", w.label()}, {"error", error.to_string()}});
-    slot = HourReport::failed(w, error);
-  };
   for (std::size_t i = 0; i < pending.size(); ++i) {
     const PendingHour& hour = pending[i];
     const HourWindow& w = hour.task.window;
     HourReport& slot = out.summary.hours[report_of[i]];
+    // An hour not done here (not started, or a recheck the deadline kept it from) has no report.
+    bool left_for_later = false;
+    const auto leave_for_later = [&] {
+      out.not_done.push_back(w);
+      slot = HourReport{};
+      slot.window = w;  // what the erase below finds it by
+      left_for_later = true;
+    };
     // Whatever becomes of the hour below, its lease is given back when this iteration ends, and the
-    // lease's requests are counted in the hour's report (an hour not done has none: the next one
+    // lease's requests are counted in the hour's report (an hour left for later has none: the next one
     // reported counts them).
     const auto give_back = std::shared_ptr<void>(nullptr, [&](void*) {
       leases.release(w, hour.lease);
-      if (std::find(out.not_done.begin(), out.not_done.end(), w) == out.not_done.end()) {
-        leases.count_requests(slot);
-      }
+      if (!left_for_later) leases.count_requests(slot);
     });
+    // An hour that failed with error: reported failed, or stopped by the deadline. A catch-up hour
+    // whose manifest stands and which the deadline kept from its recheck is left for the next run.
+    const auto failed = [&](const Error& error) {
+      if (is_deadline_exceeded(error) && hour.task.catch_up && hour.prior) {
+        log::warn("export.hour_not_rechecked", {{"hour", w.label()}, {"reason", "the deadline came"}});
+        leave_for_later();
+        return;
+      }
+      log::error(is_deadline_exceeded(error) ? "export.hour_stopped" : "export.hour_failed",
+                 {{"hour", w.label()}, {"error", error.to_string()}});
+      slot = HourReport::failed(w, error);
+    };
     if (scan_error) {
-      failed(hour, slot, *scan_error);
+      failed(*scan_error);
       continue;
     }
     // An unchanged catch-up hour costs nothing more: it is reported whatever the time left.
@@ -286,9 +288,7 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
       continue;
     }
     if (started_one && options.may_start && !options.may_start(w)) {
-      out.not_done.push_back(w);
-      slot = HourReport{};
-      slot.window = w;
+      leave_for_later();
       continue;
     }
     started_one = true;
@@ -309,12 +309,12 @@ HoursOutcome export_hours(Exporter& exporter, const std::vector<HourTask>& tasks
     // What the next hour will take: its write (and its query), the scan being shared.
     if (options.hour_done) options.hour_done(exporter.now_us() - write_started);
     if (!report.ok()) {
-      failed(hour, slot, report.error());
+      failed(report.error());
       continue;
     }
     slot = std::move(*report);
   }
-  // Hours not started have no report.
+  // Hours left for later have no report.
   std::erase_if(out.summary.hours, [&](const HourReport& r) {
     return std::find(out.not_done.begin(), out.not_done.end(), r.window) != out.not_done.end();
   });

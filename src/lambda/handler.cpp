@@ -163,8 +163,12 @@ Result<std::string> handle_catch_up(const StageEvent& event, HandlerContext& con
   std::vector<HourWindow> leased;
   std::vector<HourWindow> already;
   std::vector<std::pair<HourWindow, std::string>> errors;
-  for (int i = context.catch_up_hours; i >= 1; --i) {
-    const HourWindow w{event.hour.start_us - i * kMicrosPerHour};
+  // The same catch-up hours a scheduled invocation of the single function would recheck.
+  LambdaEvent scheduled;
+  scheduled.kind = EventKind::kScheduled;
+  scheduled.first = scheduled.last = event.hour;
+  ES_ASSIGN_OR_RETURN(const HourPlan plan, plan_hours(scheduled, context.catch_up_hours, now));
+  for (const HourWindow& w : plan.catch_up) {
     auto done = exporter.hour_complete(w);
     if (!done.ok()) {
       log::error("lambda.hand_off_failed", {{"hour", w.label()}, {"error", done.error().to_string()}});
