@@ -63,7 +63,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
@@ -72,7 +71,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "fault", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import cfn_template as cfn  # noqa: E402
 import fault_harness as fh  # noqa: E402
-from fake_lambda_runtime import FakeLambdaRuntime, Invocation  # noqa: E402
+from fake_lambda_runtime import FakeLambdaRuntime, Invocation, env_command, lambda_environment, serve  # noqa: E402
 from es_harness import batch_put_raw, binary_path, check, load_env, run_eaglesense, s3, session, unique  # noqa: E402
 
 HOUR_NORMAL = "2026-10-01T01"
@@ -444,46 +443,21 @@ def lambda_invoke(user_env, settings, payloads, timeout=180):
     (tests/tools/fake_lambda_runtime.py). Returns ({request id: Result}, stdout, stderr)."""
     runtime = FakeLambdaRuntime([Invocation(rid, json.dumps(p), function_arn=catch_up["function_arn"])
                                  for rid, p in payloads]).start()
-    child = {
-        "AWS_LAMBDA_RUNTIME_API": runtime.address,
-        "AWS_LAMBDA_FUNCTION_NAME": f"{prefix}-fn",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
-        "AWS_ACCESS_KEY_ID": user_env["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": user_env["AWS_SECRET_ACCESS_KEY"],
-        "LAMBDA_TASK_ROOT": proxy_dir,
-        "_HANDLER": "bootstrap",
-        "TZ": ":UTC",
-        "PATH": "/usr/local/bin:/usr/bin/:/bin",
+    child = lambda_environment(runtime, f"{prefix}-fn", region, user_env, proxy_dir)
+    child.update({
         # The endpoints of the moto fixture (one server for every service).
         "AWS_ENDPOINT_URL_DYNAMODB": env["AWS_ENDPOINT_URL_DYNAMODB"],
         "AWS_ENDPOINT_URL_S3": env["AWS_ENDPOINT_URL_S3"],
         "AWS_ENDPOINT_URL_SFN": endpoint,
         "AWS_MAX_ATTEMPTS": "3",
         **settings,
-    }
+    })
     os.makedirs(proxy_dir, exist_ok=True)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(["env", "-i"] + [f"{k}={v}" for k, v in child.items()]
-                                + [binary_path(env), "lambda"], stdout=out, stderr=err, cwd=proxy_dir)
-        try:
-            missing = runtime.wait_for([rid for rid, _ in payloads], timeout, alive=lambda: proc.poll() is None)
-            # Stopped once idle (asking for the next event): the last answer's 202 has reached it.
-            idle_by = time.time() + 30
-            while not missing and runtime.idle_next_calls == 0 and time.time() < idle_by and proc.poll() is None:
-                time.sleep(0.1)
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
-            runtime.stop()
+        proc = subprocess.Popen(env_command(child, [binary_path(env), "lambda"]), stdout=out, stderr=err,
+                                cwd=proxy_dir)
+        # Ended once idle (asking for the next event): the last answer's 202 has reached it.
+        missing, _ = serve(runtime, proc, [rid for rid, _ in payloads], timeout)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()

@@ -56,7 +56,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "fault", "lib"))
 from es_harness import binary_path, check, dynamodb, load_env, object_key, s3, session, unique  # noqa: E402
-from fake_lambda_runtime import FakeLambdaRuntime, Invocation  # noqa: E402
+from fake_lambda_runtime import FakeLambdaRuntime, Invocation, env_command, lambda_environment, serve  # noqa: E402
 from fault_harness import Proxies  # noqa: E402
 
 HOUR = "2026-11-29T10"
@@ -119,24 +119,8 @@ log(f"S3 proxy on {proxies.endpoints()['AWS_ENDPOINT_URL_S3']}")
 
 def lambda_env(runtime, extra=None):
     """What Lambda sets for a provided.al2023 function, and the function's own settings."""
-    child = {
-        "AWS_LAMBDA_RUNTIME_API": runtime.address,
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/29/[$LATEST]0123456789abcdef",
-        "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
-        "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
-        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
-        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
-        "LAMBDA_TASK_ROOT": workdir,
-        "LAMBDA_RUNTIME_DIR": workdir,
-        "_HANDLER": "bootstrap",
-        "TZ": ":UTC",
-        "LANG": "en_US.UTF-8",
-        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    child = lambda_environment(runtime, function_name, env.get("AWS_REGION", "us-east-1"), env, workdir)
+    child.update({
         # The function's configuration.
         "DYNAMODB_TABLE_NAME": prefix,
         "S3_BUCKET_PREFIX": prefix,
@@ -145,11 +129,9 @@ def lambda_env(runtime, extra=None):
         "EAGLESENSE_MULTIPART_THRESHOLD_MB": "5",
         "EAGLESENSE_PART_SIZE_MB": "5",
         "AWS_MAX_ATTEMPTS": "3",
-    }
-    if env.get("AWS_SESSION_TOKEN"):
-        child["AWS_SESSION_TOKEN"] = env["AWS_SESSION_TOKEN"]
+    })
     child.update(extra or {})
-    return ["env", "-i"] + [f"{k}={v}" for k, v in child.items()]
+    return child
 
 
 log_events = {}  # tag -> the JSON log records of the process that served it (stderr)
@@ -167,23 +149,10 @@ def invoke(tags, deadline_s, extra=None):
     out = open(os.path.join(workdir, f"{name}.stdout"), "w+")
     err = open(os.path.join(workdir, f"{name}.stderr"), "w+")
     offsets = proxies.log_offsets()
-    proc = subprocess.Popen(lambda_env(runtime, extra) + [binary_path(env), "lambda"], stdout=out, stderr=err,
-                            cwd=workdir)
-    try:
-        missing = runtime.wait_for(tags, timeout=len(tags) * deadline_s + 60, alive=lambda: proc.poll() is None)
-        # The loop asks for the next event once it has its answer's acknowledgement: then it is idle.
-        idle_by = time.time() + 10
-        while not missing and runtime.idle_next_calls == 0 and time.time() < idle_by and proc.poll() is None:
-            time.sleep(0.05)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        runtime.stop()
+    proc = subprocess.Popen(env_command(lambda_env(runtime, extra), [binary_path(env), "lambda"]), stdout=out,
+                            stderr=err, cwd=workdir)
+    # Ended once idle: it asks for the next event once it has its answer's acknowledgement.
+    missing, _ = serve(runtime, proc, tags, timeout=len(tags) * deadline_s + 60, idle_timeout=10)
     err.seek(0)
     stderr_text = err.read()
     diagnostics = f"\nstderr of {name}:\n{stderr_text[-6000:]}"

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -23,7 +22,8 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
 from es_harness import (METRIC_NAMES, binary_path, check, dynamodb, load_env, s3, session,  # noqa: E402
                         unique)
-from fake_lambda_runtime import FakeLambdaRuntime, Invocation  # noqa: E402
+from fake_lambda_runtime import (FakeLambdaRuntime, Invocation, env_command, lambda_environment,  # noqa: E402
+                                 serve, stop_process)
 
 env = load_env()
 backend = env.get("EAGLESENSE_BACKEND", "local")
@@ -91,24 +91,8 @@ else:
 
 def lambda_env(runtime, extra=None):
     """What Lambda sets for a provided.al2023 function, and the function's own settings."""
-    child = {
-        "AWS_LAMBDA_RUNTIME_API": runtime.address,
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/29/[$LATEST]0123456789abcdef",
-        "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
-        "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
-        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
-        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
-        "LAMBDA_TASK_ROOT": task_root,
-        "LAMBDA_RUNTIME_DIR": task_root,
-        "_HANDLER": "bootstrap",
-        "TZ": ":UTC",
-        "LANG": "en_US.UTF-8",
-        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    child = lambda_environment(runtime, function_name, env.get("AWS_REGION", "us-east-1"), env, task_root)
+    child.update({
         # The function's configuration (the CloudFormation template's environment).
         "DYNAMODB_TABLE_NAME": prefix,
         "S3_BUCKET_PREFIX": prefix,
@@ -117,21 +101,20 @@ def lambda_env(runtime, extra=None):
         "EAGLESENSE_CATCH_UP_HOURS": "2",
         "EAGLESENSE_SEGMENTS": "2",
         "AWS_MAX_ATTEMPTS": "3",
-    }
-    if env.get("AWS_SESSION_TOKEN"):
-        child["AWS_SESSION_TOKEN"] = env["AWS_SESSION_TOKEN"]
+    })
     if backend == "moto":
         # moto serves CloudWatch on the same port: metrics go out with PutMetricData too.
         child["EAGLESENSE_METRICS"] = "cloudwatch"
         child["AWS_ENDPOINT_URL_CLOUDWATCH"] = env["AWS_ENDPOINT_URL_DYNAMODB"]
     child.update(extra or {})
-    return ["env", "-i"] + [f"{k}={v}" for k, v in child.items()]
+    return child
 
 
 def start(runtime, extra=None):
     stdout = open(os.path.join(workdir, f"stdout-{runtime.address.split(':')[1]}"), "w+")
     stderr = open(os.path.join(workdir, f"stderr-{runtime.address.split(':')[1]}"), "w+")
-    proc = subprocess.Popen(lambda_env(runtime, extra) + command, stdout=stdout, stderr=stderr, cwd=task_root)
+    proc = subprocess.Popen(env_command(lambda_env(runtime, extra), command), stdout=stdout, stderr=stderr,
+                            cwd=task_root)
     return proc, stdout, stderr
 
 
@@ -139,16 +122,6 @@ def output(f):
     f.flush()
     f.seek(0)
     return f.read()
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 scheduled = json.dumps({
@@ -168,16 +141,8 @@ ids = [i.request_id for i in invocations]
 
 runtime = FakeLambdaRuntime(invocations).start()
 proc, out_file, err_file = start(runtime)
-try:
-    missing = runtime.wait_for(ids, timeout=240, alive=lambda: proc.poll() is None)
-    # The loop asks for the next event once more and then waits: it is idle, not gone.
-    idle_deadline = time.time() + 30
-    while runtime.idle_next_calls == 0 and time.time() < idle_deadline and proc.poll() is None:
-        time.sleep(0.1)
-    still_running = proc.poll() is None
-finally:
-    stop(proc)
-    runtime.stop()
+# The loop asks for the next event once more and then waits: it is idle, not gone.
+missing, still_running = serve(runtime, proc, ids, timeout=240)
 stdout_text, stderr_text = output(out_file), output(err_file)
 diagnostics = f"\nstdout:\n{stdout_text[-3000:]}\nstderr:\n{stderr_text[-6000:]}"
 check(not missing, f"no answer for {missing}; unknown requests {runtime.unknown_requests}{diagnostics}")
@@ -271,7 +236,7 @@ try:
     init_error = bad_runtime.wait_for_init_error(timeout=60)  # posted before the process exits
     code = bad.wait(30)
 finally:
-    stop(bad)
+    stop_process(bad)
     bad_runtime.stop()
 check(init_error is not None, f"no init error posted:\n{output(bad_err)}")
 check(init_error.error_type == "InvalidConfiguration", f"init error: {init_error}")

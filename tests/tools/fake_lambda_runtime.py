@@ -16,6 +16,7 @@ Reference: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 """
 import json
 import re
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -172,3 +173,66 @@ class FakeLambdaRuntime:
     def _unknown(self, method, path):
         with self._lock:
             self.unknown_requests.append(f"{method} {path}")
+
+
+# --- the runtime process, started as Lambda starts a function ---------------------------------------
+
+def lambda_environment(runtime, function_name, region, credentials, task_root):
+    """What Lambda sets for a provided.al2023 function served by runtime: the Runtime API's address, the
+    function's name, version, memory and logs, the region, the execution environment, the task root
+    and the credentials (a mapping with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, when present,
+    AWS_SESSION_TOKEN). The function's own settings are added by the caller."""
+    variables = {
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/29/[$LATEST]0123456789abcdef",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+        "AWS_ACCESS_KEY_ID": credentials["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": credentials["AWS_SECRET_ACCESS_KEY"],
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": task_root,
+        "_HANDLER": "bootstrap",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    }
+    if credentials.get("AWS_SESSION_TOKEN"):
+        variables["AWS_SESSION_TOKEN"] = credentials["AWS_SESSION_TOKEN"]
+    return variables
+
+
+def env_command(variables, command):
+    """command run with exactly these environment variables (env -i), as Lambda runs a bootstrap."""
+    return ["env", "-i"] + [f"{k}={v}" for k, v in variables.items()] + list(command)
+
+
+def stop_process(proc):
+    """Ends a runtime process: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def serve(runtime, proc, request_ids, timeout, idle_timeout=30):
+    """Waits until every id is answered, then until proc asks for the next event once more (idle: the
+    last answer's acknowledgement has reached it), then ends proc and the runtime. Returns (the ids
+    still missing, whether proc was still running once idle)."""
+    try:
+        missing = runtime.wait_for(request_ids, timeout=timeout, alive=lambda: proc.poll() is None)
+        idle_by = time.time() + idle_timeout
+        while not missing and runtime.idle_next_calls == 0 and time.time() < idle_by and proc.poll() is None:
+            time.sleep(0.05)
+        running = proc.poll() is None
+    finally:
+        stop_process(proc)
+        runtime.stop()
+    return missing, running
